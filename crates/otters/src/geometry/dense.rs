@@ -1,0 +1,372 @@
+//! [`DenseCost`]: a cost matrix held in memory.
+//!
+//! The matrix is borrowed without copy when it is contiguous in either row-major (C) or
+//! column-major (Fortran) order; a column-major matrix is stored as its transpose, so the
+//! sweep that is contiguous in memory is always the fast row kernel and the other one the
+//! cache-blocked column kernel (`crate::kernels::lse`).
+
+use std::ops::Range;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, CowArray, Ix2};
+use rayon::prelude::*;
+
+use super::{
+    Axis, CostSummary, Geometry, LogPlan, Moments, ScaleCost, median_of, resolve_scale, tiled,
+};
+use crate::error::{Error, Index, Result};
+use crate::kernels::lse::{COLUMN_BLOCK, Lse, lse_columns, lse_row};
+use crate::kernels::tiles::TileSource;
+
+/// A stored `n × m` cost matrix. `+∞` entries are allowed and mean "forbidden pair".
+///
+/// # Examples
+/// ```
+/// use ndarray::array;
+/// use otters::geometry::{Axis, DenseCost, Geometry};
+///
+/// let cost = array![[0.0, 1.0], [1.0, 0.0]];
+/// let geom = DenseCost::new(cost.view())?;
+/// let mut out = ndarray::Array1::zeros(2);
+/// // out_i = −ε log Σ_j exp(h_j − C_ij/ε): with h = 0 and small ε, ≈ min_j C_ij = 0.
+/// geom.softmin(Axis::Rows, 1e-3, ndarray::Array1::zeros(2).view(), out.view_mut())?;
+/// assert!(out.iter().all(|v| v.abs() < 1e-2));
+/// # Ok::<(), otters::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DenseCost<'a> {
+    /// Row-major storage `S`: `S = C`, or `S = Cᵀ` when `transposed`.
+    storage: CowArray<'a, f64, Ix2>,
+    transposed: bool,
+    /// Divisor applied to every entry (see [`ScaleCost`]).
+    scale: f64,
+    /// Statistics of the unscaled finite entries, gathered while validating.
+    raw: Moments,
+}
+
+const ROWS_PER_TASK: usize = 4;
+
+impl<'a> DenseCost<'a> {
+    /// Wraps a cost matrix (an `Array2`, or a view that is then borrowed).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for a matrix with no row or no column, [`Error::NonFinite`] for a NaN
+    /// or `−∞` entry (`+∞` is allowed: a forbidden pair).
+    pub fn new(cost: impl Into<CowArray<'a, f64, Ix2>>) -> Result<Self> {
+        let cost: CowArray<'a, f64, Ix2> = cost.into();
+        if cost.nrows() == 0 || cost.ncols() == 0 {
+            return Err(Error::Empty {
+                arg: "cost",
+                what: "row and column",
+            });
+        }
+        let (storage, transposed) = if cost.is_standard_layout() {
+            (cost, false)
+        } else if cost.t().is_standard_layout() {
+            (cost.reversed_axes(), true)
+        } else {
+            (
+                CowArray::from(cost.as_standard_layout().into_owned()),
+                false,
+            )
+        };
+        let data = storage.as_slice().expect("standard layout is contiguous");
+        let cols = storage.ncols();
+        let raw = data
+            .par_chunks(cols * 64)
+            .enumerate()
+            .map(|(blk, chunk)| {
+                if let Some(pos) = chunk
+                    .iter()
+                    .position(|v| v.is_nan() || *v == f64::NEG_INFINITY)
+                {
+                    let (r, c) = (blk * 64 + pos / cols, pos % cols);
+                    let index = if transposed {
+                        Index::Matrix(c, r)
+                    } else {
+                        Index::Matrix(r, c)
+                    };
+                    return Err(Error::NonFinite {
+                        arg: "cost",
+                        index,
+                        value: chunk[pos],
+                    });
+                }
+                Ok(Moments::of(chunk))
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .fold(Moments::EMPTY, Moments::merge);
+        Ok(DenseCost {
+            storage,
+            transposed,
+            scale: 1.0,
+            raw,
+        })
+    }
+
+    /// Rescales the cost, `C ← C / s`, with `s` given by `scale`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the statistic is not positive and finite (e.g. the
+    /// maximum of an all-zero cost).
+    pub fn with_scale(mut self, scale: ScaleCost) -> Result<Self> {
+        self.scale = resolve_scale(scale, self.raw.summary(1.0), || {
+            Ok(median_of(&mut self.storage.iter().copied().collect()))
+        })?;
+        Ok(self)
+    }
+
+    /// The divisor applied to the stored entries.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Softmin along the contiguous rows of the storage.
+    fn softmin_storage_rows(&self, gamma: f64, eps: f64, h: &[f64], out: &mut [f64]) {
+        let data = self.storage.as_slice().expect("standard layout");
+        let cols = self.storage.ncols();
+        out.par_chunks_mut(ROWS_PER_TASK)
+            .enumerate()
+            .for_each(|(blk, chunk)| {
+                for (k, o) in chunk.iter_mut().enumerate() {
+                    let i = blk * ROWS_PER_TASK + k;
+                    *o = -eps * lse_row(h, &data[i * cols..(i + 1) * cols], gamma).value();
+                }
+            });
+    }
+
+    /// Softmin along the columns of the storage, by cache-sized column blocks.
+    fn softmin_storage_cols(&self, gamma: f64, eps: f64, h: &[f64], out: &mut [f64]) {
+        let data = self.storage.as_slice().expect("standard layout");
+        let cols = self.storage.ncols();
+        out.par_chunks_mut(COLUMN_BLOCK)
+            .enumerate()
+            .for_each(|(blk, chunk)| {
+                let w = chunk.len();
+                let (mut max, mut sum) = ([f64::NEG_INFINITY; COLUMN_BLOCK], [0.0; COLUMN_BLOCK]);
+                lse_columns(
+                    h,
+                    &data[blk * COLUMN_BLOCK..],
+                    cols,
+                    gamma,
+                    &mut max[..w],
+                    &mut sum[..w],
+                );
+                for (j, o) in chunk.iter_mut().enumerate() {
+                    *o = -eps
+                        * Lse {
+                            max: max[j],
+                            sum: sum[j],
+                        }
+                        .value();
+                }
+            });
+    }
+}
+
+impl TileSource for DenseCost<'_> {
+    fn extent(&self, axis: Axis) -> (usize, usize) {
+        super::sweep_lengths(self.shape(), axis)
+    }
+
+    fn tile_shape(&self) -> (usize, usize) {
+        (16, 2048)
+    }
+
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]) {
+        let w = red.len();
+        // Rows of the tile are contiguous in storage when the sweep follows the storage rows.
+        let contiguous = (axis == Axis::Rows) != self.transposed;
+        let data = self.storage.as_slice().expect("standard layout");
+        let cols = self.storage.ncols();
+        for (t, o) in out.enumerate() {
+            let dst = &mut tile[t * w..(t + 1) * w];
+            if contiguous {
+                dst.copy_from_slice(&data[o * cols + red.start..o * cols + red.end]);
+            } else {
+                for (d, r) in dst.iter_mut().zip(red.clone()) {
+                    *d = data[r * cols + o];
+                }
+            }
+        }
+    }
+}
+
+impl Geometry for DenseCost<'_> {
+    fn shape(&self) -> (usize, usize) {
+        let (r, c) = self.storage.dim();
+        if self.transposed { (c, r) } else { (r, c) }
+    }
+
+    fn summary(&self) -> CostSummary {
+        self.raw.summary(self.scale)
+    }
+
+    fn softmin(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView1<'_, f64>,
+        out: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        tiled::softmin(self.shape(), axis, epsilon, h, out, |h, out| {
+            let gamma = 1.0 / (self.scale * epsilon);
+            if (axis == Axis::Rows) != self.transposed {
+                self.softmin_storage_rows(gamma, epsilon, h, out);
+            } else {
+                self.softmin_storage_cols(gamma, epsilon, h, out);
+            }
+        })
+    }
+
+    fn apply_plan(
+        &self,
+        axis: Axis,
+        plan: &LogPlan<'_>,
+        v: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        tiled::apply_plan(self, self.shape(), self.scale, axis, plan, v, out)
+    }
+
+    fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64> {
+        tiled::plan_dot_cost(self, self.shape(), self.scale, plan)
+    }
+
+    fn cost_matrix(&self, limit_bytes: usize) -> Result<Array2<f64>> {
+        tiled::cost_matrix(self, self.shape(), self.scale, limit_bytes)
+    }
+
+    fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>> {
+        tiled::plan_matrix(self, self.shape(), self.scale, plan, limit_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array1, ShapeBuilder, array};
+
+    fn naive_softmin(c: &Array2<f64>, axis: Axis, eps: f64, h: &Array1<f64>) -> Array1<f64> {
+        let c = if axis == Axis::Rows {
+            c.clone()
+        } else {
+            c.t().to_owned()
+        };
+        c.outer_iter()
+            .map(|row| {
+                let t: Vec<f64> = row.iter().zip(h).map(|(c, h)| h - c / eps).collect();
+                let m = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                -eps * (m + t.iter().map(|v| (v - m).exp()).sum::<f64>().ln())
+            })
+            .collect()
+    }
+
+    fn random_cost(n: usize, m: usize) -> Array2<f64> {
+        Array2::from_shape_fn((n, m), |(i, j)| {
+            ((i * 31 + j * 17) % 23) as f64 / 7.0 + (i as f64 * 0.1).sin()
+        })
+    }
+
+    #[test]
+    fn both_sweeps_match_naive_for_both_layouts() {
+        let (n, m) = (70, 131);
+        let c = random_cost(n, m);
+        let mut fortran = Array2::zeros((n, m).f());
+        fortran.assign(&c);
+        for layout in [c.view(), fortran.view()] {
+            let geom = DenseCost::new(layout).unwrap();
+            assert_eq!(geom.shape(), (n, m));
+            for (axis, len_h, len_out) in [(Axis::Rows, m, n), (Axis::Cols, n, m)] {
+                let h = Array1::from_shape_fn(len_h, |j| (j as f64 * 0.37).cos());
+                let mut out = Array1::zeros(len_out);
+                geom.softmin(axis, 0.05, h.view(), out.view_mut()).unwrap();
+                let want = naive_softmin(&c, axis, 0.05, &h);
+                for (a, b) in out.iter().zip(&want) {
+                    assert!(
+                        (a - b).abs() < 1e-12 * (1.0 + b.abs()),
+                        "{axis:?}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn forbidden_pairs_and_infeasible_rows() {
+        let c = array![[0.0, f64::INFINITY], [f64::INFINITY, f64::INFINITY]];
+        let geom = DenseCost::new(c.view()).unwrap();
+        let mut out = Array1::zeros(2);
+        geom.softmin(Axis::Rows, 0.1, Array1::zeros(2).view(), out.view_mut())
+            .unwrap();
+        assert_eq!(out[0], 0.0);
+        assert_eq!(out[1], f64::INFINITY);
+    }
+
+    #[test]
+    fn bad_matrices_are_refused() {
+        let err = DenseCost::new(array![[0.0, f64::NAN]].view()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NonFinite {
+                    arg: "cost",
+                    index: Index::Matrix(0, 1),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let mut f = Array2::zeros((2, 3).f());
+        f[[1, 2]] = f64::NEG_INFINITY;
+        let err = DenseCost::new(f.view()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NonFinite {
+                    arg: "cost",
+                    index: Index::Matrix(1, 2),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(matches!(
+            DenseCost::new(Array2::<f64>::zeros((0, 3))),
+            Err(Error::Empty { .. })
+        ));
+        assert!(
+            DenseCost::new(Array2::<f64>::zeros((2, 2)))
+                .unwrap()
+                .with_scale(ScaleCost::Max)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn scaling_divides_every_reported_quantity() {
+        let c = array![[1.0, 3.0], [2.0, 6.0]];
+        let geom = DenseCost::new(c.view())
+            .unwrap()
+            .with_scale(ScaleCost::Max)
+            .unwrap();
+        assert_eq!(geom.summary().max, 1.0);
+        assert_eq!(geom.cost_matrix(1 << 20).unwrap(), &c / 6.0);
+        let geom = DenseCost::new(c.view())
+            .unwrap()
+            .with_scale(ScaleCost::Median)
+            .unwrap();
+        assert_eq!(geom.scale(), 2.5);
+        let s = DenseCost::new(c.view()).unwrap().summary();
+        assert_eq!((s.max, s.mean), (6.0, 3.0));
+        assert!((s.std - (3.5f64).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_strided_view_is_copied_to_standard_layout() {
+        let big = random_cost(10, 12);
+        let view = big.slice(ndarray::s![..;2, ..;3]);
+        let geom = DenseCost::new(view).unwrap();
+        assert_eq!(geom.cost_matrix(1 << 20).unwrap(), view);
+    }
+}

@@ -1,0 +1,335 @@
+//! [`PointCloud`]: the cost `C_ij = c(x_i, y_j)` between two point clouds, never stored.
+//!
+//! Sweeps recompute the cost in tiles (KeOps, Charlier et al. 2021; OTT-JAX's online
+//! `PointCloud`): O((n+m)·d) memory plus one tile per thread. Costs with a factorization
+//! `C = A·Bᵀ` (squared Euclidean, cosine) get each tile from one small GEMM; the others are
+//! evaluated pair by pair. ALGORITHMS.md L4.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use rayon::prelude::*;
+
+use super::{
+    Axis, CostFn, CostSummary, Geometry, LogPlan, Moments, ScaleCost, SqEuclidean, median_of,
+    resolve_scale, tiled,
+};
+use crate::error::{Error, Result};
+use crate::kernels::gemm::mul_transposed;
+use crate::kernels::lse::exp_row;
+use crate::kernels::tiles::{self, TileSource};
+use crate::validate;
+
+/// Default tile: 64 output indices × 256 reduced ones (128 KiB of f64, L2-resident).
+const DEFAULT_TILE: (usize, usize) = (64, 256);
+
+/// Two point clouds `x` (`n × d`) and `y` (`m × d`) and a ground cost.
+///
+/// # Examples
+/// ```
+/// use ndarray::array;
+/// use otters::geometry::{Geometry, PointCloud, SqEuclidean};
+///
+/// let x = array![[0.0, 0.0], [1.0, 0.0]];
+/// let y = array![[0.0, 1.0]];
+/// let geom = PointCloud::new(x.view(), y.view(), SqEuclidean)?;
+/// assert_eq!(geom.cost_matrix(1 << 20)?, array![[1.0], [2.0]]);
+/// # Ok::<(), otters::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PointCloud<C: CostFn = SqEuclidean> {
+    x: Array2<f64>,
+    y: Array2<f64>,
+    cost_fn: C,
+    /// `C = A·Bᵀ` when the cost has a factorization.
+    factors: Option<(Array2<f64>, Array2<f64>)>,
+    scale: f64,
+    tile: (usize, usize),
+    moments: OnceLock<Moments>,
+}
+
+impl PointCloud<SqEuclidean> {
+    /// Squared Euclidean cost between `x` and `y`.
+    ///
+    /// # Errors
+    /// As [`PointCloud::new`].
+    pub fn sq_euclidean(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::new(x, y, SqEuclidean)
+    }
+}
+
+impl<C: CostFn> PointCloud<C> {
+    /// The cost `c(x_i, y_j)` between the rows of `x` and `y` (the points are copied).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for a cloud with no point, [`Error::Shape`] when the dimensions differ
+    /// or are 0, [`Error::NonFinite`] for a NaN or infinite coordinate, and whatever the cost
+    /// refuses (e.g. a zero point for [`Cosine`](super::Cosine)).
+    pub fn new(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>, cost_fn: C) -> Result<Self> {
+        validate::points("x", x)?;
+        validate::points("y", y)?;
+        if x.ncols() != y.ncols() {
+            return Err(Error::Shape {
+                arg: "y",
+                expected: format!("points of dimension {} (as x)", x.ncols()),
+                got: format!("{} x {}", y.nrows(), y.ncols()),
+            });
+        }
+        cost_fn.check_points("x", x)?;
+        cost_fn.check_points("y", y)?;
+        let factors = cost_fn.factors(x, y);
+        Ok(PointCloud {
+            x: x.as_standard_layout().into_owned(),
+            y: y.as_standard_layout().into_owned(),
+            cost_fn,
+            factors,
+            scale: 1.0,
+            tile: DEFAULT_TILE,
+            moments: OnceLock::new(),
+        })
+    }
+
+    /// Rescales the cost, `C ← C / s`. `Max` and `Mean` take one pass over all pairs;
+    /// `Median` needs the `n × m` matrix in memory and refuses above
+    /// [`DEFAULT_MEMORY_LIMIT`](crate::DEFAULT_MEMORY_LIMIT).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] for the median of a too-large cost; [`Error::InvalidParameter`]
+    /// when the statistic is not positive and finite.
+    pub fn with_scale(mut self, scale: ScaleCost) -> Result<Self> {
+        let raw = if matches!(scale, ScaleCost::Max | ScaleCost::Mean) {
+            self.raw_moments().summary(1.0)
+        } else {
+            CostSummary {
+                max: f64::NAN,
+                mean: f64::NAN,
+                std: f64::NAN,
+            }
+        };
+        let s = resolve_scale(scale, raw, || {
+            let (n, m) = self.shape();
+            validate::matrix_bytes("median of the cost", n, m, crate::DEFAULT_MEMORY_LIMIT)?;
+            let mut all = vec![0.0; n * m];
+            tiles::materialize(&self, &mut all, |_, _, c, dst| dst.copy_from_slice(c));
+            Ok(median_of(&mut all))
+        })?;
+        self.scale = s;
+        Ok(self)
+    }
+
+    /// Sets the tile size (output indices × reduced indices) used by the sweeps; a tuning
+    /// knob, it does not change results beyond rounding.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a zero size.
+    pub fn with_tile(mut self, rows: usize, cols: usize) -> Result<Self> {
+        if rows == 0 || cols == 0 {
+            return Err(Error::invalid(
+                "tile",
+                "tile sizes must be >= 1",
+                format!("{rows} x {cols}"),
+            ));
+        }
+        self.tile = (rows, cols);
+        Ok(self)
+    }
+
+    /// The source points.
+    pub fn x(&self) -> ArrayView2<'_, f64> {
+        self.x.view()
+    }
+
+    /// The target points.
+    pub fn y(&self) -> ArrayView2<'_, f64> {
+        self.y.view()
+    }
+
+    /// The ground cost.
+    pub fn cost_fn(&self) -> &C {
+        &self.cost_fn
+    }
+
+    /// The divisor applied to the cost.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// The same target cloud, cost and scale, with new source points (for out-of-sample
+    /// evaluations such as the entropic map).
+    ///
+    /// # Errors
+    /// As [`PointCloud::new`].
+    pub fn with_source(&self, x: ArrayView2<'_, f64>) -> Result<Self> {
+        let mut other = PointCloud::new(x, self.y.view(), self.cost_fn.clone())?;
+        other.scale = self.scale;
+        other.tile = self.tile;
+        Ok(other)
+    }
+
+    /// Σ_j P_ij·∇ₓc(x_i, y_j) for every i (`Axis::Rows`, an `n × d` array), or
+    /// Σ_i P_ij·∇_y c(x_i, y_j) for every j (`Axis::Cols`, `m × d`), in scaled units.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for a plan of the wrong shape; [`Error::InvalidParameter`] when the
+    /// cost has no gradient.
+    pub fn plan_weighted_gradient(&self, axis: Axis, plan: &LogPlan<'_>) -> Result<Array2<f64>> {
+        super::check_plan(plan, self.shape())?;
+        let (ours, theirs, log_out, log_red) = match axis {
+            Axis::Rows => (&self.x, &self.y, plan.log_row, plan.log_col),
+            Axis::Cols => (&self.y, &self.x, plan.log_col, plan.log_row),
+        };
+        let (log_out, log_red) = (tiled::contiguous(&log_out), tiled::contiguous(&log_red));
+        let gamma = 1.0 / (self.scale * plan.epsilon);
+        let d = ours.ncols();
+        let mut out = Array2::zeros(ours.raw_dim());
+        let (bo, br) = self.tile;
+        let supported = out
+            .as_slice_mut()
+            .expect("fresh array")
+            .par_chunks_mut(bo * d)
+            .enumerate()
+            .map_init(
+                || (vec![0.0; bo * br], vec![0.0; br]),
+                |(tile, e), (blk, chunk)| {
+                    let o0 = blk * bo;
+                    let rows = chunk.len() / d;
+                    let mut ok = true;
+                    for r0 in (0..theirs.nrows()).step_by(br) {
+                        let r1 = (r0 + br).min(theirs.nrows());
+                        let w = r1 - r0;
+                        let t = &mut tile[..rows * w];
+                        self.fill(axis, o0..o0 + rows, r0..r1, t);
+                        for o in 0..rows {
+                            let e = &mut e[..w];
+                            exp_row(
+                                log_out[o0 + o],
+                                &log_red[r0..r1],
+                                &t[o * w..(o + 1) * w],
+                                gamma,
+                                e,
+                            );
+                            let p = ours.row(o0 + o);
+                            let p = p.as_slice().expect("standard layout");
+                            let dst = &mut chunk[o * d..(o + 1) * d];
+                            for (r, &weight) in e.iter().enumerate() {
+                                if weight == 0.0 {
+                                    continue;
+                                }
+                                let q = theirs.row(r0 + r);
+                                let q = q.as_slice().expect("standard layout");
+                                ok &= match axis {
+                                    Axis::Rows => {
+                                        self.cost_fn.add_grad_x(p, q, weight / self.scale, dst)
+                                    }
+                                    Axis::Cols => {
+                                        self.cost_fn.add_grad_y(q, p, weight / self.scale, dst)
+                                    }
+                                };
+                            }
+                        }
+                    }
+                    ok
+                },
+            )
+            .reduce(|| true, |a, b| a && b);
+        if supported {
+            Ok(out)
+        } else {
+            Err(Error::invalid(
+                "cost_fn",
+                "this cost has no gradient",
+                format!("{:?}", self.cost_fn),
+            ))
+        }
+    }
+
+    fn raw_moments(&self) -> Moments {
+        *self.moments.get_or_init(|| tiles::moments(self))
+    }
+}
+
+impl<C: CostFn> TileSource for PointCloud<C> {
+    fn extent(&self, axis: Axis) -> (usize, usize) {
+        super::sweep_lengths(self.shape(), axis)
+    }
+
+    fn tile_shape(&self) -> (usize, usize) {
+        self.tile
+    }
+
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]) {
+        let (rows, cols) = (out.len(), red.len());
+        if let Some((a, b)) = &self.factors {
+            let (lhs, rhs) = match axis {
+                Axis::Rows => (a, b),
+                Axis::Cols => (b, a),
+            };
+            let k = lhs.ncols();
+            let lhs = &lhs.as_slice().expect("standard layout")[out.start * k..out.end * k];
+            let rhs = &rhs.as_slice().expect("standard layout")[red.start * k..red.end * k];
+            mul_transposed(lhs, rhs, k, tile, rows, cols);
+            return;
+        }
+        let (ours, theirs) = match axis {
+            Axis::Rows => (&self.x, &self.y),
+            Axis::Cols => (&self.y, &self.x),
+        };
+        for (t, o) in out.enumerate() {
+            let p = ours.row(o);
+            let p = p.as_slice().expect("standard layout");
+            for (dst, r) in tile[t * cols..(t + 1) * cols].iter_mut().zip(red.clone()) {
+                let q = theirs.row(r);
+                let q = q.as_slice().expect("standard layout");
+                *dst = match axis {
+                    Axis::Rows => self.cost_fn.cost(p, q),
+                    Axis::Cols => self.cost_fn.cost(q, p),
+                };
+            }
+        }
+    }
+}
+
+impl<C: CostFn> Geometry for PointCloud<C> {
+    fn shape(&self) -> (usize, usize) {
+        (self.x.nrows(), self.y.nrows())
+    }
+
+    fn summary(&self) -> CostSummary {
+        self.raw_moments().summary(self.scale)
+    }
+
+    fn softmin(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView1<'_, f64>,
+        out: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        tiled::softmin(self.shape(), axis, epsilon, h, out, |h, out| {
+            tiles::softmin(self, axis, 1.0 / (self.scale * epsilon), epsilon, h, out);
+        })
+    }
+
+    fn apply_plan(
+        &self,
+        axis: Axis,
+        plan: &LogPlan<'_>,
+        v: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        tiled::apply_plan(self, self.shape(), self.scale, axis, plan, v, out)
+    }
+
+    fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64> {
+        tiled::plan_dot_cost(self, self.shape(), self.scale, plan)
+    }
+
+    fn cost_matrix(&self, limit_bytes: usize) -> Result<Array2<f64>> {
+        tiled::cost_matrix(self, self.shape(), self.scale, limit_bytes)
+    }
+
+    fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>> {
+        tiled::plan_matrix(self, self.shape(), self.scale, plan, limit_bytes)
+    }
+}

@@ -1,0 +1,145 @@
+//! The [`Geometry`](super::Geometry) operations shared by every geometry that can write tiles
+//! of its cost: argument checks, then the tiled kernels of `crate::kernels::tiles`.
+
+use std::borrow::Cow;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+
+use super::{Axis, LogPlan, check_apply, check_len, check_plan, sweep_lengths};
+use crate::error::Result;
+use crate::kernels::lse::exp_row;
+use crate::kernels::tiles::{self, TileSource};
+use crate::validate;
+
+/// A contiguous view of a vector, copied only when the view is strided.
+pub(crate) fn contiguous<'a>(v: &'a ArrayView1<'_, f64>) -> Cow<'a, [f64]> {
+    match v.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(v.to_vec()),
+    }
+}
+
+/// Runs `f` on a contiguous mutable slice of `out`, through a buffer when `out` is strided.
+pub(crate) fn with_slice_mut<R>(
+    mut out: ArrayViewMut1<'_, f64>,
+    f: impl FnOnce(&mut [f64]) -> R,
+) -> R {
+    if let Some(s) = out.as_slice_mut() {
+        return f(s);
+    }
+    let mut buf = out.to_vec();
+    let r = f(&mut buf);
+    out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
+    r
+}
+
+/// Checks a softmin call and hands contiguous `(h, out)` slices to `run`.
+pub(crate) fn softmin(
+    shape: (usize, usize),
+    axis: Axis,
+    epsilon: f64,
+    h: ArrayView1<'_, f64>,
+    out: ArrayViewMut1<'_, f64>,
+    run: impl FnOnce(&[f64], &mut [f64]),
+) -> Result<()> {
+    validate::positive("epsilon", epsilon)?;
+    let (n_out, n_red) = sweep_lengths(shape, axis);
+    check_len("h", h.len(), n_red, "the reduced axis of the sweep")?;
+    check_len("out", out.len(), n_out, "the output axis of the sweep")?;
+    let h = contiguous(&h);
+    with_slice_mut(out, |o| run(&h, o));
+    Ok(())
+}
+
+/// `out = P·V` or `Pᵀ·V` through tiles; `scale` divides the raw tiles.
+pub(crate) fn apply_plan<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    axis: Axis,
+    plan: &LogPlan<'_>,
+    v: ArrayView2<'_, f64>,
+    mut out: ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    check_plan(plan, shape)?;
+    check_apply(shape, axis, &v, &out)?;
+    let (log_out, log_red) = match axis {
+        Axis::Rows => (plan.log_row, plan.log_col),
+        Axis::Cols => (plan.log_col, plan.log_row),
+    };
+    let (log_out, log_red) = (contiguous(&log_out), contiguous(&log_red));
+    let v = v.as_standard_layout();
+    let k = v.ncols();
+    let gamma = 1.0 / (scale * plan.epsilon);
+    let v = v.as_slice().expect("standard layout is contiguous");
+    let mut buf = Array2::zeros(out.raw_dim());
+    tiles::apply(
+        src,
+        axis,
+        gamma,
+        &log_out,
+        &log_red,
+        v,
+        k,
+        buf.as_slice_mut().expect("fresh array"),
+    );
+    out.assign(&buf);
+    Ok(())
+}
+
+/// `⟨P, C⟩` in scaled units.
+pub(crate) fn plan_dot_cost<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    plan: &LogPlan<'_>,
+) -> Result<f64> {
+    check_plan(plan, shape)?;
+    let (log_row, log_col) = (contiguous(&plan.log_row), contiguous(&plan.log_col));
+    Ok(tiles::plan_dot_cost(src, 1.0 / (scale * plan.epsilon), &log_row, &log_col) / scale)
+}
+
+/// The scaled cost, materialized under a size limit.
+pub(crate) fn cost_matrix<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    limit: usize,
+) -> Result<Array2<f64>> {
+    validate::matrix_bytes("cost matrix", shape.0, shape.1, limit)?;
+    let mut out = Array2::zeros(shape);
+    let inv = 1.0 / scale;
+    tiles::materialize(
+        src,
+        out.as_slice_mut().expect("fresh array"),
+        |_, _, c, dst| {
+            for (d, &c) in dst.iter_mut().zip(c) {
+                *d = c * inv;
+            }
+        },
+    );
+    Ok(out)
+}
+
+/// The plan `P_ij = exp(log_row_i + log_col_j − C_ij/ε)`, materialized under a size limit.
+pub(crate) fn plan_matrix<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    plan: &LogPlan<'_>,
+    limit: usize,
+) -> Result<Array2<f64>> {
+    check_plan(plan, shape)?;
+    validate::matrix_bytes("plan matrix", shape.0, shape.1, limit)?;
+    let (log_row, log_col) = (contiguous(&plan.log_row), contiguous(&plan.log_col));
+    let gamma = 1.0 / (scale * plan.epsilon);
+    let mut out = Array2::zeros(shape);
+    tiles::materialize(
+        src,
+        out.as_slice_mut().expect("fresh array"),
+        |i, j0, c, dst| {
+            exp_row(log_row[i], &log_col[j0..j0 + c.len()], c, gamma, dst);
+        },
+    );
+    Ok(out)
+}

@@ -1,0 +1,457 @@
+//! Log-sum-exp and exponential-weighted reductions over contiguous slices.
+//!
+//! These are the hot loops of every entropic solver: `LSE_j(h_j − γ·c_j)` along a row and,
+//! for row-major matrices swept by columns, the same reduction vectorized across columns.
+//! Each kernel runs in two passes (max, then Σ exp(· − max)), so no `exp` ever sees an
+//! unshifted argument, and runs inside a `pulp` dispatch so the loops are compiled for the
+//! best instruction set of the machine.
+
+use std::sync::LazyLock;
+
+use pulp::{Arch, Simd, WithSimd};
+
+use super::exp::{exp, exp_nonpositive};
+
+/// Accumulators per loop: two AVX-512 registers, four AVX2 ones.
+const LANES: usize = 16;
+
+static ARCH: LazyLock<Arch> = LazyLock::new(Arch::new);
+
+/// Runs `op` compiled for the best instruction set available.
+#[inline]
+pub(crate) fn dispatch<Op: WithSimd>(op: Op) -> Op::Output {
+    ARCH.dispatch(op)
+}
+
+/// A log-sum-exp held as `(max, Σ exp(x − max))`, so partial results merge exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Lse {
+    pub max: f64,
+    pub sum: f64,
+}
+
+impl Lse {
+    /// The LSE of nothing (−∞).
+    pub const EMPTY: Lse = Lse {
+        max: f64::NEG_INFINITY,
+        sum: 0.0,
+    };
+
+    /// The LSE of the union of the two sets of terms.
+    #[inline]
+    pub fn merge(self, other: Lse) -> Lse {
+        if other.max == f64::NEG_INFINITY {
+            return self;
+        }
+        if self.max == f64::NEG_INFINITY {
+            return other;
+        }
+        if self.max >= other.max {
+            Lse {
+                max: self.max,
+                sum: self.sum + other.sum * (other.max - self.max).exp(),
+            }
+        } else {
+            Lse {
+                max: other.max,
+                sum: other.sum + self.sum * (self.max - other.max).exp(),
+            }
+        }
+    }
+
+    /// `log Σ exp(x)`; −∞ for an empty sum.
+    #[inline]
+    pub fn value(self) -> f64 {
+        if self.sum > 0.0 {
+            self.max + self.sum.ln()
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+}
+
+#[inline(always)]
+fn fmax(a: f64, b: f64) -> f64 {
+    // A plain comparison maps to one `vmaxpd`; NaNs are caught later by the sum.
+    if a > b { a } else { b }
+}
+
+/// `LSE_j(h_j − γ·c_j)` over two slices of equal length.
+pub(crate) fn lse_row(h: &[f64], c: &[f64], gamma: f64) -> Lse {
+    dispatch(LseRow { h, c, gamma })
+}
+
+struct LseRow<'a> {
+    h: &'a [f64],
+    c: &'a [f64],
+    gamma: f64,
+}
+
+/// Elements per block of [`lse_row`]: the max pass brings a block into L1 and the sum pass
+/// reads it there, while the hardware prefetcher streams the next block.
+const ROW_BLOCK: usize = 512;
+
+impl WithSimd for LseRow<'_> {
+    type Output = Lse;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> Lse {
+        let Self { h, c, gamma } = self;
+        let n = h.len().min(c.len());
+        let mut total = Lse::EMPTY;
+        for start in (0..n).step_by(ROW_BLOCK) {
+            let end = (start + ROW_BLOCK).min(n);
+            total = total.merge(lse_block(&h[start..end], &c[start..end], gamma));
+        }
+        total
+    }
+}
+
+#[inline(always)]
+fn lse_block(h: &[f64], c: &[f64], gamma: f64) -> Lse {
+    let n = h.len();
+    let split = n - n % LANES;
+    let mut lanes = [f64::NEG_INFINITY; LANES];
+    for (hs, cs) in h[..split]
+        .chunks_exact(LANES)
+        .zip(c[..split].chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            lanes[l] = fmax(lanes[l], (-gamma).mul_add(cs[l], hs[l]));
+        }
+    }
+    let mut max = lanes.iter().copied().fold(f64::NEG_INFINITY, fmax);
+    for j in split..n {
+        max = fmax(max, (-gamma).mul_add(c[j], h[j]));
+    }
+    if max == f64::NEG_INFINITY {
+        return Lse::EMPTY;
+    }
+    let mut sums = [0.0; LANES];
+    for (hs, cs) in h[..split]
+        .chunks_exact(LANES)
+        .zip(c[..split].chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            sums[l] += exp_nonpositive((-gamma).mul_add(cs[l], hs[l]) - max);
+        }
+    }
+    let mut sum = pairwise(&sums);
+    for j in split..n {
+        sum += exp_nonpositive((-gamma).mul_add(c[j], h[j]) - max);
+    }
+    Lse { max, sum }
+}
+
+/// Column-wise LSE over a row-major block: for every column `j < max.len()`,
+/// `(max[j], sum[j]) ⊕= LSE_i(h_i − γ·c[i·stride + j])` for `i < h.len()`.
+///
+/// The block is processed in chunks of rows that stay in cache between the two passes.
+pub(crate) fn lse_columns(
+    h: &[f64],
+    c: &[f64],
+    stride: usize,
+    gamma: f64,
+    max: &mut [f64],
+    sum: &mut [f64],
+) {
+    dispatch(LseColumns {
+        h,
+        c,
+        stride,
+        gamma,
+        max,
+        sum,
+    })
+}
+
+struct LseColumns<'a> {
+    h: &'a [f64],
+    c: &'a [f64],
+    stride: usize,
+    gamma: f64,
+    max: &'a mut [f64],
+    sum: &'a mut [f64],
+}
+
+/// Rows per chunk of [`lse_columns`]: 256 rows × 64 columns × 8 bytes = 128 KiB, in L2.
+const COLUMN_CHUNK_ROWS: usize = 256;
+/// The widest column block [`lse_columns`] accepts.
+pub(crate) const COLUMN_BLOCK: usize = 64;
+
+impl WithSimd for LseColumns<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            h,
+            c,
+            stride,
+            gamma,
+            max,
+            sum,
+        } = self;
+        let width = max.len();
+        assert!(width <= COLUMN_BLOCK && sum.len() == width);
+        let mut cmax = [f64::NEG_INFINITY; COLUMN_BLOCK];
+        let mut csum = [0.0; COLUMN_BLOCK];
+        let (cmax, csum) = (&mut cmax[..width], &mut csum[..width]);
+
+        for start in (0..h.len()).step_by(COLUMN_CHUNK_ROWS) {
+            let end = (start + COLUMN_CHUNK_ROWS).min(h.len());
+            cmax.fill(f64::NEG_INFINITY);
+            csum.fill(0.0);
+            for i in start..end {
+                let row = &c[i * stride..i * stride + width];
+                let hi = h[i];
+                for (m, &cij) in cmax.iter_mut().zip(row) {
+                    *m = fmax(*m, (-gamma).mul_add(cij, hi));
+                }
+            }
+            // A column with no finite term gets shift 0 so that exp(−∞ − 0) = 0, not NaN.
+            for m in cmax.iter_mut() {
+                if *m == f64::NEG_INFINITY {
+                    *m = 0.0;
+                }
+            }
+            for i in start..end {
+                let row = &c[i * stride..i * stride + width];
+                let hi = h[i];
+                for ((s, &cij), &m) in csum.iter_mut().zip(row).zip(cmax.iter()) {
+                    *s += exp_nonpositive((-gamma).mul_add(cij, hi) - m);
+                }
+            }
+            for j in 0..width {
+                let chunk = Lse {
+                    max: cmax[j],
+                    sum: csum[j],
+                };
+                let chunk = if chunk.sum > 0.0 { chunk } else { Lse::EMPTY };
+                let merged = Lse {
+                    max: max[j],
+                    sum: sum[j],
+                }
+                .merge(chunk);
+                max[j] = merged.max;
+                sum[j] = merged.sum;
+            }
+        }
+    }
+}
+
+/// `out_j = exp(shift + h_j − γ·c_j)` (exactly 0 where the exponent is below −708).
+pub(crate) fn exp_row(shift: f64, h: &[f64], c: &[f64], gamma: f64, out: &mut [f64]) {
+    dispatch(ExpRow {
+        shift,
+        h,
+        c,
+        gamma,
+        out,
+    })
+}
+
+struct ExpRow<'a> {
+    shift: f64,
+    h: &'a [f64],
+    c: &'a [f64],
+    gamma: f64,
+    out: &'a mut [f64],
+}
+
+impl WithSimd for ExpRow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            shift,
+            h,
+            c,
+            gamma,
+            out,
+        } = self;
+        for ((o, &hj), &cj) in out.iter_mut().zip(h).zip(c) {
+            *o = exp((-gamma).mul_add(cj, hj) + shift);
+        }
+    }
+}
+
+/// `Σ_j x_j·y_j` with a fixed summation order.
+pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
+    dispatch(Dot { x, y })
+}
+
+struct Dot<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+}
+
+impl WithSimd for Dot<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let n = self.x.len().min(self.y.len());
+        let (x, y) = (&self.x[..n], &self.y[..n]);
+        let split = n - n % LANES;
+        let mut acc = [0.0; LANES];
+        for (xs, ys) in x[..split]
+            .chunks_exact(LANES)
+            .zip(y[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                acc[l] = xs[l].mul_add(ys[l], acc[l]);
+            }
+        }
+        let mut total = pairwise(&acc);
+        for j in split..n {
+            total = x[j].mul_add(y[j], total);
+        }
+        total
+    }
+}
+
+/// `Σ_j e_j·c_j` over the entries with `e_j > 0`, so that a forbidden pair
+/// (`c_j = +∞`, `e_j = 0`) contributes 0 rather than NaN.
+pub(crate) fn dot_where_positive(e: &[f64], c: &[f64]) -> f64 {
+    dispatch(DotWherePositive { e, c })
+}
+
+struct DotWherePositive<'a> {
+    e: &'a [f64],
+    c: &'a [f64],
+}
+
+impl WithSimd for DotWherePositive<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let n = self.e.len().min(self.c.len());
+        let (e, c) = (&self.e[..n], &self.c[..n]);
+        let split = n - n % LANES;
+        let mut acc = [0.0; LANES];
+        for (es, cs) in e[..split]
+            .chunks_exact(LANES)
+            .zip(c[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                acc[l] += if es[l] > 0.0 { es[l] * cs[l] } else { 0.0 };
+            }
+        }
+        let mut total = pairwise(&acc);
+        for j in split..n {
+            total += if e[j] > 0.0 { e[j] * c[j] } else { 0.0 };
+        }
+        total
+    }
+}
+
+#[inline(always)]
+fn pairwise(v: &[f64; LANES]) -> f64 {
+    let mut w = *v;
+    let mut len = LANES;
+    while len > 1 {
+        len /= 2;
+        for l in 0..len {
+            w[l] += w[l + len];
+        }
+    }
+    w[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_lse(h: &[f64], c: &[f64], gamma: f64) -> f64 {
+        let terms: Vec<f64> = h.iter().zip(c).map(|(h, c)| h - gamma * c).collect();
+        let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
+    }
+
+    fn data(n: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 11) as f64 / (1u64 << 53) as f64) * 10.0 - 5.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lse_row_matches_naive_on_odd_lengths() {
+        for n in [1, 7, 16, 17, 100, 1001] {
+            let (h, c) = (data(n, 1), data(n, 2));
+            for gamma in [0.1, 10.0, 1e4] {
+                let got = lse_row(&h, &c, gamma).value();
+                let want = naive_lse(&h, &c, gamma);
+                assert!(
+                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "n={n} γ={gamma}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lse_row_ignores_minus_infinity_and_reports_empty() {
+        let h = [f64::NEG_INFINITY, 0.0, f64::NEG_INFINITY];
+        let c = [0.0, 1.0, f64::INFINITY];
+        assert!((lse_row(&h, &c, 2.0).value() - (-2.0)).abs() < 1e-15);
+        let none = [f64::NEG_INFINITY; 20];
+        assert_eq!(lse_row(&none, &[0.0; 20], 1.0).value(), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn lse_columns_matches_rowwise_lse_of_the_transpose() {
+        let (rows, cols, stride) = (300, 37, 41);
+        let c = data(rows * stride, 3);
+        let mut h = data(rows, 4);
+        h[5] = f64::NEG_INFINITY;
+        let mut max = vec![f64::NEG_INFINITY; cols];
+        let mut sum = vec![0.0; cols];
+        lse_columns(&h, &c, stride, 3.0, &mut max, &mut sum);
+        for j in 0..cols {
+            let col: Vec<f64> = (0..rows).map(|i| c[i * stride + j]).collect();
+            let want = naive_lse(&h, &col, 3.0);
+            let got = Lse {
+                max: max[j],
+                sum: sum[j],
+            }
+            .value();
+            assert!(
+                (got - want).abs() < 1e-12 * want.abs().max(1.0),
+                "col {j}: {got} vs {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn merge_is_exact_and_handles_empty() {
+        let a = Lse { max: 1.0, sum: 2.0 };
+        let b = Lse { max: 3.0, sum: 0.5 };
+        let want = (2.0f64 * 1.0f64.exp() + 0.5 * 3.0f64.exp()).ln();
+        assert!((a.merge(b).value() - want).abs() < 1e-14);
+        assert!((b.merge(a).value() - want).abs() < 1e-14);
+        assert_eq!(a.merge(Lse::EMPTY), a);
+        assert_eq!(Lse::EMPTY.merge(b), b);
+    }
+
+    #[test]
+    fn dot_and_exp_row() {
+        let (x, y) = (data(33, 5), data(33, 6));
+        let want: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+        assert!((dot(&x, &y) - want).abs() < 1e-12);
+        let mut out = vec![0.0; 33];
+        exp_row(0.5, &x, &y, 0.25, &mut out);
+        for j in 0..33 {
+            let want = (0.5 + x[j] - 0.25 * y[j]).exp();
+            assert!((out[j] - want).abs() < 1e-15 * want);
+        }
+    }
+}

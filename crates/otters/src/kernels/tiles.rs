@@ -1,0 +1,200 @@
+//! Tiled sweeps over a cost that is produced tile by tile (KeOps / OTT "online" style).
+//!
+//! A [`TileSource`] writes any rectangular tile of the (unscaled) cost; the drivers here turn
+//! that into softmin, plan application, ⟨P, C⟩ and materialization with O(tile) memory per
+//! thread. Work is split over blocks of output indices; each output is reduced over the
+//! tiles in a fixed order, so results do not depend on the number of threads.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::lse::{Lse, dot, dot_where_positive, exp_row, lse_row};
+use crate::geometry::{Axis, Moments};
+
+/// Anything that can write tiles of a cost matrix.
+pub(crate) trait TileSource: Sync {
+    /// `(output length, reduced length)` of a sweep along `axis`.
+    fn extent(&self, axis: Axis) -> (usize, usize);
+
+    /// `(output indices, reduced indices)` per tile.
+    fn tile_shape(&self) -> (usize, usize);
+
+    /// Writes `tile[(o − out.start)·red.len() + (r − red.start)] = C(o, r)`, where
+    /// `C(o, r) = C[o, r]` for `Axis::Rows` and `C[r, o]` for `Axis::Cols`.
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]);
+}
+
+/// Fills, one after the other, the tiles covering output indices `out` and hands each to
+/// `visit` with its range of reduced indices.
+#[inline]
+fn sweep_block<T: TileSource + ?Sized>(
+    src: &T,
+    axis: Axis,
+    out: Range<usize>,
+    tile: &mut [f64],
+    mut visit: impl FnMut(Range<usize>, &[f64]),
+) {
+    let (_, n_red) = src.extent(axis);
+    let (_, br) = src.tile_shape();
+    for r0 in (0..n_red).step_by(br) {
+        let r1 = (r0 + br).min(n_red);
+        let t = &mut tile[..out.len() * (r1 - r0)];
+        src.fill(axis, out.clone(), r0..r1, t);
+        visit(r0..r1, t);
+    }
+}
+
+/// `out_o = −ε·log Σ_r exp(h_r − γ·C(o, r))`; `+∞` where every term vanishes.
+pub(crate) fn softmin<T: TileSource + ?Sized>(
+    src: &T,
+    axis: Axis,
+    gamma: f64,
+    eps: f64,
+    h: &[f64],
+    out: &mut [f64],
+) {
+    let (bo, br) = src.tile_shape();
+    out.par_chunks_mut(bo).enumerate().for_each_init(
+        || (vec![0.0; bo * br], vec![Lse::EMPTY; bo]),
+        |(tile, acc), (blk, chunk)| {
+            let o0 = blk * bo;
+            let acc = &mut acc[..chunk.len()];
+            acc.fill(Lse::EMPTY);
+            sweep_block(src, axis, o0..o0 + chunk.len(), tile, |red, t| {
+                let w = red.len();
+                for (o, a) in acc.iter_mut().enumerate() {
+                    *a = a.merge(lse_row(&h[red.clone()], &t[o * w..(o + 1) * w], gamma));
+                }
+            });
+            for (o, a) in chunk.iter_mut().zip(acc.iter()) {
+                *o = -eps * a.value();
+            }
+        },
+    );
+}
+
+/// `out[o, :] += Σ_r exp(log_out_o + log_red_r − γ·C(o, r))·v[r, :]`, with `v` (`n_red × k`)
+/// and `out` (`n_out × k`) row-major.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply<T: TileSource + ?Sized>(
+    src: &T,
+    axis: Axis,
+    gamma: f64,
+    log_out: &[f64],
+    log_red: &[f64],
+    v: &[f64],
+    k: usize,
+    out: &mut [f64],
+) {
+    let (bo, br) = src.tile_shape();
+    out.par_chunks_mut(bo * k).enumerate().for_each_init(
+        || (vec![0.0; bo * br], vec![0.0; br]),
+        |(tile, e), (blk, chunk)| {
+            let o0 = blk * bo;
+            let rows = chunk.len() / k;
+            sweep_block(src, axis, o0..o0 + rows, tile, |red, t| {
+                let w = red.len();
+                let e = &mut e[..w];
+                for o in 0..rows {
+                    exp_row(
+                        log_out[o0 + o],
+                        &log_red[red.clone()],
+                        &t[o * w..(o + 1) * w],
+                        gamma,
+                        e,
+                    );
+                    let dst = &mut chunk[o * k..(o + 1) * k];
+                    if k == 1 {
+                        dst[0] += dot(e, &v[red.clone()]);
+                        continue;
+                    }
+                    for (r, &er) in e.iter().enumerate() {
+                        if er != 0.0 {
+                            let vr = &v[(red.start + r) * k..(red.start + r + 1) * k];
+                            for (d, &x) in dst.iter_mut().zip(vr) {
+                                *d = er.mul_add(x, *d);
+                            }
+                        }
+                    }
+                }
+            });
+        },
+    );
+}
+
+/// `Σ_{o,r} exp(log_row_o + log_col_r − γ·C[o, r])·C[o, r]` (unscaled `C`), summed per block
+/// and then over blocks in order.
+pub(crate) fn plan_dot_cost<T: TileSource + ?Sized>(
+    src: &T,
+    gamma: f64,
+    log_row: &[f64],
+    log_col: &[f64],
+) -> f64 {
+    let (n, _) = src.extent(Axis::Rows);
+    let (bo, br) = src.tile_shape();
+    let mut partial = vec![0.0; n.div_ceil(bo)];
+    partial.par_iter_mut().enumerate().for_each_init(
+        || (vec![0.0; bo * br], vec![0.0; br]),
+        |(tile, e), (blk, total)| {
+            let o0 = blk * bo;
+            let rows = bo.min(n - o0);
+            sweep_block(src, Axis::Rows, o0..o0 + rows, tile, |red, t| {
+                let w = red.len();
+                let e = &mut e[..w];
+                for o in 0..rows {
+                    let c = &t[o * w..(o + 1) * w];
+                    exp_row(log_row[o0 + o], &log_col[red.clone()], c, gamma, e);
+                    *total += dot_where_positive(e, c);
+                }
+            });
+        },
+    );
+    partial.iter().sum()
+}
+
+/// Writes the whole `n × m` matrix `map(C)` row-major into `out`; `map` sees the row index,
+/// the first column index, a row of a tile of `C` and the matching slice of `out`.
+pub(crate) fn materialize<T, F>(src: &T, out: &mut [f64], map: F)
+where
+    T: TileSource + ?Sized,
+    F: Fn(usize, usize, &[f64], &mut [f64]) + Sync + Send,
+{
+    let (_, m) = src.extent(Axis::Rows);
+    let (bo, br) = src.tile_shape();
+    if m == 0 {
+        return;
+    }
+    out.par_chunks_mut(bo * m).enumerate().for_each_init(
+        || vec![0.0; bo * br],
+        |tile, (blk, chunk)| {
+            let o0 = blk * bo;
+            let rows = chunk.len() / m;
+            sweep_block(src, Axis::Rows, o0..o0 + rows, tile, |red, t| {
+                let w = red.len();
+                for o in 0..rows {
+                    let dst = &mut chunk[o * m + red.start..o * m + red.end];
+                    map(o0 + o, red.start, &t[o * w..(o + 1) * w], dst);
+                }
+            });
+        },
+    );
+}
+
+/// Count, max, mean and spread of the finite entries of the cost, merged in block order.
+pub(crate) fn moments<T: TileSource + ?Sized>(src: &T) -> Moments {
+    let (n, _) = src.extent(Axis::Rows);
+    let (bo, br) = src.tile_shape();
+    let mut partial = vec![Moments::EMPTY; n.div_ceil(bo)];
+    partial.par_iter_mut().enumerate().for_each_init(
+        || vec![0.0; bo * br],
+        |tile, (blk, acc)| {
+            let o0 = blk * bo;
+            let rows = bo.min(n - o0);
+            sweep_block(src, Axis::Rows, o0..o0 + rows, tile, |_, t| {
+                *acc = acc.merge(Moments::of(t))
+            });
+        },
+    );
+    partial.into_iter().fold(Moments::EMPTY, Moments::merge)
+}

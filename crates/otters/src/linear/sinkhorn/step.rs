@@ -1,0 +1,139 @@
+//! One Sinkhorn half-step for one side of the problem, balanced or not.
+//!
+//! Given the softmin `s` of this side (the balanced c-transform of the other potential), the
+//! potential becomes `update(s + μ)` (see [`MarginalPenalty`]); with translation-invariant
+//! updates μ is the closed-form optimal translation of the dual (derived below), otherwise 0.
+//! Every other variant (ε-scaling, warm starts) wraps this step and never copies it.
+
+use ndarray::ArrayView1;
+
+use super::settings::UnbalancedUpdates;
+use crate::kernels::lse::Lse;
+use crate::linear::MarginalPenalty;
+
+/// One side of the problem: its weights and how its marginal is enforced.
+#[derive(Debug, Clone)]
+pub(crate) struct Side<'a> {
+    pub weights: ArrayView1<'a, f64>,
+    /// `log w`, with `−∞` for zero weights.
+    pub log_weights: Vec<f64>,
+    pub penalty: MarginalPenalty,
+}
+
+impl<'a> Side<'a> {
+    pub(crate) fn new(weights: ArrayView1<'a, f64>, penalty: MarginalPenalty) -> Self {
+        let log_weights = weights.iter().map(|w| w.ln()).collect();
+        Side {
+            weights,
+            log_weights,
+            penalty,
+        }
+    }
+
+    /// `h_i = log w_i + pot_i/ε`: the dimensionless vector the other side's softmin sweeps.
+    /// Zero weights give `−∞` whatever the potential (even an infinite one).
+    pub(crate) fn log_plan_factor(&self, pot: &[f64], eps: f64, h: &mut [f64]) {
+        for ((h, &lw), &p) in h.iter_mut().zip(&self.log_weights).zip(pot) {
+            *h = if lw == f64::NEG_INFINITY {
+                f64::NEG_INFINITY
+            } else {
+                lw + p / eps
+            };
+        }
+    }
+
+    /// The marginal of the plan on this side divided by the weights,
+    /// `r_i = Σ_j w'_j·exp((pot_i + pot'_j − C_ij)/ε) = exp((pot_i − s_i − shift)/ε)`, where
+    /// `s + shift` is this side's softmin for the current other potential (`shift` accounts
+    /// for a translation of the other potential after `s` was computed). Defined for zero
+    /// weights too (0 where the softmin is infinite).
+    pub(crate) fn marginal_ratio(
+        &self,
+        pot: &[f64],
+        s: &[f64],
+        shift: f64,
+        eps: f64,
+        out: &mut [f64],
+    ) {
+        for ((o, &p), &s) in out.iter_mut().zip(pot).zip(s) {
+            *o = if s == f64::INFINITY {
+                0.0
+            } else {
+                ((p - s - shift) / eps).exp()
+            };
+        }
+    }
+
+    /// `Σ_i residual_i`: how far the marginal `w·r` is from what optimality requires.
+    pub(crate) fn marginal_error(&self, ratio: &[f64], pot: &[f64]) -> f64 {
+        ratio
+            .iter()
+            .zip(self.weights)
+            .zip(pot)
+            .filter(|((_, w), _)| **w > 0.0)
+            .map(|((&r, &w), &f)| self.penalty.residual(w * r, w, f))
+            .sum()
+    }
+
+    /// `log Σ_i w_i·exp(−κ·v_i)`, skipping zero weights.
+    fn log_mass(&self, v: &[f64], kappa: f64) -> f64 {
+        self.log_weights
+            .iter()
+            .zip(v)
+            .filter(|(lw, _)| **lw > f64::NEG_INFINITY)
+            .fold(Lse::EMPTY, |acc, (&lw, &x)| {
+                acc.merge(Lse {
+                    max: lw - kappa * x,
+                    sum: 1.0,
+                })
+            })
+            .value()
+    }
+}
+
+/// Updates `pot` (this side) from its softmin `s`; with translation-invariant updates, also
+/// translates `other_pot` by −μ. Returns μ (0 when no translation applies).
+///
+/// Derivation (verified numerically in the tests of the solver): for fixed `g`, maximize the
+/// dual `D(f, g − μ)` over `f` and μ jointly. Optimality in `f` gives `f = τ_a (s + μ)`
+/// (τ_a = ρ_a/(ρ_a+ε), 1 for a hard side), and `∂D/∂μ = 0` gives
+/// `⟨a, e^{−κ_a (s+μ)}⟩ = ⟨b, e^{−(g−μ)/ρ_b}⟩` with `κ_a = 1/(ρ_a+ε)` (0 for hard) and
+/// `1/ρ_b = 0` for a hard side, so `μ = (log A₀ − log B₀)/(κ_a + 1/ρ_b)` where
+/// `A₀ = ⟨a, e^{−κ_a s}⟩`, `B₀ = ⟨b, e^{−g/ρ_b}⟩`. Two hard sides: the dual is invariant
+/// and μ = 0.
+pub(crate) fn update(
+    this: &Side<'_>,
+    other: &Side<'_>,
+    s: &[f64],
+    pot: &mut [f64],
+    other_pot: &mut [f64],
+    eps: f64,
+    mode: UnbalancedUpdates,
+) -> f64 {
+    let mu = match (
+        mode,
+        this.penalty.inverse_rho(),
+        other.penalty.inverse_rho(),
+    ) {
+        (UnbalancedUpdates::TranslationInvariant, Some(inv_this), Some(inv_other))
+            if inv_this + inv_other > 0.0 =>
+        {
+            let kappa = if inv_this > 0.0 {
+                1.0 / (1.0 / inv_this + eps)
+            } else {
+                0.0
+            };
+            let mu = (this.log_mass(s, kappa) - other.log_mass(other_pot, inv_other))
+                / (kappa + inv_other);
+            if mu.is_finite() { mu } else { 0.0 }
+        }
+        _ => 0.0,
+    };
+    for (p, &s) in pot.iter_mut().zip(s) {
+        *p = this.penalty.update(s, mu, eps);
+    }
+    if mu != 0.0 {
+        other_pot.iter_mut().for_each(|g| *g -= mu);
+    }
+    mu
+}

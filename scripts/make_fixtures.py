@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Generate the POT cross-check fixtures in testdata/ (run by hand, not in CI).
+
+Every case is a random entropic OT problem solved by POT far past its default tolerance; a
+case is written only if it certifies itself (the solution satisfies its own optimality
+conditions to 1e-9), since a reference can be wrong too. The Rust tests
+(crates/otters/tests/pot_fixtures.rs) and the Python tests read the same files.
+
+Conventions stored per case: the cost (or the points it comes from), weights a and b, the
+regularization `epsilon` (POT's `reg`), the marginal strengths `rho_a`/`rho_b` (POT's
+`reg_m`, null for a hard marginal), POT's log-scalings `log_u`, `log_v` such that
+P = exp(log_u[:,None] + log_v[None,:] - C/eps) * a[:,None] * b[None,:] (the KL-to-a⊗b
+convention), the linear cost <C,P> and the primal objective
+<C,P> + eps KL(P|a⊗b) + rho_a KL(P1|a) + rho_b KL(P^T1|b).
+
+Usage: .venv/bin/python scripts/make_fixtures.py   (regenerates testdata/pot_sinkhorn.json)
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import ot
+
+SEED = 20261122
+OUT = Path(__file__).resolve().parent.parent / "testdata" / "pot_sinkhorn.json"
+
+
+def kl(p, q):
+    """Generalized KL(p|q) = sum p log(p/q) - p + q, with 0 log 0 = 0."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    mask = p > 0
+    return float(np.sum(p[mask] * np.log(p[mask] / q[mask])) - p.sum() + q.sum())
+
+
+def make_cost(rng, n, m, kind):
+    if kind == "sqeuclidean":
+        x, y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2)) + 0.5
+        return {"x": x.tolist(), "y": y.tolist(), "cost_fn": kind}, ot.dist(x, y, "sqeuclidean")
+    if kind == "euclidean":
+        x, y = rng.normal(size=(n, 3)), rng.normal(size=(m, 3))
+        return {"x": x.tolist(), "y": y.tolist(), "cost_fn": kind}, ot.dist(x, y, "euclidean")
+    c = rng.uniform(size=(n, m))
+    return {"cost": c.tolist()}, c
+
+
+def make_weights(rng, n, kind, mass=1.0):
+    if kind == "uniform":
+        w = np.full(n, 1.0 / n)
+    else:
+        w = rng.uniform(0.1, 1.0, size=n)
+        if kind == "zeros" and n > 2:
+            w[rng.choice(n, size=max(1, n // 5), replace=False)] = 0.0
+        w /= w.sum()
+    return w * mass
+
+
+def plan_from(log_u, log_v, a, b, c, eps):
+    with np.errstate(divide="ignore"):
+        return np.exp(log_u[:, None] + log_v[None, :] - c / eps) * a[:, None] * b[None, :]
+
+
+def balanced_case(rng, name, n, m, cost_kind, weight_kind, eps_rel):
+    data, c = make_cost(rng, n, m, cost_kind)
+    a, b = make_weights(rng, n, weight_kind), make_weights(rng, m, weight_kind)
+    eps = eps_rel * float(np.median(c)) if c.size > 1 else eps_rel
+    # POT's log-domain solver, far past its default tolerance.
+    p, log = ot.sinkhorn(a, b, c, eps, method="sinkhorn_log", numItermax=200000, stopThr=1e-14, log=True, warn=False)
+    # POT's log_u/log_v scale the Gibbs kernel exp(-C/eps); rewrite them for the a⊗b reference.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_u = np.asarray(log["log_u"]) - np.log(a)
+        log_v = np.asarray(log["log_v"]) - np.log(b)
+    log_u[a == 0] = 0.0
+    log_v[b == 0] = 0.0
+    plan = plan_from(log_u, log_v, a, b, c, eps)
+    err = np.abs(plan.sum(1) - a).sum() + np.abs(plan.sum(0) - b).sum()
+    if not (err < 1e-9 and np.allclose(plan, p, rtol=1e-10, atol=1e-14)):
+        print(f"skip {name}: POT did not certify (marginal error {err:.2e})", file=sys.stderr)
+        return None
+    linear = float(np.sum(plan * c))
+    objective = linear + eps * kl(plan.ravel(), np.outer(a, b).ravel())
+    return {
+        "name": name, "kind": "balanced", **data, "a": a.tolist(), "b": b.tolist(), "epsilon": eps,
+        "rho_a": None, "rho_b": None, "log_u": log_u.tolist(), "log_v": log_v.tolist(),
+        "linear_cost": linear, "objective": objective, "pot_marginal_error": err,
+    }
+
+
+def unbalanced_case(rng, name, n, m, cost_kind, weight_kind, eps_rel, rho_a, rho_b, mass_b):
+    data, c = make_cost(rng, n, m, cost_kind)
+    a, b = make_weights(rng, n, weight_kind), make_weights(rng, m, weight_kind, mass_b)
+    eps = eps_rel * float(np.median(c)) if c.size > 1 else eps_rel
+    reg_m = (np.inf if rho_a is None else rho_a, np.inf if rho_b is None else rho_b)
+    p, log = ot.unbalanced.sinkhorn_unbalanced(
+        a, b, c, eps, reg_m, method="sinkhorn_stabilized", reg_type="kl",
+        numItermax=200000, stopThr=1e-15, log=True,
+    )
+    p_plain = ot.unbalanced.sinkhorn_unbalanced(
+        a, b, c, eps, reg_m, method="sinkhorn", reg_type="kl", numItermax=200000, stopThr=1e-15,
+    )
+    # The stabilized solver's log-scalings are f/eps and g/eps for the kernel exp(-C/eps) a⊗b.
+    lu, lv = np.asarray(log["logu"], float), np.asarray(log["logv"], float)
+    lu[a == 0] = 0.0
+    lv[b == 0] = 0.0
+    plan = plan_from(lu, lv, a, b, c, eps)
+    f, g = eps * lu, eps * lv
+    res_a = np.abs(plan.sum(1) - (a if rho_a is None else a * np.exp(-f / rho_a))).sum()
+    res_b = np.abs(plan.sum(0) - (b if rho_b is None else b * np.exp(-g / rho_b))).sum()
+    agree = np.allclose(p, p_plain, rtol=1e-8, atol=1e-13) and np.allclose(plan, p, rtol=1e-9, atol=1e-14)
+    if not (res_a + res_b < 1e-9 and agree):
+        print(f"skip {name}: POT did not certify (residual {res_a + res_b:.2e}, agree {agree})", file=sys.stderr)
+        return None
+    linear = float(np.sum(plan * c))
+    objective = linear + eps * kl(plan.ravel(), np.outer(a, b).ravel())
+    if rho_a is not None:
+        objective += rho_a * kl(plan.sum(1), a)
+    if rho_b is not None:
+        objective += rho_b * kl(plan.sum(0), b)
+    return {
+        "name": name, "kind": "unbalanced", **data, "a": a.tolist(), "b": b.tolist(), "epsilon": eps,
+        "rho_a": rho_a, "rho_b": rho_b, "log_u": lu.tolist(), "log_v": lv.tolist(),
+        "linear_cost": linear, "objective": objective, "pot_marginal_error": float(res_a + res_b),
+    }
+
+
+def main():
+    rng = np.random.default_rng(SEED)
+    cases = []
+    shapes = [(1, 1), (1, 5), (6, 1), (3, 4), (17, 29), (40, 40), (64, 50)]
+    kinds = ["sqeuclidean", "euclidean", "raw"]
+    weights = ["uniform", "random", "zeros"]
+    k = 0
+    for (n, m) in shapes:
+        for eps_rel in [1.0, 0.1, 0.01]:
+            cost_kind, weight_kind = kinds[k % 3], weights[(k // 3) % 3]
+            k += 1
+            case = balanced_case(rng, f"balanced_{n}x{m}_{cost_kind}_{weight_kind}_eps{eps_rel}", n, m, cost_kind, weight_kind, eps_rel)
+            if case:
+                cases.append(case)
+    k = 0
+    for (n, m) in [(1, 1), (3, 4), (17, 29), (40, 40), (64, 50)]:
+        for rho, (side_a, side_b) in [(0.1, (True, True)), (1.0, (True, True)), (10.0, (True, True)), (1.0, (False, True)), (1.0, (True, False))]:
+            eps_rel = [1.0, 0.1][k % 2]
+            cost_kind, weight_kind = kinds[k % 3], weights[(k // 2) % 2]
+            k += 1
+            rho_a = rho if side_a else None
+            rho_b = rho if side_b else None
+            name = f"unbalanced_{n}x{m}_{cost_kind}_{weight_kind}_eps{eps_rel}_rho{rho_a}_{rho_b}"
+            case = unbalanced_case(rng, name, n, m, cost_kind, weight_kind, eps_rel, rho_a, rho_b, mass_b=1.7)
+            if case:
+                cases.append(case)
+    meta = {
+        "generator": "scripts/make_fixtures.py",
+        "seed": SEED,
+        "pot_version": ot.__version__,
+        "numpy_version": np.__version__,
+        "cases": cases,
+    }
+    OUT.write_text(json.dumps(meta, indent=None, separators=(",", ":")) + "\n")
+    print(f"wrote {len(cases)} cases to {OUT}")
+
+
+if __name__ == "__main__":
+    with np.errstate(divide="ignore"):  # log(0) of zero weights inside POT is expected
+        main()
