@@ -7,8 +7,8 @@
 
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 // ln 2 split in a high part with trailing zero bits (k·LN2_HI is exact) and the rest.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+const LN2_HI: f64 = 0.693_147_180_369_123_8;
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 // 1.5·2⁵²: adding it rounds to an integer and leaves that integer in the low mantissa bits.
 const ROUND: f64 = 6_755_399_441_055_744.0;
 /// Below this, exp underflows to (sub)normal numbers; the kernels return exactly 0 there.
@@ -80,6 +80,13 @@ mod tests {
             x += 0.0137;
         }
         assert!(worst < 5e-16, "max relative error {worst:e}");
+    }
+
+    #[test]
+    fn the_split_of_ln2_is_exact_enough() {
+        // LN2_HI has 21 trailing zero bits, so k·LN2_HI is exact for |k| < 2²¹ (|k| ≤ 1075 here).
+        assert_eq!(LN2_HI.to_bits() & 0x1F_FFFF, 0);
+        assert_eq!(LN2_HI + LN2_LO, std::f64::consts::LN_2);
     }
 
     #[test]

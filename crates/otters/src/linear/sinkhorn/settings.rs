@@ -144,14 +144,14 @@ impl Sinkhorn {
                 self.min_iterations,
             ));
         }
-        if let EpsilonScaling::Geometric { decay, .. } = self.scaling {
-            if !(decay > 0.0 && decay < 1.0) {
-                return Err(Error::invalid(
-                    "decay",
-                    "the epsilon-scaling decay must be in (0, 1)",
-                    decay,
-                ));
-            }
+        if let EpsilonScaling::Geometric { decay, .. } = self.scaling
+            && !(decay > 0.0 && decay < 1.0)
+        {
+            return Err(Error::invalid(
+                "decay",
+                "the epsilon-scaling decay must be in (0, 1)",
+                decay,
+            ));
         }
         Ok(())
     }

@@ -1,0 +1,316 @@
+//! Every geometry gives the same sweeps and the same solutions on the same data: DenseCost
+//! (C and Fortran order) against PointCloud (with tiles shrunk so the blocked paths run,
+//! odd remainders included), for every ground cost.
+
+mod common;
+
+use common::Rng;
+use ndarray::{Array1, Array2, ShapeBuilder};
+use otters::geometry::{
+    Axis, Cosine, CostFn, Custom, DenseCost, Euclidean, Geometry, LogPlan, Lp, PointCloud,
+    ScaleCost, SqEuclidean,
+};
+use otters::linear::{Epsilon, LinearProblem, Sinkhorn};
+
+fn close(a: &[f64], b: &[f64], rel: f64, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (k, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= rel * (1.0 + y.abs()),
+            "{what}[{k}]: {x} vs {y}"
+        );
+    }
+}
+
+fn check_cost<C: CostFn>(cost_fn: C, label: &str) {
+    let (n, m, d) = (37, 53, 3);
+    let mut rng = Rng::new(11);
+    let x = rng.normal_matrix(n, d);
+    let y = rng.normal_matrix(m, d) + 0.3;
+    let cloud = PointCloud::new(x.view(), y.view(), cost_fn)
+        .unwrap()
+        .with_tile(5, 7)
+        .unwrap();
+    let c = cloud.cost_matrix(1 << 30).unwrap();
+    // Independent evaluation of the cost, pair by pair.
+    for i in [0, 17, 36] {
+        for j in [0, 29, 52] {
+            let want = cloud
+                .cost_fn()
+                .cost(x.row(i).as_slice().unwrap(), y.row(j).as_slice().unwrap());
+            assert!(
+                (c[[i, j]] - want).abs() < 1e-12 * (1.0 + want),
+                "{label}: cost[{i},{j}]"
+            );
+        }
+    }
+    let dense = DenseCost::new(c.view()).unwrap();
+    let mut fortran = Array2::zeros((n, m).f());
+    fortran.assign(&c);
+    let dense_f = DenseCost::new(fortran.view()).unwrap();
+    let geoms: [(&str, &dyn Geometry); 3] = [
+        ("point cloud", &cloud),
+        ("dense", &dense),
+        ("dense F-order", &dense_f),
+    ];
+
+    let eps = 0.3;
+    let h_rows = Array1::from_shape_fn(m, |j| (j as f64 * 0.7).sin());
+    let h_cols = Array1::from_shape_fn(n, |i| (i as f64 * 0.3).cos());
+    let log_row = Array1::from_shape_fn(n, |i| -(n as f64).ln() + 0.1 * (i as f64).sin());
+    let log_col = Array1::from_shape_fn(m, |j| -(m as f64).ln() + 0.1 * (j as f64).cos());
+    let plan = LogPlan {
+        log_row: log_row.view(),
+        log_col: log_col.view(),
+        epsilon: eps,
+    };
+    let v_rows = rng.normal_matrix(m, 3);
+    let v_cols = rng.normal_matrix(n, 1);
+
+    let reference = |g: &dyn Geometry| {
+        let mut s = Array1::zeros(n);
+        let mut t = Array1::zeros(m);
+        g.softmin(Axis::Rows, eps, h_rows.view(), s.view_mut())
+            .unwrap();
+        g.softmin(Axis::Cols, eps, h_cols.view(), t.view_mut())
+            .unwrap();
+        let mut pv = Array2::zeros((n, 3));
+        let mut ptv = Array2::zeros((m, 1));
+        g.apply_plan(Axis::Rows, &plan, v_rows.view(), pv.view_mut())
+            .unwrap();
+        g.apply_plan(Axis::Cols, &plan, v_cols.view(), ptv.view_mut())
+            .unwrap();
+        (
+            s,
+            t,
+            pv,
+            ptv,
+            g.plan_dot_cost(&plan).unwrap(),
+            g.plan_matrix(&plan, 1 << 30).unwrap(),
+            g.summary(),
+        )
+    };
+    let base = reference(&dense);
+    // The plan from its definition, as a check of the kernels themselves.
+    let naive = Array2::from_shape_fn((n, m), |(i, j)| {
+        (log_row[i] + log_col[j] - c[[i, j]] / eps).exp()
+    });
+    close(
+        base.5.as_slice().unwrap(),
+        naive.as_slice().unwrap(),
+        1e-13,
+        &format!("{label}: plan"),
+    );
+    close(
+        base.2.as_slice().unwrap(),
+        naive.dot(&v_rows).as_slice().unwrap(),
+        1e-12,
+        &format!("{label}: P v"),
+    );
+    close(
+        &[base.4],
+        &[(&naive * &c).sum()],
+        1e-12,
+        &format!("{label}: <P, C>"),
+    );
+    for (name, g) in geoms {
+        let other = reference(g);
+        let what = format!("{label} / {name}");
+        close(
+            other.0.as_slice().unwrap(),
+            base.0.as_slice().unwrap(),
+            1e-12,
+            &format!("{what}: softmin rows"),
+        );
+        close(
+            other.1.as_slice().unwrap(),
+            base.1.as_slice().unwrap(),
+            1e-12,
+            &format!("{what}: softmin cols"),
+        );
+        close(
+            other.2.as_slice().unwrap(),
+            base.2.as_slice().unwrap(),
+            1e-12,
+            &format!("{what}: P v"),
+        );
+        close(
+            other.3.as_slice().unwrap(),
+            base.3.as_slice().unwrap(),
+            1e-12,
+            &format!("{what}: Pᵀ v"),
+        );
+        close(&[other.4], &[base.4], 1e-12, &format!("{what}: <P, C>"));
+        close(
+            other.5.as_slice().unwrap(),
+            base.5.as_slice().unwrap(),
+            1e-12,
+            &format!("{what}: plan"),
+        );
+        close(
+            &[other.6.max, other.6.mean, other.6.std],
+            &[base.6.max, base.6.mean, base.6.std],
+            1e-12,
+            &format!("{what}: summary"),
+        );
+    }
+
+    // Whole solves agree too.
+    let (a, b) = (rng.weights(n, 1.0), rng.weights(m, 1.0));
+    let solve = |g: &dyn Geometry| {
+        let problem = LinearProblem::new(g, a.view(), b.view()).unwrap();
+        let solver = Sinkhorn {
+            threshold: 1e-11,
+            ..Sinkhorn::new(Epsilon::RelativeToMean(0.05))
+        };
+        let out = solver.solve(&problem).unwrap();
+        (
+            out.f().to_owned(),
+            out.g().to_owned(),
+            out.reg_ot_cost(),
+            out.iterations(),
+        )
+    };
+    let (f0, g0, cost0, it0) = solve(&dense);
+    for (name, g) in geoms {
+        let (f, gg, cost, it) = solve(g);
+        close(
+            f.as_slice().unwrap(),
+            f0.as_slice().unwrap(),
+            1e-9,
+            &format!("{label} / {name}: f"),
+        );
+        close(
+            gg.as_slice().unwrap(),
+            g0.as_slice().unwrap(),
+            1e-9,
+            &format!("{label} / {name}: g"),
+        );
+        close(&[cost], &[cost0], 1e-11, &format!("{label} / {name}: cost"));
+        assert!(
+            it.abs_diff(it0) <= 1,
+            "{label} / {name}: {it} vs {it0} iterations"
+        );
+    }
+}
+
+#[test]
+fn squared_euclidean() {
+    check_cost(SqEuclidean, "sqeuclidean");
+}
+
+#[test]
+fn euclidean() {
+    check_cost(Euclidean, "euclidean");
+}
+
+#[test]
+fn lp_costs() {
+    check_cost(Lp::new(1.5).unwrap(), "l1.5");
+    check_cost(Lp::new(1.0).unwrap(), "l1");
+}
+
+#[test]
+fn cosine() {
+    check_cost(Cosine, "cosine");
+}
+
+#[test]
+fn custom_closure() {
+    check_cost(
+        Custom::new(|x: &[f64], y: &[f64]| {
+            x.iter().zip(y).map(|(a, b)| (a - b).abs().max(0.1)).sum()
+        }),
+        "custom",
+    );
+}
+
+#[test]
+fn cost_scaling_agrees_between_geometries() {
+    let mut rng = Rng::new(12);
+    let (x, y) = (rng.normal_matrix(20, 2), rng.normal_matrix(31, 2));
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view()).unwrap();
+    let c = cloud.cost_matrix(1 << 30).unwrap();
+    for scale in [
+        ScaleCost::Max,
+        ScaleCost::Mean,
+        ScaleCost::Median,
+        ScaleCost::By(2.5),
+    ] {
+        let a = PointCloud::sq_euclidean(x.view(), y.view())
+            .unwrap()
+            .with_scale(scale)
+            .unwrap();
+        let b = DenseCost::new(c.view()).unwrap().with_scale(scale).unwrap();
+        assert!(
+            (a.scale() - b.scale()).abs() < 1e-12 * b.scale(),
+            "{scale:?}: {} vs {}",
+            a.scale(),
+            b.scale()
+        );
+        let (ca, cb) = (
+            a.cost_matrix(1 << 30).unwrap(),
+            b.cost_matrix(1 << 30).unwrap(),
+        );
+        close(
+            ca.as_slice().unwrap(),
+            cb.as_slice().unwrap(),
+            1e-12,
+            &format!("{scale:?}"),
+        );
+    }
+    let mut sorted: Vec<f64> = c.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = 0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]);
+    let b = DenseCost::new(c.view())
+        .unwrap()
+        .with_scale(ScaleCost::Median)
+        .unwrap();
+    assert!(
+        (b.scale() - median).abs() < 1e-15 * median,
+        "median of an even count averages the middle pair"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let mut rng = Rng::new(13);
+    let (x, y) = (rng.normal_matrix(301, 4), rng.normal_matrix(257, 4));
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view()).unwrap();
+    let c = cloud.cost_matrix(1 << 30).unwrap();
+    let dense = DenseCost::new(c.view()).unwrap();
+    for g in [&cloud as &dyn Geometry, &dense] {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let problem = LinearProblem::uniform(g).unwrap();
+                let out = Sinkhorn::new(Epsilon::RelativeToMean(0.02))
+                    .solve(&problem)
+                    .unwrap();
+                (
+                    out.f().to_owned(),
+                    out.g().to_owned(),
+                    out.linear_cost(&problem).unwrap(),
+                    out.errors().to_vec(),
+                )
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3, 8] {
+            let other = run(threads);
+            assert!(
+                one.0 == other.0 && one.1 == other.1,
+                "{threads} threads: potentials differ"
+            );
+            assert_eq!(
+                one.2.to_bits(),
+                other.2.to_bits(),
+                "{threads} threads: linear cost differs"
+            );
+            assert_eq!(one.3, other.3, "{threads} threads: error traces differ");
+        }
+    }
+}
