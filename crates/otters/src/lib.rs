@@ -44,12 +44,14 @@
 //!   [`PointCloud`](geometry::PointCloud) and the ground costs.
 //! - [`linear`]: [`LinearProblem`](linear::LinearProblem), [`Sinkhorn`](linear::Sinkhorn) and
 //!   its output.
+//! - [`datasets`]: seeded example point clouds.
 //! - [`Error`], [`Observer`] (progress and cancellation).
 //!
 //! Conventions: f64 everywhere; parallel sweeps reduce in a fixed order, so results are
 //! bit-identical whatever the number of threads; the library never prints, reads files or
 //! panics on user input.
 
+pub mod datasets;
 pub mod error;
 pub mod geometry;
 mod kernels;
