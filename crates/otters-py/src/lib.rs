@@ -1,1 +1,16 @@
-//! tmp
+//! Python bindings of otters (`otters._core`): conversion, GIL release and error mapping
+//! only; every algorithm lives in the `otters` crate.
+
+mod errors;
+mod linear;
+mod run;
+
+use pyo3::prelude::*;
+
+/// The compiled core of the `otters` Python package.
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(linear::sinkhorn, m)?)?;
+    Ok(())
+}

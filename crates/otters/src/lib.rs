@@ -60,5 +60,10 @@ mod observe;
 mod validate;
 
 pub use error::{Error, ErrorKind, Index, Result};
+
+// The README's Rust example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
 pub use observe::{Observer, Progress};
 pub use validate::DEFAULT_MEMORY_LIMIT;

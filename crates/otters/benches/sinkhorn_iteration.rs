@@ -1,0 +1,98 @@
+//! Seconds per Sinkhorn iteration (two softmin sweeps) on the W2 workload of
+//! BENCHMARKS.md: n = m = 5000, d = 64, cost / max(C), ε = 0.01, f64; DenseCost and
+//! PointCloud side by side, plus the throughput of a single softmin sweep in exp/s.
+//!
+//! Run: `cargo bench -p otters --bench sinkhorn_iteration [-- n d]`. Prints medians of
+//! repeated runs; asserts nothing. Per-iteration time is the slope between a short and a
+//! long solve, so set-up (cost statistics, plan-free output) cancels out.
+
+use std::time::Instant;
+
+use ndarray::Array1;
+use otters::datasets;
+use otters::geometry::{Axis, DenseCost, Geometry, PointCloud, ScaleCost};
+use otters::linear::{Epsilon, LinearProblem, Sinkhorn};
+
+const REPEATS: usize = 5;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn time_solve(geom: &dyn Geometry, iterations: usize) -> f64 {
+    let problem = LinearProblem::uniform(geom).expect("valid problem");
+    let solver = Sinkhorn {
+        threshold: 1e-300,
+        max_iterations: iterations,
+        ..Sinkhorn::new(Epsilon::Absolute(0.01))
+    };
+    let start = Instant::now();
+    let out = solver.solve(&problem).expect("solve");
+    let seconds = start.elapsed().as_secs_f64();
+    assert_eq!(out.iterations(), iterations);
+    seconds
+}
+
+fn per_iteration(geom: &dyn Geometry) -> f64 {
+    let (short, long) = (5, 25);
+    let slopes: Vec<f64> = (0..REPEATS)
+        .map(|_| (time_solve(geom, long) - time_solve(geom, short)) / (long - short) as f64)
+        .collect();
+    median(slopes)
+}
+
+fn sweep_rate(geom: &dyn Geometry) -> f64 {
+    let (n, m) = geom.shape();
+    let h = Array1::zeros(m);
+    let mut out = Array1::zeros(n);
+    let times: Vec<f64> = (0..REPEATS * 2)
+        .map(|_| {
+            let start = Instant::now();
+            geom.softmin(Axis::Rows, 0.01, h.view(), out.view_mut())
+                .expect("sweep");
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    (n * m) as f64 / median(times)
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (n, d) = (
+        args.first().copied().unwrap_or(5000),
+        args.get(1).copied().unwrap_or(64),
+    );
+    let threads = rayon::current_num_threads();
+    let x = datasets::gaussian(n, &vec![0.0; d], 1.0, 1);
+    let y = datasets::gaussian(n, &vec![0.5; d], 1.0, 2);
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view())
+        .unwrap()
+        .with_scale(ScaleCost::Max)
+        .unwrap();
+    let cost = cloud.cost_matrix(otters::DEFAULT_MEMORY_LIMIT).unwrap();
+    let dense = DenseCost::new(cost.view()).unwrap();
+    println!(
+        "Sinkhorn iteration, n = m = {n}, d = {d}, cost/max, eps = 0.01, f64, {threads} threads (median of {REPEATS})"
+    );
+    println!(
+        "{:<12} {:>14} {:>18}",
+        "geometry", "ms / iteration", "softmin exp/s"
+    );
+    for (name, geom) in [
+        ("DenseCost", &dense as &dyn Geometry),
+        ("PointCloud", &cloud),
+    ] {
+        let it = per_iteration(geom);
+        let rate = sweep_rate(geom);
+        println!("{name:<12} {:>14.2} {:>15.2} G", it * 1e3, rate / 1e9);
+    }
+    let exps = 2.0 * (n * n) as f64;
+    println!(
+        "exp bound of BENCHMARKS.md (3 G exp/s per core, 2 cores): {:.2} ms / iteration",
+        exps / 6e9 * 1e3
+    );
+}
