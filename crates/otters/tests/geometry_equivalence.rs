@@ -155,6 +155,28 @@ fn check_cost<C: CostFn>(cost_fn: C, label: &str) {
         );
     }
 
+    // C·V and Cᵀ·V, against the materialized cost (factored costs take a GEMM shortcut).
+    let (cv_want, ctv_want) = (c.dot(&v_rows), c.t().dot(&v_cols));
+    for (name, g) in geoms {
+        let (mut cv, mut ctv) = (Array2::zeros((n, 3)), Array2::zeros((m, 1)));
+        g.apply_cost(Axis::Rows, v_rows.view(), cv.view_mut())
+            .unwrap();
+        g.apply_cost(Axis::Cols, v_cols.view(), ctv.view_mut())
+            .unwrap();
+        close(
+            cv.as_slice().unwrap(),
+            cv_want.as_slice().unwrap(),
+            1e-11,
+            &format!("{label} / {name}: C v"),
+        );
+        close(
+            ctv.as_slice().unwrap(),
+            ctv_want.as_slice().unwrap(),
+            1e-11,
+            &format!("{label} / {name}: Cᵀ v"),
+        );
+    }
+
     // Whole solves agree too.
     let (a, b) = (rng.weights(n, 1.0), rng.weights(m, 1.0));
     let solve = |g: &dyn Geometry| {

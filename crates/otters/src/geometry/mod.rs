@@ -115,6 +115,16 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()>;
 
+    /// `out = C·V` (`Axis::Rows`: `V` is `m×k`, `out` is `n×k`) or `out = Cᵀ·V`
+    /// (`Axis::Cols`), for the scaled cost. Forbidden pairs (`+∞`) make their outputs
+    /// infinite or NaN.
+    fn apply_cost(
+        &self,
+        axis: Axis,
+        v: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()>;
+
     /// `⟨P, C⟩ = Σ_ij P_ij·C_ij` (forbidden pairs contribute 0).
     fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64>;
 

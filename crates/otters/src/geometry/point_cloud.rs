@@ -321,6 +321,25 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         tiled::apply_plan(self, self.shape(), self.scale, axis, plan, v, out)
     }
 
+    fn apply_cost(
+        &self,
+        axis: Axis,
+        v: ArrayView2<'_, f64>,
+        mut out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        let Some((a, b)) = &self.factors else {
+            return tiled::apply_cost(self, self.shape(), self.scale, axis, v, out);
+        };
+        // C = A·Bᵀ, so C·V = A·(Bᵀ·V): O((n + m)·k·rank), never a tile.
+        super::check_apply(self.shape(), axis, &v, &out)?;
+        let (lhs, rhs) = match axis {
+            Axis::Rows => (a, b),
+            Axis::Cols => (b, a),
+        };
+        out.assign(&(lhs.dot(&rhs.t().dot(&v)) / self.scale));
+        Ok(())
+    }
+
     fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64> {
         tiled::plan_dot_cost(self, self.shape(), self.scale, plan)
     }

@@ -87,6 +87,35 @@ pub(crate) fn apply_plan<T: TileSource + ?Sized>(
     Ok(())
 }
 
+/// `out = C·V` or `Cᵀ·V` (scaled cost) through tiles.
+pub(crate) fn apply_cost<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    axis: Axis,
+    v: ArrayView2<'_, f64>,
+    mut out: ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    check_apply(shape, axis, &v, &out)?;
+    let v = v.as_standard_layout();
+    let k = v.ncols();
+    let v = v.as_slice().expect("standard layout is contiguous");
+    let mut buf = Array2::zeros(out.raw_dim());
+    let inv = 1.0 / scale;
+    tiles::apply_weighted(
+        src,
+        axis,
+        v,
+        k,
+        buf.as_slice_mut().expect("fresh array"),
+        |_, _, c, w| {
+            w.iter_mut().zip(c).for_each(|(w, &c)| *w = c * inv);
+        },
+    );
+    out.assign(&buf);
+    Ok(())
+}
+
 /// `⟨P, C⟩` in scaled units.
 pub(crate) fn plan_dot_cost<T: TileSource + ?Sized>(
     src: &T,

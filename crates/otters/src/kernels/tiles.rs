@@ -74,8 +74,49 @@ pub(crate) fn softmin<T: TileSource + ?Sized>(
     );
 }
 
-/// `out[o, :] += Σ_r exp(log_out_o + log_red_r − γ·C(o, r))·v[r, :]`, with `v` (`n_red × k`)
-/// and `out` (`n_out × k`) row-major.
+/// `out[o, :] += Σ_r w_or·v[r, :]`, with `v` (`n_red × k`) and `out` (`n_out × k`)
+/// row-major, where `weights(o, red, c, w)` writes into `w` the weights of output `o` over
+/// the reduced indices `red`, given the matching row `c` of a cost tile.
+pub(crate) fn apply_weighted<T, W>(
+    src: &T,
+    axis: Axis,
+    v: &[f64],
+    k: usize,
+    out: &mut [f64],
+    weights: W,
+) where
+    T: TileSource + ?Sized,
+    W: Fn(usize, Range<usize>, &[f64], &mut [f64]) + Sync,
+{
+    let (bo, br) = src.tile_shape();
+    out.par_chunks_mut(bo * k).enumerate().for_each_init(
+        || (vec![0.0; bo * br], vec![0.0; br]),
+        |(tile, w), (blk, chunk)| {
+            let o0 = blk * bo;
+            let rows = chunk.len() / k;
+            sweep_block(src, axis, o0..o0 + rows, tile, |red, t| {
+                let width = red.len();
+                let w = &mut w[..width];
+                for o in 0..rows {
+                    weights(o0 + o, red.clone(), &t[o * width..(o + 1) * width], w);
+                    let dst = &mut chunk[o * k..(o + 1) * k];
+                    if k == 1 {
+                        dst[0] += dot(w, &v[red.clone()]);
+                        continue;
+                    }
+                    for (r, &wr) in w.iter().enumerate() {
+                        if wr != 0.0 {
+                            let vr = &v[(red.start + r) * k..(red.start + r + 1) * k];
+                            dst.iter_mut().zip(vr).for_each(|(d, &x)| *d += wr * x);
+                        }
+                    }
+                }
+            });
+        },
+    );
+}
+
+/// `out[o, :] += Σ_r exp(log_out_o + log_red_r − γ·C(o, r))·v[r, :]`: the plan applied to `v`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply<T: TileSource + ?Sized>(
     src: &T,
@@ -87,40 +128,9 @@ pub(crate) fn apply<T: TileSource + ?Sized>(
     k: usize,
     out: &mut [f64],
 ) {
-    let (bo, br) = src.tile_shape();
-    out.par_chunks_mut(bo * k).enumerate().for_each_init(
-        || (vec![0.0; bo * br], vec![0.0; br]),
-        |(tile, e), (blk, chunk)| {
-            let o0 = blk * bo;
-            let rows = chunk.len() / k;
-            sweep_block(src, axis, o0..o0 + rows, tile, |red, t| {
-                let w = red.len();
-                let e = &mut e[..w];
-                for o in 0..rows {
-                    exp_row(
-                        log_out[o0 + o],
-                        &log_red[red.clone()],
-                        &t[o * w..(o + 1) * w],
-                        gamma,
-                        e,
-                    );
-                    let dst = &mut chunk[o * k..(o + 1) * k];
-                    if k == 1 {
-                        dst[0] += dot(e, &v[red.clone()]);
-                        continue;
-                    }
-                    for (r, &er) in e.iter().enumerate() {
-                        if er != 0.0 {
-                            let vr = &v[(red.start + r) * k..(red.start + r + 1) * k];
-                            for (d, &x) in dst.iter_mut().zip(vr) {
-                                *d = er.mul_add(x, *d);
-                            }
-                        }
-                    }
-                }
-            });
-        },
-    );
+    apply_weighted(src, axis, v, k, out, |o, red, c, w| {
+        exp_row(log_out[o], &log_red[red], c, gamma, w)
+    });
 }
 
 /// `Σ_{o,r} exp(log_row_o + log_col_r − γ·C[o, r])·C[o, r]` (unscaled `C`), summed per block

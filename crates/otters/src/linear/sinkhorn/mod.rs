@@ -81,7 +81,7 @@ impl Sinkhorn {
         self.check()?;
         let geom = problem.geom();
         let (n, m) = geom.shape();
-        let target = self.epsilon.resolve(&geom.summary())?;
+        let target = self.epsilon.resolve(|| geom.summary())?;
         let schedule = Schedule::new(self.scaling, target, || geom.summary())?;
         let (penalty_a, penalty_b) = problem.penalties();
         let side_a = Side::new(problem.a(), penalty_a);

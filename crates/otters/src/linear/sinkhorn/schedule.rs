@@ -25,7 +25,7 @@ impl Schedule {
                 decay: 1.0,
             },
             EpsilonScaling::Geometric { start, decay } => {
-                let start = start.resolve(&summary())?.max(target);
+                let start = start.resolve(summary)?.max(target);
                 Schedule {
                     target,
                     start,

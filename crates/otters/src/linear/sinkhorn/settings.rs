@@ -24,16 +24,17 @@ impl Default for Epsilon {
 }
 
 impl Epsilon {
-    /// The absolute ε for a cost with these statistics.
+    /// The absolute ε for a cost whose statistics `summary` gives; `summary` is only called
+    /// for a relative ε (on a point cloud it costs a pass over all pairs).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] unless the factor and the result are finite and `> 0`.
-    pub fn resolve(self, summary: &CostSummary) -> Result<f64> {
+    pub fn resolve(self, summary: impl FnOnce() -> CostSummary) -> Result<f64> {
         let (x, stat, name) = match self {
             Epsilon::Absolute(x) => (x, 1.0, "1"),
-            Epsilon::RelativeToMax(x) => (x, summary.max, "max(C)"),
-            Epsilon::RelativeToMean(x) => (x, summary.mean, "mean(C)"),
-            Epsilon::RelativeToStd(x) => (x, summary.std, "std(C)"),
+            Epsilon::RelativeToMax(x) => (x, summary().max, "max(C)"),
+            Epsilon::RelativeToMean(x) => (x, summary().mean, "mean(C)"),
+            Epsilon::RelativeToStd(x) => (x, summary().std, "std(C)"),
         };
         validate::positive("epsilon", x)?;
         let eps = x * stat;
