@@ -322,3 +322,23 @@ fn a11_single_points_on_either_side() {
     }
     assert!((out.linear_cost(&p).unwrap() - (0.4 + 1.2 + 0.5)).abs() < 1e-12);
 }
+
+#[test]
+fn a_custom_cost_that_returns_nan_is_a_numerical_error_not_garbage() {
+    let x = array![[0.0], [1.0], [2.0]];
+    let nan_at_one = otters::geometry::Custom::new(|p: &[f64], q: &[f64]| {
+        if p[0] == 1.0 && q[0] == 2.0 {
+            f64::NAN
+        } else {
+            (p[0] - q[0]).powi(2)
+        }
+    });
+    let g = PointCloud::new(x.view(), x.view(), nan_at_one).unwrap();
+    let p = LinearProblem::uniform(&g).unwrap();
+    let err = Sinkhorn::new(Epsilon::Absolute(0.1)).solve(&p).unwrap_err();
+    assert!(
+        matches!(err, Error::Numerical { iteration: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("NaN"), "{err}");
+}

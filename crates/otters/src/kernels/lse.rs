@@ -59,13 +59,13 @@ impl Lse {
         }
     }
 
-    /// `log Σ exp(x)`; −∞ for an empty sum.
+    /// `log Σ exp(x)`; −∞ for an empty sum, NaN if a term was NaN.
     #[inline]
     pub fn value(self) -> f64 {
-        if self.sum > 0.0 {
-            self.max + self.sum.ln()
-        } else {
+        if self.sum == 0.0 {
             f64::NEG_INFINITY
+        } else {
+            self.max + self.sum.ln()
         }
     }
 }
@@ -227,7 +227,8 @@ impl WithSimd for LseColumns<'_> {
                     max: cmax[j],
                     sum: csum[j],
                 };
-                let chunk = if chunk.sum > 0.0 { chunk } else { Lse::EMPTY };
+                // An empty column chunk is dropped; a NaN one must propagate.
+                let chunk = if chunk.sum == 0.0 { Lse::EMPTY } else { chunk };
                 let merged = Lse {
                     max: max[j],
                     sum: sum[j],
@@ -427,6 +428,28 @@ mod tests {
             assert!(
                 (got - want).abs() < 1e-12 * want.abs().max(1.0),
                 "col {j}: {got} vs {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_terms_propagate_instead_of_vanishing() {
+        let h = [0.0, 1.0, 2.0];
+        for pos in 0..3 {
+            let mut c = [0.5; 3];
+            c[pos] = f64::NAN;
+            let l = lse_row(&h, &c, 1.0);
+            assert!(l.value().is_nan(), "NaN at {pos}: {l:?}");
+            let (mut max, mut sum) = ([f64::NEG_INFINITY], [0.0]);
+            lse_columns(&h, &c, 1, 1.0, &mut max, &mut sum);
+            assert!(
+                Lse {
+                    max: max[0],
+                    sum: sum[0]
+                }
+                .value()
+                .is_nan(),
+                "column, NaN at {pos}"
             );
         }
     }
