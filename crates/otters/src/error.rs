@@ -69,6 +69,12 @@ pub enum Error {
         /// Total mass of `b`.
         sum_b: f64,
     },
+    /// The constraints admit no solution (e.g. forbidden pairs cut every feasible plan).
+    #[error("infeasible problem: {detail}")]
+    Infeasible {
+        /// Why.
+        detail: String,
+    },
     /// A parameter outside its domain (ε ≤ 0, a NaN threshold, zero iterations...).
     #[error("invalid `{arg}` = {value}: {requirement}")]
     InvalidParameter {
@@ -111,8 +117,7 @@ pub enum Error {
     },
     /// A request that would need more memory than allowed.
     #[error(
-        "{what} would need {needed_bytes} bytes, above the limit of {limit_bytes} bytes; \
-         use a PointCloud geometry (costs computed on the fly) or raise the limit"
+        "{what} would need {needed_bytes} bytes, above the limit of {limit_bytes} bytes; {hint}"
     )]
     TooLarge {
         /// What would have been allocated.
@@ -121,6 +126,8 @@ pub enum Error {
         needed_bytes: usize,
         /// The limit in force.
         limit_bytes: usize,
+        /// What to do instead.
+        hint: &'static str,
     },
     /// The computation was cancelled through its [`Observer`](crate::Observer).
     #[error("interrupted at iteration {iteration}")]
@@ -171,6 +178,7 @@ impl Error {
             | Error::NegativeWeight { .. }
             | Error::ZeroMass { .. }
             | Error::MassMismatch { .. }
+            | Error::Infeasible { .. }
             | Error::InvalidParameter { .. } => ErrorKind::InvalidInput,
             Error::Numerical { .. } | Error::NotConverged { .. } => ErrorKind::Numerical,
             Error::TooLarge { .. } => ErrorKind::Resource,
@@ -188,7 +196,8 @@ impl Error {
             | Error::ZeroMass { arg }
             | Error::InvalidParameter { arg, .. } => Some(arg),
             Error::MassMismatch { .. } => Some("b"),
-            Error::Numerical { .. }
+            Error::Infeasible { .. }
+            | Error::Numerical { .. }
             | Error::NotConverged { .. }
             | Error::TooLarge { .. }
             | Error::Interrupted { .. } => None,

@@ -68,7 +68,13 @@ pub(crate) fn points(arg: &'static str, x: ArrayView2<'_, f64>) -> Result<()> {
 
 /// Bytes of an `rows × cols` array of `f64`, or [`Error::TooLarge`] above `limit`
 /// (multiplication is checked, so crafted sizes cannot overflow).
-pub(crate) fn matrix_bytes(what: &str, rows: usize, cols: usize, limit: usize) -> Result<usize> {
+pub(crate) fn matrix_bytes(
+    what: &str,
+    rows: usize,
+    cols: usize,
+    limit: usize,
+    hint: &'static str,
+) -> Result<usize> {
     let needed = rows
         .checked_mul(cols)
         .and_then(|e| e.checked_mul(size_of::<f64>()));
@@ -78,6 +84,7 @@ pub(crate) fn matrix_bytes(what: &str, rows: usize, cols: usize, limit: usize) -
             what: format!("{what} ({rows} x {cols} f64)"),
             needed_bytes: needed.unwrap_or(usize::MAX),
             limit_bytes: limit,
+            hint,
         }),
     }
 }
@@ -146,8 +153,8 @@ mod tests {
 
     #[test]
     fn byte_counts_do_not_overflow() {
-        assert_eq!(matrix_bytes("plan", 10, 10, 1 << 20), Ok(800));
-        let err = matrix_bytes("plan", 1 << 33, 1 << 33, DEFAULT_MEMORY_LIMIT).unwrap_err();
+        assert_eq!(matrix_bytes("plan", 10, 10, 1 << 20, ""), Ok(800));
+        let err = matrix_bytes("plan", 1 << 33, 1 << 33, DEFAULT_MEMORY_LIMIT, "").unwrap_err();
         assert!(matches!(
             err,
             Error::TooLarge {

@@ -109,7 +109,13 @@ impl<C: CostFn> PointCloud<C> {
         };
         let s = resolve_scale(scale, raw, || {
             let (n, m) = self.shape();
-            validate::matrix_bytes("median of the cost", n, m, crate::DEFAULT_MEMORY_LIMIT)?;
+            validate::matrix_bytes(
+                "median of the cost",
+                n,
+                m,
+                crate::DEFAULT_MEMORY_LIMIT,
+                "ScaleCost::Max and ScaleCost::Mean stream the cost instead",
+            )?;
             let mut all = vec![0.0; n * m];
             tiles::materialize(&self, &mut all, |_, _, c, dst| dst.copy_from_slice(c));
             Ok(median_of(&mut all))

@@ -11,6 +11,12 @@ use crate::kernels::lse::exp_row;
 use crate::kernels::tiles::{self, TileSource};
 use crate::validate;
 
+/// What to do instead of materializing a too-large cost.
+const COST_HINT: &str =
+    "a PointCloud geometry streams the cost in tiles; otherwise raise the memory limit";
+/// What to do instead of materializing a too-large plan.
+const PLAN_HINT: &str = "apply the plan to vectors with apply_plan instead, or raise the limit";
+
 /// A contiguous view of a vector, copied only when the view is strided.
 pub(crate) fn contiguous<'a>(v: &'a ArrayView1<'_, f64>) -> Cow<'a, [f64]> {
     match v.as_slice() {
@@ -135,7 +141,7 @@ pub(crate) fn cost_matrix<T: TileSource + ?Sized>(
     scale: f64,
     limit: usize,
 ) -> Result<Array2<f64>> {
-    validate::matrix_bytes("cost matrix", shape.0, shape.1, limit)?;
+    validate::matrix_bytes("cost matrix", shape.0, shape.1, limit, COST_HINT)?;
     let mut out = Array2::zeros(shape);
     let inv = 1.0 / scale;
     tiles::materialize(
@@ -159,7 +165,7 @@ pub(crate) fn plan_matrix<T: TileSource + ?Sized>(
     limit: usize,
 ) -> Result<Array2<f64>> {
     check_plan(plan, shape)?;
-    validate::matrix_bytes("plan matrix", shape.0, shape.1, limit)?;
+    validate::matrix_bytes("plan matrix", shape.0, shape.1, limit, PLAN_HINT)?;
     let (log_row, log_col) = (contiguous(&plan.log_row), contiguous(&plan.log_col));
     let gamma = 1.0 / (scale * plan.epsilon);
     let mut out = Array2::zeros(shape);

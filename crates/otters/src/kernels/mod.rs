@@ -4,6 +4,7 @@
 //! drivers split work by output index only and reduce in a fixed order, so results are
 //! bit-identical whatever the number of threads.
 
+pub(crate) mod argmin;
 pub(crate) mod exp;
 pub(crate) mod gemm;
 pub(crate) mod lse;
