@@ -1,12 +1,25 @@
 //! Linear (Kantorovich) optimal transport: problems and solvers.
 //!
 //! A [`LinearProblem`] holds the data (geometry, weights, marginal penalties); a solver such
-//! as [`Sinkhorn`] holds settings only and turns a problem into an output.
+//! as [`Sinkhorn`] (entropic) or [`NetworkSimplex`] (exact) holds settings only and turns a
+//! problem into an output.
 
+mod assignment;
+mod exact;
+mod network_simplex;
+mod one_d;
 mod problem;
 pub mod sinkhorn;
+mod sliced;
+mod sparse_plan;
 
+pub use exact::{
+    ASSIGNMENT_BUDGET, AssignmentFastPath, ExactMethod, ExactOutput, ExactStatus, NetworkSimplex,
+};
+pub use one_d::{OneDimensionalOutput, ot_1d, wasserstein_1d, wasserstein_1d_batch};
 pub use problem::{LinearProblem, MASS_TOLERANCE, MarginalPenalty};
 pub use sinkhorn::{
     Epsilon, EpsilonScaling, Potentials, Sinkhorn, SinkhornOutput, UnbalancedUpdates,
 };
+pub use sliced::{SlicedOutput, random_directions, sliced_wasserstein};
+pub use sparse_plan::SparsePlan;
