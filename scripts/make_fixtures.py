@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the POT cross-check fixtures in testdata/ (run by hand, not in CI).
+"""Generate the POT / SciPy cross-check fixtures in testdata/ (run by hand, not in CI).
 
 Every case is a random entropic OT problem solved by POT far past its default tolerance; a
 case is written only if it certifies itself (the solution satisfies its own optimality
@@ -13,7 +13,14 @@ P = exp(log_u[:,None] + log_v[None,:] - C/eps) * a[:,None] * b[None,:] (the KL-t
 convention), the linear cost <C,P> and the primal objective
 <C,P> + eps KL(P|a⊗b) + rho_a KL(P1|a) + rho_b KL(P^T1|b).
 
-Usage: .venv/bin/python scripts/make_fixtures.py   (regenerates testdata/pot_sinkhorn.json)
+Exact OT (testdata/pot_exact.json): random problems of varied shapes, costs (including
+integer costs full of ties) and weights (including zeros), solved by POT's `emd` and, when
+square with uniform weights, by SciPy's `linear_sum_assignment`; a case is kept only when
+POT reports convergence, its duals close the duality gap to 1e-9, and SciPy agrees.
+1-D OT (testdata/pot_1d.json): `ot.wasserstein_1d` for several p, checked against
+`scipy.stats.wasserstein_distance` for p = 1.
+
+Usage: .venv/bin/python scripts/make_fixtures.py   (regenerates every file)
 """
 
 import json
@@ -22,9 +29,13 @@ from pathlib import Path
 
 import numpy as np
 import ot
+import scipy
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import wasserstein_distance
 
 SEED = 20261122
-OUT = Path(__file__).resolve().parent.parent / "testdata" / "pot_sinkhorn.json"
+TESTDATA = Path(__file__).resolve().parent.parent / "testdata"
+OUT = TESTDATA / "pot_sinkhorn.json"
 
 
 def kl(p, q):
@@ -124,7 +135,90 @@ def unbalanced_case(rng, name, n, m, cost_kind, weight_kind, eps_rel, rho_a, rho
     }
 
 
+def exact_case(rng, name, n, m, cost_kind, weight_kind):
+    if cost_kind == "integer":
+        c = rng.integers(0, 4, size=(n, m)).astype(float)
+        data = {"cost": c.tolist()}
+    elif cost_kind == "raw":
+        c = rng.uniform(size=(n, m))
+        data = {"cost": c.tolist()}
+    else:
+        data, c = make_cost(rng, n, m, cost_kind)
+    a, b = make_weights(rng, n, weight_kind), make_weights(rng, m, weight_kind)
+    plan, log = ot.emd(a, b, c, numItermax=10**8, log=True)
+    gap = abs(float(np.dot(a, log["u"]) + np.dot(b, log["v"])) - log["cost"])
+    if log["warning"] is not None or gap > 1e-9 * max(1.0, abs(log["cost"])):
+        print(f"skip {name}: POT did not certify ({log['warning']}, gap {gap:.1e})", file=sys.stderr)
+        return None
+    case = {"name": name, **data, "a": a.tolist(), "b": b.tolist(), "cost_value": float(log["cost"]), "pot_gap": gap}
+    if n == m and weight_kind == "uniform":
+        rows, cols = linear_sum_assignment(c)
+        lsa = float(c[rows, cols].sum() / n)
+        if abs(lsa - log["cost"]) > 1e-9 * max(1.0, abs(lsa)):
+            print(f"skip {name}: SciPy and POT disagree ({lsa} vs {log['cost']})", file=sys.stderr)
+            return None
+        case["scipy_lsa"] = lsa
+    return case
+
+
+def exact_fixtures():
+    rng = np.random.default_rng(SEED + 1)
+    shapes = [(1, 1), (1, 7), (5, 1), (2, 3), (3, 3), (8, 8), (13, 21), (21, 13), (30, 30), (40, 25), (64, 64), (100, 80)]
+    kinds = ["sqeuclidean", "euclidean", "raw", "integer"]
+    weights = ["uniform", "random", "zeros"]
+    cases = []
+    for (n, m) in shapes:
+        for cost_kind in kinds:
+            for weight_kind in weights:
+                if cost_kind in ("raw", "integer") and n * m > 30 * 30:
+                    continue
+                if weight_kind == "zeros" and min(n, m) < 3:
+                    continue
+                name = f"exact_{n}x{m}_{cost_kind}_{weight_kind}"
+                case = exact_case(rng, name, n, m, cost_kind, weight_kind)
+                if case:
+                    cases.append(case)
+    meta = {"generator": "scripts/make_fixtures.py", "seed": SEED + 1, "pot_version": ot.__version__,
+            "scipy_version": scipy.__version__, "numpy_version": np.__version__, "cases": cases}
+    (TESTDATA / "pot_exact.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n")
+    print(f"wrote {len(cases)} exact cases")
+
+
+def one_d_fixtures():
+    rng = np.random.default_rng(SEED + 2)
+    cases = []
+    for k, (n, m) in enumerate([(1, 1), (1, 9), (7, 3), (50, 50), (200, 130), (33, 77)]):
+        for p in [1.0, 1.5, 2.0, 3.0]:
+            for weighted in [False, True]:
+                x = rng.normal(size=n)
+                y = rng.normal(size=m) * 2.0 + 0.5
+                if k % 2 == 1:
+                    x = np.round(x, 1)  # ties
+                a = rng.uniform(0.1, 1.0, n) if weighted else None
+                b = rng.uniform(0.1, 1.0, m) if weighted else None
+                if weighted:
+                    a, b = a / a.sum(), b / b.sum()
+                value = float(ot.wasserstein_1d(x, y, a, b, p=p))
+                if p == 1.0:
+                    scipy_value = wasserstein_distance(x, y, a, b)
+                    if abs(scipy_value - value) > 1e-9 * max(1.0, value):
+                        print(f"skip 1d case: SciPy {scipy_value} vs POT {value}", file=sys.stderr)
+                        continue
+                cases.append({"name": f"1d_{n}x{m}_p{p}_{'weighted' if weighted else 'uniform'}", "x": x.tolist(), "y": y.tolist(),
+                              "a": None if a is None else a.tolist(), "b": None if b is None else b.tolist(), "p": p, "value": value})
+    meta = {"generator": "scripts/make_fixtures.py", "seed": SEED + 2, "pot_version": ot.__version__,
+            "scipy_version": scipy.__version__, "cases": cases}
+    (TESTDATA / "pot_1d.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n")
+    print(f"wrote {len(cases)} 1-D cases")
+
+
 def main():
+    exact_fixtures()
+    one_d_fixtures()
+    sinkhorn_fixtures()
+
+
+def sinkhorn_fixtures():
     rng = np.random.default_rng(SEED)
     cases = []
     shapes = [(1, 1), (1, 5), (6, 1), (3, 4), (17, 29), (40, 40), (64, 50)]

@@ -2,6 +2,7 @@
 //! only; every algorithm lives in the `otters` crate.
 
 mod errors;
+mod exact;
 mod linear;
 mod run;
 
@@ -12,5 +13,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn, m)?)?;
+    m.add_function(wrap_pyfunction!(exact::emd, m)?)?;
+    m.add_function(wrap_pyfunction!(exact::wasserstein_1d, m)?)?;
     Ok(())
 }

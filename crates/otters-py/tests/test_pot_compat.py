@@ -79,3 +79,32 @@ def test_every_fixture_case_from_the_rust_side_matches():
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9 * want.max(), err_msg=case["name"])
         checked += 1
     assert checked >= 15
+
+
+@pytest.mark.parametrize("seed,n,m,uniform", [(0, 1, 1, True), (1, 20, 30, False), (2, 50, 50, True), (3, 64, 40, False)])
+def test_emd_matches_pot(seed, n, m, uniform):
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
+    M = ot.dist(x, y)
+    a = np.full(n, 1.0 / n) if uniform else rng.dirichlet(np.ones(n))
+    b = np.full(m, 1.0 / m) if uniform else rng.dirichlet(np.ones(m))
+    want = ot.emd2(a, b, M)
+    assert otters.emd2(a, b, M) == pytest.approx(want, rel=1e-9, abs=1e-12)
+    P, log = otters.emd(a, b, M, log=True)
+    np.testing.assert_allclose(P.sum(1), a, atol=1e-12)
+    np.testing.assert_allclose(P.sum(0), b, atol=1e-12)
+    assert float(np.sum(P * M)) == pytest.approx(want, rel=1e-9, abs=1e-12)
+    # The certificate: dual feasibility and zero gap.
+    assert (log["u"][:, None] + log["v"][None, :] <= M + 1e-9).all()
+    assert float(a @ log["u"] + b @ log["v"]) == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_wasserstein_1d_matches_pot_and_refuses_unequal_masses():
+    rng = np.random.default_rng(7)
+    u, v = rng.normal(size=100), rng.normal(size=70) + 1
+    wu, wv = rng.dirichlet(np.ones(100)), rng.dirichlet(np.ones(70))
+    for p in [1, 2, 1.5]:
+        assert otters.wasserstein_1d(u, v, wu, wv, p=p) == pytest.approx(ot.wasserstein_1d(u, v, wu, wv, p=p), rel=1e-10)
+    assert otters.wasserstein_1d(u, v) == pytest.approx(ot.wasserstein_1d(u, v), rel=1e-10)
+    with pytest.raises(otters.InvalidInputError, match="sum"):
+        otters.wasserstein_1d([0.0, 1.0], [0.5], [1.0, 3.0], [2.0])

@@ -7,7 +7,7 @@ the argument; non-convergence emits :class:`ConvergenceWarning`.
 """
 
 from ._core import __version__
-from ._pot import sinkhorn, sinkhorn2
+from ._pot import emd, emd2, sinkhorn, sinkhorn2, wasserstein_1d
 from .exceptions import ConvergenceWarning, InvalidInputError, NumericalError, OttersError, ResourceError
 
 __all__ = [
@@ -17,6 +17,9 @@ __all__ = [
     "OttersError",
     "ResourceError",
     "__version__",
+    "emd",
+    "emd2",
     "sinkhorn",
     "sinkhorn2",
+    "wasserstein_1d",
 ]

@@ -110,3 +110,84 @@ def sinkhorn2(a, b, M, reg, numItermax=1000, stopThr=1e-9, log=False, warn=True)
     """
     res = _solve(a, b, M, reg, numItermax, stopThr, warn)
     return (res["linear_cost"], _log(res, reg)) if log else res["linear_cost"]
+
+
+def _exact(a, b, M, numItermax):
+    M = np.ascontiguousarray(np.asarray(M, dtype=np.float64))
+    if M.ndim != 2:
+        raise ValueError(f"`M` must be a 2-D cost matrix, got shape {M.shape}")
+    a = _as_weights(a, M.shape[0], "a")
+    b = _as_weights(b, M.shape[1], "b")
+    res = _core.emd(M, a, b, max_iterations=int(numItermax))
+    if not res["converged"]:
+        warnings.warn(
+            f"the network simplex stopped after numItermax={numItermax} pivots before optimality "
+            f"(marginal error {res['marginal_error']:.3e})",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return res
+
+
+def emd(a, b, M, numItermax=100000000, log=False):
+    r"""Exact optimal transport plan (POT's ``ot.emd``).
+
+    Solves :math:`\min_{P \in \Pi(a, b)} \langle M, P\rangle` by the network simplex (or a
+    shortest-augmenting-path assignment solver when ``a`` and ``b`` are uniform of the same
+    length).
+
+    Parameters
+    ----------
+    a, b : array-like, shape (n,), (m,)
+        Weights of equal mass (an empty list means uniform).
+    M : array-like, shape (n, m)
+        Cost matrix; ``+inf`` marks forbidden pairs.
+    numItermax : int
+        Pivot budget of the network simplex.
+    log : bool
+        Also return a dict with the centered dual potentials ``u``, ``v``, the ``cost`` and
+        the solver's ``method``.
+
+    Returns
+    -------
+    plan : ndarray, shape (n, m)
+    log : dict, only if ``log=True``
+
+    Examples
+    --------
+    >>> import numpy as np, otters
+    >>> otters.emd([0.5, 0.5], [0.5, 0.5], np.array([[0.0, 1.0], [1.0, 0.0]]))
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+    """
+    res = _exact(a, b, M, numItermax)
+    plan = np.zeros(res["shape"])
+    np.add.at(plan, (res["rows"], res["cols"]), res["values"])
+    if not log:
+        return plan
+    return plan, {"u": res["f"], "v": res["g"], "cost": res["cost"], "method": res["method"],
+                  "iterations": res["iterations"], "converged": res["converged"]}
+
+
+def emd2(a, b, M, numItermax=100000000, log=False):
+    r"""Exact optimal transport cost :math:`\langle M, P\rangle` (POT's ``ot.emd2``).
+
+    Same problem and parameters as :func:`emd`.
+    """
+    res = _exact(a, b, M, numItermax)
+    if not log:
+        return res["cost"]
+    return res["cost"], {"u": res["f"], "v": res["g"], "cost": res["cost"], "method": res["method"]}
+
+
+def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1):
+    r"""1-D optimal transport cost :math:`W_p^p` (POT's ``ot.wasserstein_1d``, which returns
+    the p-th power, not its root).
+
+    Unlike POT, weights of different total mass are refused (POT returns a meaningless
+    number for them).
+    """
+    def as_1d(values):
+        return None if values is None else np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel())
+
+    return _core.wasserstein_1d(as_1d(u_values), as_1d(v_values), as_1d(u_weights), as_1d(v_weights), float(p))
