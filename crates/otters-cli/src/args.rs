@@ -1,48 +1,203 @@
-//! Command-line arguments (clap). Values are parsed here and validated by the library,
-//! whose errors name the flag's argument.
+//! Command-line arguments (clap). Numbers are range-checked here, so `--epsilon -1` is a
+//! usage error naming the flag (exit 2); everything else is validated by the library.
 
-use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 
-/// Computational optimal transport: exact, entropic and unbalanced OT.
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "Examples:
+  otters demo
+  otters solve --x source.npy --y target.npy --method sinkhorn --epsilon 0.01 --out results/
+  otters solve --cost C.csv --a a.csv --b b.csv --method exact --out results/ --json
+  otters solve --x data.npz:xs --y data.npz:xt --method unbalanced --rho 0.5 --plot plan.png
+
+Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
+(unless --allow-nonconverged), 130 interrupted.";
+
+/// Computational optimal transport: exact, entropic and unbalanced OT from files.
 #[derive(Debug, Parser)]
-#[command(name = "otters", version, about, propagate_version = true)]
-pub(crate) struct Cli {
+#[command(name = "otters", version, about, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
-pub(crate) enum Command {
-    /// Solve balanced and unbalanced entropic OT between two built-in point clouds.
+pub enum Command {
+    /// Solve exact, entropic and unbalanced OT between two built-in point clouds (a
+    /// Gaussian blob and a ring), print a table and write a plot.
+    #[command(after_help = "Example:\n  otters demo --n 3000 --plot demo.svg")]
     Demo(DemoArgs),
+    /// Solve an OT problem read from .npy, .npz or .csv files and write the results.
+    #[command(after_help = EXAMPLES)]
+    Solve(Box<SolveArgs>),
 }
 
+/// The solvers `--method` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// Exact OT (network simplex; LAPJV for uniform square problems).
+    Exact,
+    /// Balanced entropic OT (log-domain Sinkhorn).
+    Sinkhorn,
+    /// Unbalanced entropic OT: marginals penalized by --rho (KL or TV).
+    Unbalanced,
+}
+
+/// Ground costs between points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostFnArg {
+    /// |x − y|²
+    Sqeuclidean,
+    /// |x − y|
+    Euclidean,
+    /// Σ|x_k − y_k|
+    L1,
+    /// Σ|x_k − y_k|^p (set --p)
+    Lp,
+    /// 1 − cos(x, y)
+    Cosine,
+}
+
+/// Cost rescaling before solving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// The cost as given.
+    None,
+    /// Divide by the largest entry.
+    Max,
+    /// Divide by the mean.
+    Mean,
+    /// Divide by the median.
+    Median,
+}
+
+/// Marginal penalties of unbalanced OT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PenaltyArg {
+    /// ρ·KL(P1 | a)
+    Kl,
+    /// ρ·|P1 − a|₁
+    Tv,
+}
+
+/// Options of `otters demo`.
 #[derive(Debug, Args)]
-pub(crate) struct DemoArgs {
+pub struct DemoArgs {
     /// Points in each cloud.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
     pub n: u32,
     /// Entropic regularization, relative to the mean of the (max-scaled) cost.
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true, value_parser = positive)]
     pub epsilon: f64,
-    /// Stop when the marginal L1 error is below this.
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true, value_parser = positive)]
-    pub threshold: f64,
-    /// Iteration budget.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_iterations: u32,
-    /// KL strength ρ of the unbalanced solve, in units of the scaled cost.
+    /// Strength ρ of the KL marginal penalties of the unbalanced solve.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = positive)]
     pub rho: f64,
     /// Seed of the built-in clouds.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Print the report as JSON instead of text.
+    /// Where to write the plot (.png or .svg).
+    #[arg(long, default_value = "otters-demo.png")]
+    pub plot: PathBuf,
+    /// Do not write a plot.
+    #[arg(long, conflicts_with = "plot")]
+    pub no_plot: bool,
+    /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Exit with status 3 if a solve does not converge.
+    /// Exit with status 0 even if a solve did not converge.
     #[arg(long)]
-    pub strict: bool,
+    pub allow_nonconverged: bool,
+}
+
+/// The input files of `otters solve`: points or a cost matrix.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct Inputs {
+    /// Source points, n × d (FILE or FILE.npz:NAME).
+    #[arg(long, value_name = "FILE", requires = "y", conflicts_with = "cost")]
+    pub x: Option<String>,
+    /// Target points, m × d.
+    #[arg(long, value_name = "FILE", requires = "x", conflicts_with = "cost")]
+    pub y: Option<String>,
+    /// Cost matrix, n × m (+inf marks a forbidden pair).
+    #[arg(long, value_name = "FILE")]
+    pub cost: Option<String>,
+}
+
+/// Options of `otters solve`.
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    /// Give exactly one of `--cost` or `--x` with `--y`.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Source weights (default uniform).
+    #[arg(long, value_name = "FILE")]
+    pub a: Option<String>,
+    /// Target weights (default uniform).
+    #[arg(long, value_name = "FILE")]
+    pub b: Option<String>,
+    /// The solver.
+    #[arg(long, value_enum, default_value_t = Method::Sinkhorn)]
+    pub method: Method,
+    /// Ground cost for point inputs.
+    #[arg(long, value_enum, default_value_t = CostFnArg::Sqeuclidean)]
+    pub cost_fn: CostFnArg,
+    /// Exponent of `--cost-fn lp`.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = positive)]
+    pub p: f64,
+    /// Rescale the cost before solving.
+    #[arg(long, value_enum, default_value_t = ScaleArg::None)]
+    pub scale_cost: ScaleArg,
+    /// Entropic regularization ε, absolute (in cost units).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive, conflicts_with = "relative_epsilon")]
+    pub epsilon: Option<f64>,
+    /// Entropic regularization relative to the mean cost (ε = X · mean C); the default.
+    #[arg(long, value_name = "X", allow_negative_numbers = true, value_parser = positive)]
+    pub relative_epsilon: Option<f64>,
+    /// ε-scaling: start at max C and multiply by this decay each iteration.
+    #[arg(long, value_name = "DECAY", allow_negative_numbers = true, value_parser = unit_interval)]
+    pub epsilon_scaling: Option<f64>,
+    /// Marginal penalty strength of `--method unbalanced` (both sides).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub rho: Option<f64>,
+    /// Penalty strength on the source marginal only (the other side stays exact unless given).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive, conflicts_with = "rho")]
+    pub rho_a: Option<f64>,
+    /// Penalty strength on the target marginal only.
+    #[arg(long, allow_negative_numbers = true, value_parser = positive, conflicts_with = "rho")]
+    pub rho_b: Option<f64>,
+    /// Kind of marginal penalty of `--method unbalanced`.
+    #[arg(long, value_enum, default_value_t = PenaltyArg::Kl)]
+    pub penalty: PenaltyArg,
+    /// Stop when the marginal L1 error is below this (Sinkhorn).
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true, value_parser = positive)]
+    pub threshold: f64,
+    /// Iteration (Sinkhorn) or pivot (exact) budget.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
+    pub max_iterations: Option<u64>,
+    /// Write report.json, f.npy, g.npy and the plan into this directory (created if its
+    /// parent exists).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace existing result files in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Write a plot of the plan (.png or .svg): points and couplings for 2-D points, a heat
+    /// map otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Largest dense plan (in bytes) written as plan.npy or plotted.
+    #[arg(long, default_value_t = 1 << 30, value_name = "BYTES")]
+    pub max_plan_bytes: usize,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with status 0 even if the solve did not converge.
+    #[arg(long)]
+    pub allow_nonconverged: bool,
 }
 
 /// A finite number > 0 (so `--epsilon -1`, `nan` or `inf` are usage errors naming the flag).
@@ -54,5 +209,15 @@ fn positive(text: &str) -> Result<f64, String> {
         Ok(value)
     } else {
         Err(format!("must be a finite number > 0, got {text}"))
+    }
+}
+
+/// A number in the open interval (0, 1).
+fn unit_interval(text: &str) -> Result<f64, String> {
+    let value = positive(text)?;
+    if value < 1.0 {
+        Ok(value)
+    } else {
+        Err(format!("must be in (0, 1), got {text}"))
     }
 }

@@ -1,81 +1,476 @@
-//! The `otters` binary end to end: output, exit codes, one-line errors.
+//! The `otters` binary end to end (RELIABILITY.md §D and §E): outputs, reports, exit codes,
+//! one-line errors naming the file, atomic results, Ctrl-C and closed pipes.
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-fn otters(args: &[&str]) -> Output {
+use otters_io::npy;
+
+fn otters(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_otters"))
         .args(args)
+        .current_dir(dir)
         .output()
         .expect("the binary runs")
 }
 
-#[test]
-fn demo_solves_both_problems_and_reports_them() {
-    let out = otters(&["demo", "--n", "300"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains("balanced") && text.contains("unbalanced"),
-        "{text}"
-    );
-    assert_eq!(text.matches("converged in").count(), 2, "{text}");
-    assert!(!text.contains("NOT converged"));
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A scratch directory with two small point clouds and a cost matrix.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let x: Vec<f64> = (0..40).map(|k| ((k * 37) % 17) as f64 / 7.0).collect();
+    let y: Vec<f64> = (0..30)
+        .map(|k| ((k * 11) % 13) as f64 / 5.0 + 0.5)
+        .collect();
+    std::fs::write(dir.path().join("x.npy"), npy::encode(&[20, 2], &x)).unwrap();
+    std::fs::write(dir.path().join("y.npy"), npy::encode(&[15, 2], &y)).unwrap();
+    let cost: String = (0..4)
+        .map(|i| {
+            (0..3)
+                .map(|j| format!("{}", (i + 2 * j) as f64 / 3.0))
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(dir.path().join("C.csv"), cost).unwrap();
+    std::fs::write(dir.path().join("a.csv"), "0.1\n0.2\n0.3\n0.4\n").unwrap();
+    dir
+}
+
+fn read_npy(path: &Path) -> npy::NpyArray {
+    npy::parse(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn report(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
 }
 
 #[test]
-fn demo_json_is_machine_readable_and_consistent() {
-    let out = otters(&["demo", "--n", "200", "--json", "--seed", "3"]);
-    assert!(out.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
-    let solves = report["solves"].as_array().unwrap();
-    assert_eq!(solves.len(), 2);
-    for s in solves {
-        assert_eq!(s["converged"], true);
-        let (reg, linear) = (
-            s["reg_ot_cost"].as_f64().unwrap(),
-            s["linear_cost"].as_f64().unwrap(),
-        );
-        assert!(linear > 0.0 && reg.is_finite());
-        assert!(s["marginal_error"].as_f64().unwrap() <= s["threshold"].as_f64().unwrap());
+fn demo_prints_a_table_and_writes_a_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = otters(&["demo", "--n", "400"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for method in ["exact", "sinkhorn", "unbalanced"] {
+        assert!(text.contains(method), "{text}");
     }
-    // Balanced: the plan moves all the mass; unbalanced with a small rho moves less.
-    assert!((solves[0]["transported_mass"].as_f64().unwrap() - 1.0).abs() < 1e-6);
-    assert!(solves[1]["transported_mass"].as_f64().unwrap() < 1.0);
-    let again = otters(&["demo", "--n", "200", "--json", "--seed", "3"]);
-    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(
-        again["solves"][0]["reg_ot_cost"], report["solves"][0]["reg_ot_cost"],
-        "seeded data is reproducible"
+    assert!(!text.contains("NO"), "everything converges: {text}");
+    let png = std::fs::read(dir.path().join("otters-demo.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+
+    let out = otters(
+        &["demo", "--n", "300", "--json", "--plot", "demo.svg"],
+        dir.path(),
     );
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let (exact, sinkhorn) = (
+        rows[0]["cost"].as_f64().unwrap(),
+        rows[1]["cost"].as_f64().unwrap(),
+    );
+    assert!(
+        exact > 0.0 && sinkhorn >= exact - 1e-12,
+        "entropic plans cost at least the exact optimum"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("demo.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
+    let out = otters(&["demo", "--n", "100", "--no-plot"], dir.path());
+    assert!(out.status.success() && !stdout(&out).contains("plot written"));
 }
 
 #[test]
-fn invalid_flags_are_usage_errors_naming_the_flag() {
+fn solve_writes_a_consistent_report_potentials_and_plan() {
+    let ws = workspace();
+    let d = ws.path();
+    let out = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y.npy",
+            "--method",
+            "sinkhorn",
+            "--epsilon",
+            "0.1",
+            "--out",
+            "res",
+            "--plot",
+            "p.png",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = report(&d.join("res"));
+    assert_eq!(r["status"], "converged");
+    assert_eq!(
+        (r["problem"]["n"].as_u64(), r["problem"]["m"].as_u64()),
+        (Some(20), Some(15))
+    );
+    assert!(r["marginal_error"].as_f64().unwrap() <= 1e-6);
+    assert_eq!(r["parameters"]["epsilon"].as_f64(), Some(0.1));
+    let plan = read_npy(&d.join("res/plan.npy"));
+    assert_eq!(plan.shape, vec![20, 15]);
+    let row_sums: Vec<f64> = plan.data.chunks(15).map(|r| r.iter().sum()).collect();
+    assert!(row_sums.iter().all(|s| (s - 1.0 / 20.0).abs() < 1e-6));
+    let cost_from_report = r["cost"].as_f64().unwrap();
+    assert!(cost_from_report > 0.0);
+    assert_eq!(read_npy(&d.join("res/f.npy")).shape, vec![20]);
+    assert!(
+        std::fs::read(d.join("p.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+
+    // Exact OT from a CSV cost with CSV weights: a sparse plan in plan.npz.
+    let out = otters(
+        &[
+            "solve", "--cost", "C.csv", "--a", "a.csv", "--method", "exact", "--out", "exact",
+            "--json",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed,
+        report(&d.join("exact")),
+        "--json prints the report it writes"
+    );
+    assert_eq!(printed["solver"], "network simplex");
+    let npz = std::fs::read(d.join("exact/plan.npz")).unwrap();
+    let values = otters_io::npz::read(&npz, Some("values"), 1 << 20).unwrap();
+    assert!((values.data.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(values.data.len() < 4 + 3);
+}
+
+#[test]
+fn e1_e2_e3_usage_errors_exit_2_naming_the_flag() {
+    let ws = workspace();
+    let d = ws.path();
+    assert_eq!(otters(&[], d).status.code(), Some(2));
+    assert_eq!(otters(&["transport"], d).status.code(), Some(2));
+    assert_eq!(
+        otters(&["solve", "--x", "x.npy", "--y", "y.npy", "--bogus"], d)
+            .status
+            .code(),
+        Some(2)
+    );
+    let both = otters(
+        &["solve", "--x", "x.npy", "--y", "y.npy", "--cost", "C.csv"],
+        d,
+    );
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    assert!(stderr(&both).contains("--cost"));
+    let neither = otters(&["solve", "--method", "exact"], d);
+    assert_eq!(neither.status.code(), Some(2));
+    let lonely = otters(&["solve", "--x", "x.npy"], d);
+    assert_eq!(lonely.status.code(), Some(2));
     for (flag, value) in [
         ("--epsilon", "-1"),
         ("--epsilon", "nan"),
         ("--threshold", "0"),
-        ("--n", "0"),
         ("--max-iterations", "1e20"),
+        ("--rho", "inf"),
     ] {
-        let out = otters(&["demo", flag, value]);
+        let out = otters(&["solve", "--x", "x.npy", "--y", "y.npy", flag, value], d);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains(flag), "{flag} {value}: {err}");
+        assert!(stderr(&out).contains(flag), "{flag}: {}", stderr(&out));
     }
-    assert_eq!(otters(&[]).status.code(), Some(2));
-    assert_eq!(otters(&["transport"]).status.code(), Some(2));
+    let rho_without_unbalanced =
+        otters(&["solve", "--x", "x.npy", "--y", "y.npy", "--rho", "1"], d);
+    assert_eq!(rho_without_unbalanced.status.code(), Some(2));
+    assert!(stderr(&rho_without_unbalanced).contains("--method unbalanced"));
+    let help = otters(&["solve", "--help"], d);
+    assert!(stdout(&help).contains("Examples:") && stdout(&help).contains("--relative-epsilon"));
 }
 
 #[test]
-fn non_convergence_warns_and_fails_only_under_strict() {
-    let out = otters(&["demo", "--n", "100", "--max-iterations", "2"]);
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("did not converge"));
-    let out = otters(&["demo", "--n", "100", "--max-iterations", "2", "--strict"]);
-    assert_eq!(out.status.code(), Some(3));
+fn e4_e5_outputs_are_never_overwritten_by_surprise() {
+    let ws = workspace();
+    let d = ws.path();
+    let args = [
+        "solve",
+        "--x",
+        "x.npy",
+        "--y",
+        "y.npy",
+        "--epsilon",
+        "0.5",
+        "--out",
+        "res",
+    ];
+    assert!(otters(&args, d).status.success());
+    let again = otters(&args, d);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already exists") && stderr(&again).contains("--force"),
+        "{}",
+        stderr(&again)
+    );
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(otters(&forced, d).status.success());
+    // An input inside the output directory under a result's name is never replaced.
+    std::fs::copy(d.join("x.npy"), d.join("res/f.npy")).unwrap();
+    let clash = otters(
+        &[
+            "solve",
+            "--x",
+            "res/f.npy",
+            "--y",
+            "y.npy",
+            "--epsilon",
+            "0.5",
+            "--out",
+            "res",
+            "--force",
+        ],
+        d,
+    );
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(stderr(&clash).contains("input file"), "{}", stderr(&clash));
+    // A missing parent is refused before solving, in one line.
+    let missing = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y.npy",
+            "--out",
+            "no/such/dir",
+        ],
+        d,
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(stderr(&missing).lines().count(), 1, "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("no/such/dir"));
+    let plot = otters(
+        &[
+            "solve", "--x", "x.npy", "--y", "y.npy", "--plot", "plan.jpg",
+        ],
+        d,
+    );
+    assert_eq!(plot.status.code(), Some(2));
+}
+
+#[test]
+fn e10_non_convergence_exits_3_with_a_report_unless_allowed() {
+    let ws = workspace();
+    let d = ws.path();
+    let args = [
+        "solve",
+        "--x",
+        "x.npy",
+        "--y",
+        "y.npy",
+        "--epsilon",
+        "0.001",
+        "--max-iterations",
+        "2",
+        "--out",
+        "res",
+    ];
+    let out = otters(&args, d);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not converged"));
+    let r = report(&d.join("res"));
+    assert_eq!(
+        (r["status"].as_str(), r["converged"].as_bool()),
+        (Some("not_converged"), Some(false))
+    );
+    let mut allowed = args.to_vec();
+    allowed.extend(["--allow-nonconverged", "--force"]);
+    assert_eq!(otters(&allowed, d).status.code(), Some(0));
+}
+
+/// Writes `bytes` as `name` in `dir` and runs `solve --cost name`.
+fn solve_cost_file(dir: &Path, name: &str, bytes: &[u8]) -> Output {
+    std::fs::write(dir.join(name), bytes).unwrap();
+    otters(&["solve", "--cost", name, "--method", "exact"], dir)
+}
+
+fn with_header(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+#[test]
+fn d_bad_files_are_one_line_errors_naming_the_file_never_panics() {
+    let ws = workspace();
+    let d = ws.path();
+    let good = npy::encode(&[2, 2], &[0.0, 1.0, 1.0, 0.0]);
+    let mut nan = npy::encode(&[2, 2], &[0.0, 1.0, f64::NAN, 0.0]);
+    let three_d = npy::encode(&[2, 1, 2], &[0.0, 1.0, 1.0, 0.0]);
+    let huge = with_header(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }\n",
+        &[0; 8],
+    );
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated.npy",
+            good[..good.len() - 5].to_vec(),
+            "truncated",
+        ),
+        ("empty.npy", Vec::new(), "is empty"),
+        ("text.npy", b"1,2\n3,4\n".to_vec(), "not a .npy"),
+        ("huge.npy", huge, "truncated"),
+        ("three.npy", three_d, "2-D"),
+        ("zero.npy", npy::encode(&[3, 0], &[]), "empty"),
+        ("nan.npy", std::mem::take(&mut nan), "row 1, column 0"),
+        ("ragged.csv", b"1,2\n3\n".to_vec(), "line 2"),
+        ("nan.csv", b"1,nan\n2,3\n".to_vec(), "nan/inf"),
+        ("big.csv", b"1,1e400\n2,3\n".to_vec(), "overflows"),
+        ("binary.csv", vec![0xff, 0xfe, 0x00, 0x31], "not UTF-8"),
+        ("mislabelled.csv", good.clone(), "content is .npy"),
+    ];
+    for (name, bytes, fragment) in cases {
+        let out = solve_cost_file(d, name, &bytes);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains(fragment),
+            "{name}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{name}: one line: {err}");
+        assert!(!err.contains("panicked"));
+    }
+    // D17: a directory, a missing file, standard input.
+    std::fs::create_dir(d.join("adir")).unwrap();
+    for (arg, fragment) in [
+        ("adir", "directory"),
+        ("missing.npy", "cannot read"),
+        ("-", "standard input"),
+    ] {
+        let out = otters(&["solve", "--cost", arg], d);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(fragment), "{arg}: {}", stderr(&out));
+    }
+    // A FIFO is refused without blocking on it.
+    if Command::new("mkfifo")
+        .arg(d.join("pipe"))
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let out = otters(&["solve", "--cost", "pipe"], d);
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Paths with spaces work.
+    std::fs::copy(d.join("x.npy"), d.join("my points.npy")).unwrap();
+    assert!(
+        otters(
+            &[
+                "solve",
+                "--x",
+                "my points.npy",
+                "--y",
+                "y.npy",
+                "--method",
+                "exact"
+            ],
+            d
+        )
+        .status
+        .success()
+    );
+}
+
+#[test]
+fn e6_ctrl_c_stops_promptly_with_a_partial_report_and_no_partial_results() {
+    let ws = workspace();
+    let d = ws.path();
+    let n = 2500;
+    let x: Vec<f64> = (0..2 * n)
+        .map(|k| ((k * 7919) % 1000) as f64 / 100.0)
+        .collect();
+    std::fs::write(d.join("big.npy"), npy::encode(&[n, 2], &x)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otters"))
+        .args([
+            "solve",
+            "--x",
+            "big.npy",
+            "--y",
+            "big.npy",
+            "--epsilon",
+            "1e-4",
+            "--threshold",
+            "1e-15",
+            "--max-iterations",
+            "100000000",
+            "--out",
+            "res",
+        ])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+    let r = report(&d.join("res"));
+    assert_eq!(r["status"], "interrupted");
+    assert!(r["iterations"].as_u64().unwrap() > 0);
+    assert!(!d.join("res/f.npy").exists() && !d.join("res/plan.npy").exists());
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(d.join("res"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "only report.json: {leftovers:?}");
+}
+
+#[test]
+fn e7_a_closed_pipe_is_a_quiet_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otters"))
+        .args(["demo", "--n", "200", "--no-plot"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("otters demo"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
 }

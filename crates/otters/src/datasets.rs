@@ -42,6 +42,20 @@ pub fn two_moons(n: usize, noise: f64, seed: u64) -> Array2<f64> {
     points
 }
 
+/// `n` points on a circle of the given radius around `center`, with Gaussian radial noise.
+pub fn ring(n: usize, center: [f64; 2], radius: f64, noise: f64, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut points = Array2::zeros((n, 2));
+    for mut p in points.outer_iter_mut() {
+        let t = 2.0 * std::f64::consts::PI * rng.random::<f64>();
+        let dr: f64 = rng.sample(StandardNormal);
+        let r = radius + noise * dr;
+        p[0] = center[0] + r * t.cos();
+        p[1] = center[1] + r * t.sin();
+    }
+    points
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +75,8 @@ mod tests {
             assert!((r - 1.0).abs() < 1e-12);
         }
         assert_ne!(two_moons(10, 0.1, 3), two_moons(10, 0.1, 4));
+        for p in ring(100, [1.0, -1.0], 2.0, 0.0, 5).outer_iter() {
+            assert!((((p[0] - 1.0).powi(2) + (p[1] + 1.0).powi(2)).sqrt() - 2.0).abs() < 1e-12);
+        }
     }
 }

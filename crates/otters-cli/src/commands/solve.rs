@@ -1,0 +1,501 @@
+//! `otters solve`: read a problem from files, solve it, write the report, potentials, plan
+//! and plot.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use ndarray::{Array1, Array2, ArrayView2};
+use ndarray_npy::{NpzWriter, WriteNpyExt};
+use otters::geometry::{
+    Cosine, CostFn, DenseCost, Euclidean, Geometry, Lp, PointCloud, ScaleCost, SqEuclidean,
+};
+use otters::linear::{
+    Epsilon, EpsilonScaling, ExactMethod, LinearProblem, MarginalPenalty, NetworkSimplex, Sinkhorn,
+};
+use otters::{Error, Progress};
+
+use super::UsageError;
+use crate::Outcome;
+use crate::args::{CostFnArg, Method, PenaltyArg, ScaleArg, SolveArgs};
+use crate::io::output::OutputDir;
+use crate::io::{InputSpec, read_matrix, read_vector};
+use crate::plot;
+use crate::progress::{self, Tracker};
+use crate::report::{Parameters, ProblemInfo, Report, Status};
+
+const OUTPUT_FILES: [&str; 5] = ["report.json", "f.npy", "g.npy", "plan.npy", "plan.npz"];
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+pub(crate) fn scale(arg: ScaleArg) -> ScaleCost {
+    match arg {
+        ScaleArg::None => ScaleCost::None,
+        ScaleArg::Max => ScaleCost::Max,
+        ScaleArg::Mean => ScaleCost::Mean,
+        ScaleArg::Median => ScaleCost::Median,
+    }
+}
+
+fn boxed<C: CostFn + 'static>(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    cost: C,
+    scale: ScaleCost,
+) -> Result<Box<dyn Geometry>> {
+    Ok(Box::new(PointCloud::new(x, y, cost)?.with_scale(scale)?))
+}
+
+fn cloud(
+    x: &Array2<f64>,
+    y: &Array2<f64>,
+    cost_fn: CostFnArg,
+    p: f64,
+    scale: ScaleCost,
+) -> Result<Box<dyn Geometry>> {
+    let (x, y) = (x.view(), y.view());
+    match cost_fn {
+        CostFnArg::Sqeuclidean => boxed(x, y, SqEuclidean, scale),
+        CostFnArg::Euclidean => boxed(x, y, Euclidean, scale),
+        CostFnArg::L1 => boxed(x, y, Lp::new(1.0)?, scale),
+        CostFnArg::Lp => boxed(x, y, Lp::new(p)?, scale),
+        CostFnArg::Cosine => boxed(x, y, Cosine, scale),
+    }
+}
+
+/// Source and target points, when the input was points.
+type Clouds = (Array2<f64>, Array2<f64>);
+
+/// The outcome of either kind of solver, reduced to what the CLI writes.
+struct Solved {
+    solver: String,
+    f: Array1<f64>,
+    g: Array1<f64>,
+    cost: f64,
+    regularized_cost: Option<f64>,
+    converged: bool,
+    iterations: usize,
+    marginal_error: f64,
+    transported_mass: f64,
+    epsilon: Option<f64>,
+    /// Sparse entries for exact OT.
+    sparse: Option<Vec<(usize, usize, f64)>>,
+    /// The dense plan, when entropic and small enough.
+    dense: Option<Array2<f64>>,
+}
+
+/// Runs `otters solve`.
+///
+/// # Errors
+/// Bad inputs, usage errors ([`UsageError`]), solver or I/O failures.
+pub fn run(args: &SolveArgs) -> Result<Outcome> {
+    let specs: Vec<(&str, InputSpec)> = [
+        ("x", &args.inputs.x),
+        ("y", &args.inputs.y),
+        ("cost", &args.inputs.cost),
+        ("a", &args.a),
+        ("b", &args.b),
+    ]
+    .into_iter()
+    .filter_map(|(role, v)| v.as_deref().map(|t| (role, InputSpec::parse(t))))
+    .collect();
+    let spec = |role: &str| specs.iter().find(|(r, _)| *r == role).map(|(_, s)| s);
+    let input_paths: Vec<&Path> = specs.iter().map(|(_, s)| s.path.as_path()).collect();
+
+    // Method-specific flags, checked before any work.
+    let unbalanced = args.rho.is_some() || args.rho_a.is_some() || args.rho_b.is_some();
+    match (args.method, unbalanced) {
+        (Method::Unbalanced, false) => {
+            return Err(usage(
+                "--method unbalanced needs --rho (or --rho-a / --rho-b)",
+            ));
+        }
+        (Method::Exact | Method::Sinkhorn, true) => {
+            return Err(usage(
+                "--rho, --rho-a and --rho-b only apply to --method unbalanced",
+            ));
+        }
+        _ => {}
+    }
+    if args.method == Method::Exact
+        && (args.epsilon.is_some()
+            || args.relative_epsilon.is_some()
+            || args.epsilon_scaling.is_some())
+    {
+        return Err(usage(
+            "--epsilon, --relative-epsilon and --epsilon-scaling do not apply to --method exact",
+        ));
+    }
+
+    // Where results go: checked (and created) before the solve, never over an input.
+    let mut out_dir = match &args.out {
+        Some(dir) => Some(OutputDir::prepare(
+            dir,
+            &OUTPUT_FILES,
+            &input_paths,
+            args.force,
+        )?),
+        None => None,
+    };
+    if let Some(plot_path) = &args.plot {
+        check_plot_path(plot_path, &input_paths, args.force)?;
+    }
+
+    let mut info = ProblemInfo::default();
+    for (role, s) in &specs {
+        let label = match &s.key {
+            Some(k) => format!("{}:{k}", s.path.display()),
+            None => s.path.display().to_string(),
+        };
+        info.inputs.insert(role.to_string(), label);
+    }
+    let scale = scale(args.scale_cost);
+    let (geom, points): (Box<dyn Geometry>, Option<Clouds>) =
+        match (spec("x"), spec("y"), spec("cost")) {
+            (Some(sx), Some(sy), None) => {
+                let (x, note_x) = read_matrix(sx, true, false)?;
+                let (y, note_y) = read_matrix(sy, true, false)?;
+                info.notes.extend(note_x.into_iter().chain(note_y));
+                info.dimension = Some(x.ncols());
+                (cloud(&x, &y, args.cost_fn, args.p, scale)?, Some((x, y)))
+            }
+            (None, None, Some(sc)) => {
+                let (c, note) = read_matrix(sc, false, true)?;
+                info.notes.extend(note);
+                (Box::new(DenseCost::new(c)?.with_scale(scale)?), None)
+            }
+            _ => return Err(usage("give exactly one of --cost or --x with --y")),
+        };
+    let (n, m) = geom.shape();
+    (info.n, info.m) = (n, m);
+    let weights = |role: &str, len: usize| -> Result<Array1<f64>> {
+        match spec(role) {
+            Some(s) => {
+                let (w, _) = read_vector(s)?;
+                Ok(w)
+            }
+            None => Ok(Array1::from_elem(len, 1.0 / len as f64)),
+        }
+    };
+    let (a, b) = (weights("a", n)?, weights("b", m)?);
+    let penalty = |rho: Option<f64>| match (rho, args.penalty) {
+        (None, _) => MarginalPenalty::Hard,
+        (Some(rho), PenaltyArg::Kl) => MarginalPenalty::Kl { rho },
+        (Some(rho), PenaltyArg::Tv) => MarginalPenalty::TotalVariation { rho },
+    };
+    let (pa, pb) = (
+        penalty(args.rho.or(args.rho_a)),
+        penalty(args.rho.or(args.rho_b)),
+    );
+    let problem =
+        LinearProblem::unbalanced(geom.as_ref(), a, b, pa, pb).context("invalid problem")?;
+
+    let max_iterations = args.max_iterations.map(|v| v as usize);
+    let mut parameters = Parameters {
+        cost_fn: points
+            .as_ref()
+            .map(|_| format!("{:?}", args.cost_fn).to_lowercase()),
+        scale_cost: format!("{:?}", args.scale_cost).to_lowercase(),
+        threshold: (args.method != Method::Exact).then_some(args.threshold),
+        rho_a: args.rho.or(args.rho_a),
+        rho_b: args.rho.or(args.rho_b),
+        penalty: unbalanced.then(|| format!("{:?}", args.penalty).to_lowercase()),
+        ..Parameters::default()
+    };
+
+    let tracker = Tracker::new(
+        &format!("{:?}", args.method).to_lowercase(),
+        max_iterations.unwrap_or(0),
+    );
+    let callback = |p: &Progress| tracker.update(p);
+    let observer = progress::observer(&callback);
+    let start = Instant::now();
+    let result: otters::Result<Solved> = match args.method {
+        Method::Exact => {
+            let solver = NetworkSimplex {
+                max_iterations: max_iterations.unwrap_or(NetworkSimplex::default().max_iterations),
+                ..NetworkSimplex::default()
+            };
+            parameters.max_iterations = solver.max_iterations as u64;
+            solver.solve_with(&problem, &observer).map(|out| Solved {
+                solver: match out.method() {
+                    ExactMethod::NetworkSimplex => "network simplex".into(),
+                    ExactMethod::Assignment => "assignment (LAPJV)".into(),
+                },
+                f: out.f().to_owned(),
+                g: out.g().to_owned(),
+                cost: out.cost(),
+                regularized_cost: None,
+                converged: out.converged(),
+                iterations: out.iterations(),
+                marginal_error: out.marginal_error(),
+                transported_mass: out.plan().values().iter().sum(),
+                epsilon: None,
+                sparse: Some(out.plan().iter().collect()),
+                dense: None,
+            })
+        }
+        Method::Sinkhorn | Method::Unbalanced => {
+            let epsilon = match (args.epsilon, args.relative_epsilon) {
+                (Some(e), _) => Epsilon::Absolute(e),
+                (None, Some(x)) => Epsilon::RelativeToMean(x),
+                (None, None) => Epsilon::RelativeToMean(0.05),
+            };
+            let solver = Sinkhorn {
+                threshold: args.threshold,
+                max_iterations: max_iterations.unwrap_or(10_000),
+                scaling: args
+                    .epsilon_scaling
+                    .map_or(EpsilonScaling::None, EpsilonScaling::from_max_cost),
+                ..Sinkhorn::new(epsilon)
+            };
+            parameters.max_iterations = solver.max_iterations as u64;
+            solver
+                .solve_with(&problem, None, &observer)
+                .and_then(|out| {
+                    let dense = (n.saturating_mul(m).saturating_mul(8) <= args.max_plan_bytes)
+                        .then(|| out.plan_within(&problem, args.max_plan_bytes))
+                        .transpose()?;
+                    Ok(Solved {
+                        solver: "log-domain sinkhorn".into(),
+                        f: out.f().to_owned(),
+                        g: out.g().to_owned(),
+                        cost: out.linear_cost(&problem)?,
+                        regularized_cost: Some(out.reg_ot_cost()),
+                        converged: out.converged(),
+                        iterations: out.iterations(),
+                        marginal_error: out.marginal_error(),
+                        transported_mass: out.plan_mass(),
+                        epsilon: Some(out.epsilon()),
+                        sparse: None,
+                        dense,
+                    })
+                })
+        }
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    tracker.finish();
+    let method = format!("{:?}", args.method).to_lowercase();
+
+    let solved = match result {
+        Ok(s) => s,
+        Err(Error::Interrupted { iteration }) => {
+            let last = tracker.last();
+            let report = Report {
+                otters_version: env!("CARGO_PKG_VERSION"),
+                status: Status::Interrupted,
+                method: method.clone(),
+                solver: method,
+                problem: info,
+                parameters,
+                cost: None,
+                regularized_cost: None,
+                converged: false,
+                iterations: iteration,
+                marginal_error: last
+                    .map(|p| p.error)
+                    .filter(|e| e.is_finite() && args.method != Method::Exact),
+                transported_mass: None,
+                seconds,
+                outputs: out_dir
+                    .as_ref()
+                    .map(|_| vec!["report.json".to_string()])
+                    .unwrap_or_default(),
+                plot: None,
+            };
+            if let Some(dir) = out_dir.as_mut() {
+                dir.write("report.json", |f| {
+                    Ok(serde_json::to_writer_pretty(f, &report)?)
+                })?;
+            }
+            eprintln!(
+                "otters: interrupted at iteration {iteration}; partial report {}",
+                if args.out.is_some() {
+                    "written"
+                } else {
+                    "not written (no --out)"
+                }
+            );
+            return Ok(Outcome::Interrupted);
+        }
+        Err(e) => return Err(e.into()),
+    };
+
+    parameters.epsilon = solved.epsilon;
+    if let Some(dir) = out_dir.as_mut() {
+        write_results(dir, &solved, (n, m), args.max_plan_bytes, &mut info)?;
+    }
+    let mut plot = None;
+    if let Some(plot_path) = &args.plot
+        && write_plot(
+            plot_path,
+            &solved,
+            (n, m),
+            points.as_ref(),
+            &method,
+            &mut info,
+        )?
+    {
+        plot = Some(plot_path.display().to_string());
+    }
+    let status = if solved.converged {
+        Status::Converged
+    } else {
+        Status::NotConverged
+    };
+    let mut report = Report {
+        otters_version: env!("CARGO_PKG_VERSION"),
+        status,
+        method,
+        solver: solved.solver.clone(),
+        problem: info,
+        parameters,
+        cost: Some(solved.cost),
+        regularized_cost: solved.regularized_cost,
+        converged: solved.converged,
+        iterations: solved.iterations,
+        marginal_error: Some(solved.marginal_error),
+        transported_mass: Some(solved.transported_mass),
+        seconds,
+        outputs: Vec::new(),
+        plot,
+    };
+    if let Some(dir) = out_dir.as_mut() {
+        report.outputs = dir.written().to_vec();
+        report.outputs.push("report.json".into());
+        dir.write("report.json", |f| {
+            Ok(serde_json::to_writer_pretty(f, &report)?)
+        })?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut stdout, &report)?;
+        writeln!(stdout)?;
+    } else {
+        report.print_text(&mut stdout)?;
+    }
+    if solved.converged {
+        return Ok(Outcome::Done);
+    }
+    eprintln!(
+        "otters: warning: not converged after {} iterations (marginal error {:.3e}); raise --max-iterations or epsilon",
+        solved.iterations, solved.marginal_error
+    );
+    Ok(if args.allow_nonconverged {
+        Outcome::Done
+    } else {
+        Outcome::NotConverged
+    })
+}
+
+fn check_plot_path(path: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        if inputs
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .any(|p| p == canonical)
+        {
+            anyhow::bail!(
+                "`{}` is an input file; refusing to overwrite it",
+                path.display()
+            );
+        }
+        if !force {
+            anyhow::bail!(
+                "`{}` already exists; pass --force to replace it",
+                path.display()
+            );
+        }
+    }
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png" | "svg") => Ok(()),
+        _ => Err(usage(format!(
+            "--plot `{}` must end in .png or .svg",
+            path.display()
+        ))),
+    }
+}
+
+fn write_results(
+    dir: &mut OutputDir,
+    solved: &Solved,
+    shape: (usize, usize),
+    max_plan_bytes: usize,
+    info: &mut ProblemInfo,
+) -> Result<()> {
+    dir.write("f.npy", |f| Ok(solved.f.write_npy(f)?))?;
+    dir.write("g.npy", |f| Ok(solved.g.write_npy(f)?))?;
+    if let Some(entries) = &solved.sparse {
+        let rows = Array1::from_iter(entries.iter().map(|e| e.0 as i64));
+        let cols = Array1::from_iter(entries.iter().map(|e| e.1 as i64));
+        let values = Array1::from_iter(entries.iter().map(|e| e.2));
+        let dims = Array1::from(vec![shape.0 as i64, shape.1 as i64]);
+        dir.write("plan.npz", |f| {
+            let mut npz = NpzWriter::new_compressed(f);
+            npz.add_array("rows", &rows)?;
+            npz.add_array("cols", &cols)?;
+            npz.add_array("values", &values)?;
+            npz.add_array("shape", &dims)?;
+            npz.finish()?;
+            Ok(())
+        })?;
+    } else if let Some(plan) = &solved.dense {
+        dir.write("plan.npy", |f| Ok(plan.write_npy(f)?))?;
+    } else {
+        info.notes.push(format!(
+            "plan.npy not written: a {} x {} plan exceeds --max-plan-bytes {max_plan_bytes}; f.npy and g.npy define it",
+            shape.0, shape.1
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the plot; `false` (with a note) when the plan is too large to draw.
+fn write_plot(
+    path: &Path,
+    solved: &Solved,
+    shape: (usize, usize),
+    points: Option<&Clouds>,
+    method: &str,
+    info: &mut ProblemInfo,
+) -> Result<bool> {
+    let entries: Vec<(usize, usize, f64)> = match (&solved.sparse, &solved.dense) {
+        (Some(e), _) => e.clone(),
+        (None, Some(plan)) => plan
+            .indexed_iter()
+            .filter(|(_, v)| **v > 0.0)
+            .map(|((i, j), &v)| (i, j, v))
+            .collect(),
+        (None, None) => {
+            info.notes.push(
+                "plot not written: the plan is too large to materialize (see --max-plan-bytes)"
+                    .into(),
+            );
+            return Ok(false);
+        }
+    };
+    let title = format!("otters {method}: cost {:.4}", solved.cost);
+    match points {
+        Some((x, y)) if x.ncols() == 2 => {
+            // The strongest coupling of each source point keeps the picture readable.
+            let mut best: Vec<Option<(usize, usize, f64)>> = vec![None; shape.0];
+            for &(i, j, v) in &entries {
+                if best[i].is_none_or(|b| v > b.2) {
+                    best[i] = Some((i, j, v));
+                }
+            }
+            let pairs: Vec<_> = best.into_iter().flatten().collect();
+            plot::couplings(path, x.view(), y.view(), &pairs, &title)?;
+        }
+        _ => plot::heatmap(path, shape, entries.into_iter(), &title)?,
+    }
+    Ok(true)
+}
