@@ -18,6 +18,9 @@ Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converg
 #[derive(Debug, Parser)]
 #[command(name = "otters", version, about, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

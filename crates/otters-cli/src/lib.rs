@@ -25,6 +25,11 @@ pub enum Outcome {
 /// # Errors
 /// Any input, numerical or I/O error, as one line with its context.
 pub fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
+    if let Some(threads) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global()?;
+    }
     match cli.command {
         args::Command::Demo(a) => commands::demo::run(&a),
         args::Command::Solve(a) => commands::solve::run(&a),

@@ -192,6 +192,45 @@ fn e1_e2_e3_usage_errors_exit_2_naming_the_flag() {
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
         assert!(stderr(&out).contains(flag), "{flag}: {}", stderr(&out));
     }
+    let threads = otters(&["--threads", "0", "demo"], d);
+    assert_eq!(threads.status.code(), Some(2));
+    assert!(stderr(&threads).contains("--threads"));
+    let one_thread = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y.npy",
+            "--threads",
+            "1",
+            "--json",
+        ],
+        d,
+    );
+    let two_threads = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y.npy",
+            "--threads",
+            "2",
+            "--json",
+        ],
+        d,
+    );
+    let cost = |o: &Output| {
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["cost"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(
+        cost(&one_thread),
+        cost(&two_threads),
+        "results do not depend on --threads"
+    );
     let rho_without_unbalanced =
         otters(&["solve", "--x", "x.npy", "--y", "y.npy", "--rho", "1"], d);
     assert_eq!(rho_without_unbalanced.status.code(), Some(2));
