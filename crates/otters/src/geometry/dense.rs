@@ -6,6 +6,7 @@
 //! cache-blocked column kernel (`crate::kernels::lse`).
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, CowArray, Ix2};
 use rayon::prelude::*;
@@ -39,8 +40,8 @@ pub struct DenseCost<'a> {
     transposed: bool,
     /// Divisor applied to every entry (see [`ScaleCost`]).
     scale: f64,
-    /// Statistics of the unscaled finite entries, gathered while validating.
-    raw: Moments,
+    /// Statistics of the unscaled finite entries, computed on first use.
+    raw: OnceLock<Moments>,
 }
 
 const ROWS_PER_TASK: usize = 4;
@@ -71,36 +72,46 @@ impl<'a> DenseCost<'a> {
         };
         let data = storage.as_slice().expect("standard layout is contiguous");
         let cols = storage.ncols();
-        let raw = data
+        // One parallel pass for the first bad entry (the smallest block index wins, so the
+        // error does not depend on the thread count); statistics are computed on demand.
+        let bad = data
             .par_chunks(cols * 64)
             .enumerate()
-            .map(|(blk, chunk)| {
-                if let Some(pos) = chunk
+            .find_map_first(|(blk, chunk)| {
+                chunk
                     .iter()
                     .position(|v| v.is_nan() || *v == f64::NEG_INFINITY)
-                {
-                    let (r, c) = (blk * 64 + pos / cols, pos % cols);
-                    let index = if transposed {
-                        Index::Matrix(c, r)
-                    } else {
-                        Index::Matrix(r, c)
-                    };
-                    return Err(Error::NonFinite {
-                        arg: "cost",
-                        index,
-                        value: chunk[pos],
-                    });
-                }
-                Ok(Moments::of(chunk))
-            })
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .fold(Moments::EMPTY, Moments::merge);
+                    .map(|pos| (blk * 64 + pos / cols, pos % cols, chunk[pos]))
+            });
+        if let Some((r, c, value)) = bad {
+            let index = if transposed {
+                Index::Matrix(c, r)
+            } else {
+                Index::Matrix(r, c)
+            };
+            return Err(Error::NonFinite {
+                arg: "cost",
+                index,
+                value,
+            });
+        }
         Ok(DenseCost {
             storage,
             transposed,
             scale: 1.0,
-            raw,
+            raw: OnceLock::new(),
+        })
+    }
+
+    /// Statistics of the unscaled finite entries (one pass, cached).
+    fn raw_moments(&self) -> Moments {
+        *self.raw.get_or_init(|| {
+            let data = self.storage.as_slice().expect("standard layout");
+            data.par_chunks(self.storage.ncols() * 64)
+                .map(Moments::of)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .fold(Moments::EMPTY, Moments::merge)
         })
     }
 
@@ -110,7 +121,11 @@ impl<'a> DenseCost<'a> {
     /// [`Error::InvalidParameter`] when the statistic is not positive and finite (e.g. the
     /// maximum of an all-zero cost).
     pub fn with_scale(mut self, scale: ScaleCost) -> Result<Self> {
-        self.scale = resolve_scale(scale, self.raw.summary(1.0), || {
+        let raw = match scale {
+            ScaleCost::Max | ScaleCost::Mean => self.raw_moments().summary(1.0),
+            _ => Moments::EMPTY.summary(1.0),
+        };
+        self.scale = resolve_scale(scale, raw, || {
             Ok(median_of(&mut self.storage.iter().copied().collect()))
         })?;
         Ok(self)
@@ -199,7 +214,7 @@ impl Geometry for DenseCost<'_> {
     }
 
     fn summary(&self) -> CostSummary {
-        self.raw.summary(self.scale)
+        self.raw_moments().summary(self.scale)
     }
 
     fn softmin(
