@@ -43,8 +43,11 @@ fi
 step "Python: build the extension (maturin, release)"
 .venv/bin/maturin develop --release --locked -m crates/otters-py/Cargo.toml
 
-step "Python: tests"
+step "Python: tests, docstring examples, stubs"
 .venv/bin/python -m pytest -q crates/otters-py/tests
-.venv/bin/python -m pytest -q --doctest-modules crates/otters-py/python/otters
+# otters.torch / otters.jax import their framework, which the default install leaves out.
+.venv/bin/python -m pytest -q --doctest-modules crates/otters-py/python/otters \
+    --ignore=crates/otters-py/python/otters/torch.py --ignore=crates/otters-py/python/otters/jax.py
+.venv/bin/python -m mypy.stubtest otters._core
 
 step "all tests passed"

@@ -23,3 +23,16 @@ pub(crate) fn to_py(py: Python<'_>, err: &Error) -> PyErr {
     };
     build().unwrap_or_else(|e| e)
 }
+
+/// An `otters.InvalidInputError` (a `ValueError`) raised by the binding itself.
+pub(crate) fn invalid_input(py: Python<'_>, argument: &str, message: &str) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let exc = py
+            .import("otters.exceptions")?
+            .getattr("InvalidInputError")?
+            .call1((message,))?;
+        exc.setattr("argument", argument)?;
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|e| e)
+}

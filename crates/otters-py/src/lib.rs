@@ -1,9 +1,11 @@
 //! Python bindings of otters (`otters._core`): conversion, GIL release and error mapping
 //! only; every algorithm lives in the `otters` crate.
 
+mod convert;
 mod errors;
-mod exact;
+mod geometry;
 mod linear;
+mod one_d;
 mod run;
 
 use pyo3::prelude::*;
@@ -12,8 +14,17 @@ use pyo3::prelude::*;
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(linear::sinkhorn, m)?)?;
-    m.add_function(wrap_pyfunction!(exact::emd, m)?)?;
-    m.add_function(wrap_pyfunction!(exact::wasserstein_1d, m)?)?;
+    m.add_class::<geometry::DenseCost>()?;
+    m.add_class::<geometry::PointCloud>()?;
+    m.add_class::<linear::SinkhornOutput>()?;
+    m.add_class::<linear::ExactOutput>()?;
+    m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
+    m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
+    m.add_function(wrap_pyfunction!(linear::check_problem, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::random_directions, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::sliced_wasserstein, m)?)?;
     Ok(())
 }

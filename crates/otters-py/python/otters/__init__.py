@@ -1,25 +1,68 @@
 """otters: computational optimal transport on a Rust engine.
 
-Two faces over one engine: POT-compatible functions (``otters.sinkhorn``,
-``otters.sinkhorn2``, ...) that drop in where ``ot.*`` is used, and the compiled core
-``otters._core``. Invalid input raises :class:`InvalidInputError` (a ``ValueError``) naming
-the argument; non-convergence emits :class:`ConvergenceWarning`.
+Two faces over one engine:
+
+* POT-compatible functions — ``otters.emd``, ``emd2``, ``sinkhorn``, ``sinkhorn2``,
+  ``emd_1d``, ``emd2_1d``, ``wasserstein_1d``, ``sliced_wasserstein_distance``, ``dist``,
+  ``solve``, ``solve_sample``, ``otters.unbalanced.*`` — that drop in where ``ot.*`` is used;
+* OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
+  ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)`` — whose outputs
+  answer follow-up questions (``plan()``, ``apply()``, ``transport(x)``, gradients).
+
+Invalid input raises :class:`InvalidInputError` (a ``ValueError``) naming the argument;
+non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and stop on
+Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from ._core import __version__
-from ._pot import emd, emd2, sinkhorn, sinkhorn2, wasserstein_1d
+from . import unbalanced
+from ._core import DenseCost, ExactOutput, PointCloud, SinkhornOutput, __version__
+from ._pot import (
+    SINKHORN_METHODS,
+    dist,
+    emd,
+    emd2,
+    emd2_1d,
+    emd_1d,
+    max_sliced_wasserstein_distance,
+    sinkhorn,
+    sinkhorn2,
+    sliced_wasserstein_distance,
+    solve,
+    solve_sample,
+    wasserstein_1d,
+)
+from ._result import OTResult
 from .exceptions import ConvergenceWarning, InvalidInputError, NumericalError, OttersError, ResourceError
+from .problems import LinearProblem
+from .solvers import NetworkSimplex, Sinkhorn
 
 __all__ = [
+    "SINKHORN_METHODS",
     "ConvergenceWarning",
+    "DenseCost",
+    "ExactOutput",
     "InvalidInputError",
+    "LinearProblem",
+    "NetworkSimplex",
     "NumericalError",
+    "OTResult",
     "OttersError",
+    "PointCloud",
     "ResourceError",
+    "Sinkhorn",
+    "SinkhornOutput",
     "__version__",
+    "dist",
     "emd",
     "emd2",
+    "emd2_1d",
+    "emd_1d",
+    "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",
+    "sliced_wasserstein_distance",
+    "solve",
+    "solve_sample",
+    "unbalanced",
     "wasserstein_1d",
 ]

@@ -1,0 +1,168 @@
+"""Type stubs of the compiled core (checked against the module by mypy.stubtest)."""
+
+from typing import final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DenseCost",
+    "__version__",
+    "ExactOutput",
+    "PointCloud",
+    "SinkhornOutput",
+    "check_problem",
+    "ot_1d",
+    "random_directions",
+    "sliced_wasserstein",
+    "solve_exact",
+    "solve_sinkhorn",
+    "wasserstein_1d",
+    "wasserstein_1d_batch",
+]
+__version__: str
+
+_Array = npt.NDArray[np.float64]
+_ArrayLike = npt.ArrayLike
+
+@final
+class DenseCost:
+    def __new__(cls, cost: _ArrayLike, scale_cost: float | str | None = None) -> DenseCost: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    @property
+    def scale(self) -> float: ...
+    def cost_matrix(self) -> _Array: ...
+
+@final
+class PointCloud:
+    def __new__(
+        cls,
+        x: _ArrayLike,
+        y: _ArrayLike | None = None,
+        cost_fn: str = "sqeuclidean",
+        p: float = 2.0,
+        scale_cost: float | str | None = None,
+    ) -> PointCloud: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    @property
+    def scale(self) -> float: ...
+    @property
+    def x(self) -> _Array: ...
+    @property
+    def y(self) -> _Array: ...
+    def cost_matrix(self) -> _Array: ...
+
+_Geometry = DenseCost | PointCloud
+
+@final
+class SinkhornOutput:
+    @property
+    def f(self) -> _Array: ...
+    @property
+    def g(self) -> _Array: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def errors(self) -> _Array: ...
+    @property
+    def marginal_error(self) -> float: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def epsilon(self) -> float: ...
+    @property
+    def reg_ot_cost(self) -> float: ...
+    @property
+    def primal_cost(self) -> float: ...
+    @property
+    def plan_mass(self) -> float: ...
+    @property
+    def marginals(self) -> tuple[_Array, _Array]: ...
+    @property
+    def linear_cost(self) -> float: ...
+    def plan(self, max_bytes: int = ...) -> _Array: ...
+    def apply(self, v: _ArrayLike, axis: int = 0) -> _Array: ...
+    def transport(self, x: _ArrayLike) -> _Array: ...
+    @property
+    def grad_a(self) -> _Array: ...
+    @property
+    def grad_b(self) -> _Array: ...
+    def grad_points(self) -> tuple[_Array, _Array]: ...
+
+@final
+class ExactOutput:
+    @property
+    def cost(self) -> float: ...
+    @property
+    def dual_cost(self) -> float: ...
+    @property
+    def f(self) -> _Array: ...
+    @property
+    def g(self) -> _Array: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def marginal_error(self) -> float: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    def plan_sparse(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], _Array]: ...
+    def plan(self, max_bytes: int = ...) -> _Array: ...
+
+def solve_sinkhorn(
+    geom: _Geometry,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    *,
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    rho_a: float | None = None,
+    rho_b: float | None = None,
+    penalty_kind: str = "kl",
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+    min_iterations: int = 0,
+    scaling_decay: float | None = None,
+    translation_invariant: bool = True,
+    init_f: _ArrayLike | None = None,
+    init_g: _ArrayLike | None = None,
+) -> SinkhornOutput: ...
+def solve_exact(
+    geom: _Geometry, a: _ArrayLike, b: _ArrayLike, *, max_iterations: int | None = None, assignment: str = "auto"
+) -> ExactOutput: ...
+def check_problem(
+    geom: _Geometry,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    *,
+    rho_a: float | None = None,
+    rho_b: float | None = None,
+    penalty_kind: str = "kl",
+) -> tuple[float, float]: ...
+def ot_1d(
+    x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b: _ArrayLike | None = None, p: float = 1.0
+) -> tuple[float, npt.NDArray[np.uint64], npt.NDArray[np.uint64], _Array]: ...
+def wasserstein_1d(
+    x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b: _ArrayLike | None = None, p: float = 1.0
+) -> float: ...
+def wasserstein_1d_batch(
+    x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b: _ArrayLike | None = None, p: float = 1.0
+) -> _Array: ...
+def random_directions(count: int, d: int, seed: int) -> _Array: ...
+def sliced_wasserstein(
+    x: _ArrayLike,
+    y: _ArrayLike,
+    directions: _ArrayLike,
+    a: _ArrayLike | None = None,
+    b: _ArrayLike | None = None,
+    p: float = 2.0,
+) -> tuple[float, float, int, _Array]: ...

@@ -1,0 +1,114 @@
+"""Solvers (the object face): settings only; ``solve(problem)`` returns an output object.
+
+``Sinkhorn(...).solve(problem)`` returns a :class:`otters.SinkhornOutput` with ``f``, ``g``,
+``converged``, ``errors``, ``reg_ot_cost``, ``plan()``, ``apply()`` and ``transport(x)``;
+``NetworkSimplex().solve(problem)`` returns an :class:`otters.ExactOutput`.
+"""
+
+import warnings
+
+from . import _arrays, _core
+from .exceptions import ConvergenceWarning
+
+_RELATIVE = (None, "mean", "max", "std")
+_UPDATES = ("translation_invariant", "standard")
+
+
+class Sinkhorn:
+    """Log-domain Sinkhorn for balanced, unbalanced and semi-relaxed entropic OT.
+
+    Parameters
+    ----------
+    epsilon : float, optional
+        The regularization. Absolute by default; a factor of a cost statistic when
+        ``relative_to`` is given. Omitted: ``0.05 * std(C)`` (OTT-JAX's default).
+    relative_to : {None, "mean", "max", "std"}
+        Statistic of the cost that ``epsilon`` multiplies.
+    threshold : float
+        Stop when ``|P1 - a*|_1 + |P^T 1 - b*|_1 <= threshold`` (``a*`` is what optimality
+        requires: ``a`` for an exact marginal, ``a exp(-f/rho)`` for a KL one).
+    max_iterations, min_iterations : int
+        Iteration budget; one iteration updates both potentials.
+    epsilon_scaling : float, optional
+        Anneal from ``max(C)`` by this factor per iteration down to ``epsilon``.
+    unbalanced_updates : {"translation_invariant", "standard"}
+        Translation-invariant updates (Séjourné et al. 2022) converge much faster when
+        ``rho >> epsilon``; same fixed point.
+    warn : bool
+        Emit :class:`otters.ConvergenceWarning` when the budget runs out.
+    """
+
+    def __init__(self, epsilon=None, *, relative_to=None, threshold=1e-6, max_iterations=2000, min_iterations=0,
+                 epsilon_scaling=None, unbalanced_updates="translation_invariant", warn=True):
+        if relative_to not in _RELATIVE:
+            raise ValueError(f"unknown relative_to {relative_to!r}; use one of {_RELATIVE}")
+        if unbalanced_updates not in _UPDATES:
+            raise ValueError(f"unknown unbalanced_updates {unbalanced_updates!r}; use one of {_UPDATES}")
+        self.epsilon = None if epsilon is None else float(epsilon)
+        self.relative_to = relative_to
+        self.threshold = float(threshold)
+        self.max_iterations = int(max_iterations)
+        self.min_iterations = int(min_iterations)
+        self.epsilon_scaling = None if epsilon_scaling is None else float(epsilon_scaling)
+        self.unbalanced_updates = unbalanced_updates
+        self.warn = warn
+
+    def solve(self, problem, init=None):
+        """Solves ``problem`` (optionally from potentials ``init = (f, g)``)."""
+        init_f, init_g = (None, None) if init is None else init
+        out = _core.solve_sinkhorn(
+            problem.geom, problem.a, problem.b,
+            epsilon=self.epsilon, relative_to=self.relative_to,
+            rho_a=problem.rho_a, rho_b=problem.rho_b, penalty_kind=problem.penalty,
+            threshold=self.threshold, max_iterations=self.max_iterations, min_iterations=self.min_iterations,
+            scaling_decay=self.epsilon_scaling,
+            translation_invariant=self.unbalanced_updates == "translation_invariant",
+            init_f=None if init_f is None else _arrays.as_float64(init_f, "init_f"),
+            init_g=None if init_g is None else _arrays.as_float64(init_g, "init_g"),
+        )
+        if self.warn and not out.converged:
+            warnings.warn(
+                f"Sinkhorn did not converge: marginal error {out.marginal_error:.3e} after {out.iterations} "
+                f"iterations (threshold {out.threshold:.1e}); raise max_iterations or epsilon",
+                ConvergenceWarning, stacklevel=2,
+            )
+        return out
+
+    __call__ = solve
+
+    def __repr__(self):
+        return f"Sinkhorn(epsilon={self.epsilon}, relative_to={self.relative_to}, threshold={self.threshold})"
+
+
+class NetworkSimplex:
+    """Exact OT (network simplex; LAPJV first for uniform square problems).
+
+    Parameters
+    ----------
+    max_iterations : int, optional
+        Pivot budget (unlimited when omitted).
+    assignment : {"auto", "always", "off"}
+        Whether uniform square problems try the LAPJV assignment solver first ("auto" gives
+        it a work budget and falls back).
+    warn : bool
+        Emit :class:`otters.ConvergenceWarning` when the budget runs out.
+    """
+
+    def __init__(self, max_iterations=None, *, assignment="auto", warn=True):
+        self.max_iterations = None if max_iterations is None else int(max_iterations)
+        self.assignment = assignment
+        self.warn = warn
+
+    def solve(self, problem):
+        """Solves a balanced ``problem`` exactly."""
+        out = _core.solve_exact(problem.geom, problem.a, problem.b, max_iterations=self.max_iterations,
+                                assignment=self.assignment)
+        if self.warn and not out.converged:
+            warnings.warn(
+                f"the network simplex stopped after {out.iterations} pivots before optimality "
+                f"(marginal error {out.marginal_error:.3e}); raise max_iterations",
+                ConvergenceWarning, stacklevel=2,
+            )
+        return out
+
+    __call__ = solve
