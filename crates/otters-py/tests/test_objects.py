@@ -27,6 +27,8 @@ def test_geometries_compute_the_cost(clouds):
     assert dense.scale == pytest.approx(ot.dist(x, y).max())
     np.testing.assert_allclose(dense.cost_matrix().max(), 1.0)
     assert "PointCloud(30 x 25" in repr(pc)
+    ott_style = otters.Geometry(cost_matrix=ot.dist(x, y))
+    assert isinstance(ott_style, DenseCost) and ott_style.shape == (30, 25)
     with pytest.raises(otters.InvalidInputError) as info:
         PointCloud(x, y, cost_fn="hamming")
     assert info.value.argument == "cost_fn"

@@ -33,7 +33,7 @@ from ._pot import (
 )
 from ._result import OTResult
 from .exceptions import ConvergenceWarning, InvalidInputError, NumericalError, OttersError, ResourceError
-from .problems import LinearProblem
+from .problems import Geometry, LinearProblem
 from .solvers import NetworkSimplex, Sinkhorn
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "ConvergenceWarning",
     "DenseCost",
     "ExactOutput",
+    "Geometry",
     "InvalidInputError",
     "LinearProblem",
     "NetworkSimplex",

@@ -5,6 +5,11 @@ from . import _arrays, _core
 _PENALTIES = ("kl", "tv")
 
 
+def Geometry(cost_matrix, scale_cost=None):  # noqa: N802 - OTT-JAX's class name
+    """OTT-JAX's ``Geometry(cost_matrix=...)``: a stored cost matrix, i.e. :class:`DenseCost`."""
+    return _core.DenseCost(cost_matrix, scale_cost=scale_cost)
+
+
 class LinearProblem:
     """A linear OT problem: a geometry, weights and how each marginal is enforced.
 
