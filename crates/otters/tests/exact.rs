@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Rng, assert_close, testdata};
+use common::{Rng, assert_close, matrix, testdata};
 use ndarray::{Array1, Array2, ArrayView1, array};
 use otters::geometry::{DenseCost, Euclidean, Geometry, PointCloud, SqEuclidean};
 use otters::linear::{
@@ -30,10 +30,6 @@ struct Case {
     b: Vec<f64>,
     cost_value: f64,
     scipy_lsa: Option<f64>,
-}
-
-fn matrix(rows: &[Vec<f64>]) -> Array2<f64> {
-    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
 }
 
 /// Asserts everything an LP solution must satisfy: a plan with the right marginals and at

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_close, max_abs_diff, testdata};
+use common::{assert_close, matrix, max_abs_diff, testdata};
 use ndarray::{Array1, Array2};
 use otters::geometry::{DenseCost, Euclidean, Geometry, PointCloud, SqEuclidean};
 use otters::linear::{Epsilon, LinearProblem, MarginalPenalty, Sinkhorn, UnbalancedUpdates};
@@ -32,11 +32,6 @@ struct Case {
     log_v: Vec<f64>,
     linear_cost: f64,
     objective: f64,
-}
-
-fn matrix(rows: &[Vec<f64>]) -> Array2<f64> {
-    let (n, m) = (rows.len(), rows[0].len());
-    Array2::from_shape_fn((n, m), |(i, j)| rows[i][j])
 }
 
 fn penalty(rho: Option<f64>) -> MarginalPenalty {

@@ -57,6 +57,11 @@ pub fn testdata(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A matrix from the nested lists of a JSON fixture.
+pub fn matrix(rows: &[Vec<f64>]) -> Array2<f64> {
+    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
+}
+
 /// `max |a − b|`.
 pub fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     assert_eq!(a.dim(), b.dim());
