@@ -17,6 +17,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust: tests (unit, integration, CLI, doc examples)"
 cargo test --workspace --locked
 
+step "Rust: the sweep tests again on the portable kernels (no AVX-512 path)"
+OTTERS_PORTABLE_KERNELS=1 cargo test -p otters --locked --lib --test guided_sweeps \
+    --test geometry_equivalence --test pot_fixtures --test sinkhorn_properties
+
 if [ "${OTTERS_SKIP_FUZZ:-0}" != 1 ]; then
     step "Fuzzing the file readers (${FUZZ_SECONDS:-20} s per target; OTTERS_SKIP_FUZZ=1 skips)"
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet

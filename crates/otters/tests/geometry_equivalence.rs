@@ -10,7 +10,7 @@ use otters::geometry::{
     Axis, Cosine, CostFn, Custom, DenseCost, Euclidean, Geometry, LogPlan, Lp, PointCloud,
     ScaleCost, SqEuclidean,
 };
-use otters::linear::{Epsilon, LinearProblem, Sinkhorn};
+use otters::linear::{Epsilon, LinearProblem, MarginalPenalty, Sinkhorn, UnbalancedUpdates};
 
 fn close(a: &[f64], b: &[f64], rel: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
@@ -301,38 +301,73 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let cloud = PointCloud::sq_euclidean(x.view(), y.view()).unwrap();
     let c = cloud.cost_matrix(1 << 30).unwrap();
     let dense = DenseCost::new(c.view()).unwrap();
-    for g in [&cloud as &dyn Geometry, &dense] {
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let problem = LinearProblem::uniform(g).unwrap();
-                let out = Sinkhorn::new(Epsilon::RelativeToMean(0.02))
+    let mut fortran = Array2::zeros(c.dim().f());
+    fortran.assign(&c);
+    let dense_f = DenseCost::new(fortran.view()).unwrap();
+    let (a, b) = (
+        Array1::from_elem(301, 1.0 / 301.0),
+        Array1::from_elem(257, 1.3 / 257.0),
+    );
+    let kl = MarginalPenalty::Kl { rho: 0.5 };
+    // Balanced (fused iterations on C-ordered storage), translation-invariant unbalanced
+    // (separate sweeps with guesses), plain unbalanced (fused again).
+    let cases = [
+        (
+            MarginalPenalty::Hard,
+            UnbalancedUpdates::TranslationInvariant,
+        ),
+        (kl, UnbalancedUpdates::TranslationInvariant),
+        (kl, UnbalancedUpdates::Standard),
+    ];
+    for (gi, g) in [&cloud as &dyn Geometry, &dense, &dense_f]
+        .into_iter()
+        .enumerate()
+    {
+        for (penalty, updates) in cases {
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let problem = if penalty.is_hard() {
+                        LinearProblem::uniform(g).unwrap()
+                    } else {
+                        LinearProblem::unbalanced(g, a.view(), b.view(), penalty, penalty).unwrap()
+                    };
+                    let out = Sinkhorn {
+                        unbalanced_updates: updates,
+                        ..Sinkhorn::new(Epsilon::RelativeToMean(0.02))
+                    }
                     .solve(&problem)
                     .unwrap();
-                (
-                    out.f().to_owned(),
-                    out.g().to_owned(),
-                    out.linear_cost(&problem).unwrap(),
-                    out.errors().to_vec(),
-                )
-            })
-        };
-        let one = run(1);
-        for threads in [2, 3, 8] {
-            let other = run(threads);
-            assert!(
-                one.0 == other.0 && one.1 == other.1,
-                "{threads} threads: potentials differ"
-            );
-            assert_eq!(
-                one.2.to_bits(),
-                other.2.to_bits(),
-                "{threads} threads: linear cost differs"
-            );
-            assert_eq!(one.3, other.3, "{threads} threads: error traces differ");
+                    assert!(out.converged());
+                    (
+                        out.f().to_owned(),
+                        out.g().to_owned(),
+                        out.linear_cost(&problem).unwrap(),
+                        out.errors().to_vec(),
+                    )
+                })
+            };
+            let one = run(1);
+            for threads in [2, 3, 8] {
+                let other = run(threads);
+                let case = format!("geometry {gi} {penalty:?} {updates:?}");
+                assert!(
+                    one.0 == other.0 && one.1 == other.1,
+                    "{threads} threads, {case}: potentials differ"
+                );
+                assert_eq!(
+                    one.2.to_bits(),
+                    other.2.to_bits(),
+                    "{threads} threads, {case}: linear cost differs"
+                );
+                assert_eq!(
+                    one.3, other.3,
+                    "{threads} threads, {case}: error traces differ"
+                );
+            }
         }
     }
 }

@@ -12,11 +12,16 @@ use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, CowA
 use rayon::prelude::*;
 
 use super::{
-    Axis, CostSummary, Geometry, LogPlan, Moments, ScaleCost, median_of, resolve_scale, tiled,
+    Axis, CostSummary, Geometry, LogPlan, Moments, ScaleCost, SoftminChain, check_len,
+    default_chain, median_of, resolve_scale, tiled,
 };
 use crate::error::{Error, Index, Result};
-use crate::kernels::lse::{COLUMN_BLOCK, Lse, lse_columns, lse_row};
+use crate::kernels::lse::{
+    COLUMN_BLOCK, Lse, accumulate_exp, lse_columns, lse_row, lse_row_near, shifted_lse,
+};
+use crate::kernels::prefetch;
 use crate::kernels::tiles::TileSource;
+use crate::validate;
 
 /// A stored `n × m` cost matrix. `+∞` entries are allowed and mean "forbidden pair".
 ///
@@ -136,8 +141,16 @@ impl<'a> DenseCost<'a> {
         self.scale
     }
 
-    /// Softmin along the contiguous rows of the storage.
-    fn softmin_storage_rows(&self, gamma: f64, eps: f64, h: &[f64], out: &mut [f64]) {
+    /// Softmin along the contiguous rows of the storage (one shifted pass per row when a
+    /// guess is given, see `crate::kernels::lse`).
+    fn softmin_storage_rows(
+        &self,
+        gamma: f64,
+        eps: f64,
+        h: &[f64],
+        guess: Option<&[f64]>,
+        out: &mut [f64],
+    ) {
         let data = self.storage.as_slice().expect("standard layout");
         let cols = self.storage.ncols();
         out.par_chunks_mut(ROWS_PER_TASK)
@@ -145,13 +158,40 @@ impl<'a> DenseCost<'a> {
             .for_each(|(blk, chunk)| {
                 for (k, o) in chunk.iter_mut().enumerate() {
                     let i = blk * ROWS_PER_TASK + k;
-                    *o = -eps * lse_row(h, &data[i * cols..(i + 1) * cols], gamma).value();
+                    let row = &data[i * cols..(i + 1) * cols];
+                    let lse = match guess {
+                        Some(g) => lse_row_near(h, row, gamma, -g[i] / eps),
+                        None => lse_row(h, row, gamma).value(),
+                    };
+                    *o = -eps * lse;
                 }
             });
     }
 
-    /// Softmin along the columns of the storage, by cache-sized column blocks.
-    fn softmin_storage_cols(&self, gamma: f64, eps: f64, h: &[f64], out: &mut [f64]) {
+    /// Softmin along the columns of the storage. With a guess: one pass over the rows in
+    /// storage order, adding each row's shifted terms into column sums (contiguous reads,
+    /// [`Self::column_sums`]). Without one, or where the guess was too far off: the
+    /// cache-blocked two-pass kernel, by blocks of columns.
+    fn softmin_storage_cols(
+        &self,
+        gamma: f64,
+        eps: f64,
+        h: &[f64],
+        guess: Option<&[f64]>,
+        out: &mut [f64],
+    ) {
+        if let Some(guess) = guess {
+            let shift: Vec<f64> = guess.iter().map(|g| g / eps).collect();
+            let mut unused = vec![[0.0; 2]; h.len()];
+            let sum = self.column_sums(&mut unused, |rows, _, sum| {
+                for (i, &hi) in rows.clone().zip(&h[rows]) {
+                    self.add_row_to_columns(i, hi, gamma, &shift, sum);
+                }
+            });
+            if store_shifted(&sum, &shift, eps, out) {
+                return;
+            }
+        }
         let data = self.storage.as_slice().expect("standard layout");
         let cols = self.storage.ncols();
         out.par_chunks_mut(COLUMN_BLOCK)
@@ -177,6 +217,109 @@ impl<'a> DenseCost<'a> {
                 }
             });
     }
+
+    /// Shifted column sums `Σ_i exp(h_i + shift_j − γ·S_ij)` over the storage rows, where
+    /// `visit(rows, per_row, sum)` adds the rows of one block into that block's partial
+    /// sums (and may record a pair of values per row in `per_row`, the block's part of
+    /// `per_row_out`). Blocks are fixed ([`ROW_BLOCKS`] of them) and their partials are
+    /// added in order, so the result does not depend on the thread count.
+    fn column_sums(
+        &self,
+        per_row_out: &mut [[f64; 2]],
+        visit: impl Fn(Range<usize>, &mut [[f64; 2]], &mut [f64]) + Sync,
+    ) -> Vec<f64> {
+        let (n, m) = self.storage.dim();
+        let per_block = n.div_ceil(ROW_BLOCKS).max(1);
+        let partials: Vec<Vec<f64>> = per_row_out
+            .par_chunks_mut(per_block)
+            .enumerate()
+            .map(|(blk, per_row)| {
+                let mut sum = vec![0.0; m];
+                let start = blk * per_block;
+                visit(start..start + per_row.len(), per_row, &mut sum);
+                sum
+            })
+            .collect();
+        let mut total = vec![0.0; m];
+        for p in &partials {
+            total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
+        }
+        total
+    }
+
+    /// Adds storage row `i`'s terms `exp(hi + shift_j − γ·S_ij)` into `sum` (nothing for
+    /// `hi = −∞`; a non-finite `hi` otherwise poisons the sums, so the caller falls back).
+    fn add_row_to_columns(&self, i: usize, hi: f64, gamma: f64, shift: &[f64], sum: &mut [f64]) {
+        let m = self.storage.ncols();
+        let data = self.storage.as_slice().expect("standard layout");
+        if hi.is_finite() {
+            accumulate_exp(hi, &data[i * m..(i + 1) * m], gamma, shift, sum);
+        } else if hi != f64::NEG_INFINITY {
+            sum.fill(f64::NAN);
+        }
+    }
+
+    /// The fused Sinkhorn iteration over row-major storage (`C` itself): each row is read
+    /// once from memory, for its own softmin and, right after (from cache), for its
+    /// contribution to every column sum, shifted by the column guesses.
+    fn chain_storage_rows(&self, chain: &SoftminChain<'_>, g: ChainSlices<'_>) {
+        let data = self.storage.as_slice().expect("standard layout");
+        let (n, m) = self.storage.dim();
+        let gamma_r = 1.0 / (self.scale * chain.eps_rows);
+        let gamma_c = 1.0 / (self.scale * chain.eps_cols);
+        let shift: Vec<f64> = g.guess_cols.iter().map(|v| v / chain.eps_cols).collect();
+        // Per row: (softmin, link).
+        let mut per_row = vec![[0.0; 2]; n];
+        let total = self.column_sums(&mut per_row, |rows, per_row, sum| {
+            for (i, pair) in rows.zip(per_row.iter_mut()) {
+                let row = &data[i * m..(i + 1) * m];
+                if i + 1 < n {
+                    prefetch(&data[(i + 1) * m..(i + 2) * m]);
+                }
+                let lse = match g.guess_rows {
+                    Some(gr) => lse_row_near(g.h, row, gamma_r, -gr[i] / chain.eps_rows),
+                    None => lse_row(g.h, row, gamma_r).value(),
+                };
+                let s = -chain.eps_rows * lse;
+                let l = (chain.link)(i, s);
+                *pair = [s, l];
+                self.add_row_to_columns(i, l, gamma_c, &shift, sum);
+            }
+        });
+        for (o, p) in g.out_rows.iter_mut().zip(&per_row) {
+            *o = p[0];
+        }
+        let linked: Vec<f64> = per_row.iter().map(|p| p[1]).collect();
+        if !store_shifted(&total, &shift, chain.eps_cols, g.out_cols) {
+            // Some column's guess was too far off (or a link was not finite): redo the
+            // column sweep exactly, from the linked vector.
+            self.softmin_storage_cols(gamma_c, chain.eps_cols, &linked, None, g.out_cols);
+        }
+    }
+}
+
+/// Blocks of rows with their own partial column sums in row-order column sweeps.
+const ROW_BLOCKS: usize = 64;
+
+/// The slices of a [`SoftminChain`] call, made contiguous.
+struct ChainSlices<'s> {
+    h: &'s [f64],
+    guess_rows: Option<&'s [f64]>,
+    guess_cols: &'s [f64],
+    out_rows: &'s mut [f64],
+    out_cols: &'s mut [f64],
+}
+
+/// Writes `out_j = −ε·(ln sum_j − shift_j)` if every shifted sum is usable; returns false
+/// (leaving `out` unspecified) otherwise.
+fn store_shifted(sum: &[f64], shift: &[f64], eps: f64, out: &mut [f64]) -> bool {
+    for ((o, &s), &sh) in out.iter_mut().zip(sum).zip(shift) {
+        match shifted_lse(s, sh) {
+            Some(v) => *o = -eps * v,
+            None => return false,
+        }
+    }
+    true
 }
 
 impl TileSource for DenseCost<'_> {
@@ -224,14 +367,73 @@ impl Geometry for DenseCost<'_> {
         h: ArrayView1<'_, f64>,
         out: ArrayViewMut1<'_, f64>,
     ) -> Result<()> {
-        tiled::softmin(self.shape(), axis, epsilon, h, out, |h, out| {
-            let gamma = 1.0 / (self.scale * epsilon);
-            if (axis == Axis::Rows) != self.transposed {
-                self.softmin_storage_rows(gamma, epsilon, h, out);
-            } else {
-                self.softmin_storage_cols(gamma, epsilon, h, out);
-            }
-        })
+        self.softmin_near(axis, epsilon, h, None, out)
+    }
+
+    fn softmin_near(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView1<'_, f64>,
+        guess: Option<ArrayView1<'_, f64>>,
+        out: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        tiled::softmin(
+            self.shape(),
+            axis,
+            epsilon,
+            h,
+            guess,
+            out,
+            |h, guess, out| {
+                let gamma = 1.0 / (self.scale * epsilon);
+                if (axis == Axis::Rows) != self.transposed {
+                    self.softmin_storage_rows(gamma, epsilon, h, guess, out);
+                } else {
+                    self.softmin_storage_cols(gamma, epsilon, h, guess, out);
+                }
+            },
+        )
+    }
+
+    fn softmin_chain(
+        &self,
+        chain: &SoftminChain<'_>,
+        out_rows: ArrayViewMut1<'_, f64>,
+        out_cols: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        let (n, m) = self.shape();
+        // The fused pass needs C's rows contiguous and a guess for the columns.
+        let Some(guess_cols) = chain.guess_cols.filter(|_| !self.transposed) else {
+            return default_chain(self, chain, out_rows, out_cols);
+        };
+        validate::positive("eps_rows", chain.eps_rows)?;
+        validate::positive("eps_cols", chain.eps_cols)?;
+        check_len("h", chain.h.len(), m, "columns of the cost")?;
+        check_len("guess_cols", guess_cols.len(), m, "columns of the cost")?;
+        check_len("out_rows", out_rows.len(), n, "rows of the cost")?;
+        check_len("out_cols", out_cols.len(), m, "columns of the cost")?;
+        if let Some(g) = &chain.guess_rows {
+            check_len("guess_rows", g.len(), n, "rows of the cost")?;
+        }
+        let h = tiled::contiguous(&chain.h);
+        let guess_rows = chain.guess_rows.as_ref().map(tiled::contiguous);
+        let guess_cols = tiled::contiguous(&guess_cols);
+        tiled::with_slice_mut(out_rows, |out_rows| {
+            tiled::with_slice_mut(out_cols, |out_cols| {
+                self.chain_storage_rows(
+                    chain,
+                    ChainSlices {
+                        h: &h,
+                        guess_rows: guess_rows.as_deref(),
+                        guess_cols: &guess_cols,
+                        out_rows,
+                        out_cols,
+                    },
+                )
+            })
+        });
+        Ok(())
     }
 
     fn apply_plan(

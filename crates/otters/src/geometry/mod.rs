@@ -19,7 +19,7 @@ mod tiled;
 
 use std::fmt;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 pub use cost_fn::{Cosine, CostFn, Custom, Euclidean, Lp, SqEuclidean};
 pub use dense::DenseCost;
@@ -50,6 +50,33 @@ pub struct LogPlan<'a> {
     pub log_col: ArrayView1<'a, f64>,
     /// The regularization ε that divides the cost.
     pub epsilon: f64,
+}
+
+/// The inputs of [`Geometry::softmin_chain`]: a row sweep at `eps_rows` of `h`, then a
+/// column sweep at `eps_cols` of `h'_i = link(i, s_i)`, with optional guesses of both results.
+#[derive(Clone, Copy)]
+pub struct SoftminChain<'a> {
+    /// ε of the row sweep.
+    pub eps_rows: f64,
+    /// The row sweep's `h` (length `m`).
+    pub h: ArrayView1<'a, f64>,
+    /// A guess of the row sweep's output (length `n`), see [`Geometry::softmin_near`].
+    pub guess_rows: Option<ArrayView1<'a, f64>>,
+    /// `(i, s_i) ↦ h'_i`; must return `−∞` or a finite value.
+    pub link: &'a (dyn Fn(usize, f64) -> f64 + Sync),
+    /// ε of the column sweep.
+    pub eps_cols: f64,
+    /// A guess of the column sweep's output (length `m`).
+    pub guess_cols: Option<ArrayView1<'a, f64>>,
+}
+
+impl fmt::Debug for SoftminChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoftminChain")
+            .field("eps_rows", &self.eps_rows)
+            .field("eps_cols", &self.eps_cols)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Summary statistics of the (scaled) cost over its finite entries; `+∞` entries are
@@ -105,6 +132,36 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         out: ArrayViewMut1<'_, f64>,
     ) -> Result<()>;
 
+    /// [`softmin`](Geometry::softmin) given a guess of the result (typically the previous
+    /// iteration's output; same length as `out`). The guess only buys speed: a geometry may
+    /// sum the terms shifted by it in one pass, falling back to the exact two-pass sweep
+    /// wherever the guess is too far off, so results agree with `softmin` to rounding
+    /// whatever the guess. The default ignores it.
+    fn softmin_near(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView1<'_, f64>,
+        guess: Option<ArrayView1<'_, f64>>,
+        out: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        let _ = guess;
+        self.softmin(axis, epsilon, h, out)
+    }
+
+    /// A row sweep followed by a column sweep whose `h` is computed from the row sweep's
+    /// output, entry by entry (one Sinkhorn iteration): `s = softmin_rows(chain.h)`, then
+    /// `t = softmin_cols(h')` with `h'_i = (chain.link)(i, s_i)`. A stored cost can be read
+    /// once instead of twice; the default runs the two sweeps one after the other.
+    fn softmin_chain(
+        &self,
+        chain: &SoftminChain<'_>,
+        out_rows: ArrayViewMut1<'_, f64>,
+        out_cols: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        default_chain(self, chain, out_rows, out_cols)
+    }
+
     /// `out = P·V` (`Axis::Rows`: `V` is `m×k`, `out` is `n×k`) or `out = Pᵀ·V`
     /// (`Axis::Cols`), with `P` given by `plan` and never materialized.
     fn apply_plan(
@@ -141,6 +198,34 @@ pub(crate) fn sweep_lengths(shape: (usize, usize), axis: Axis) -> (usize, usize)
         Axis::Rows => shape,
         Axis::Cols => (shape.1, shape.0),
     }
+}
+
+/// [`Geometry::softmin_chain`] as two sweeps.
+pub(crate) fn default_chain<G: Geometry + ?Sized>(
+    geom: &G,
+    chain: &SoftminChain<'_>,
+    mut out_rows: ArrayViewMut1<'_, f64>,
+    out_cols: ArrayViewMut1<'_, f64>,
+) -> Result<()> {
+    geom.softmin_near(
+        Axis::Rows,
+        chain.eps_rows,
+        chain.h,
+        chain.guess_rows,
+        out_rows.view_mut(),
+    )?;
+    let linked: Array1<f64> = out_rows
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (chain.link)(i, s))
+        .collect();
+    geom.softmin_near(
+        Axis::Cols,
+        chain.eps_cols,
+        linked.view(),
+        chain.guess_cols,
+        out_cols,
+    )
 }
 
 /// Checks that a vector has the length a sweep expects.

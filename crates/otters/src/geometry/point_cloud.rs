@@ -312,9 +312,29 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         h: ArrayView1<'_, f64>,
         out: ArrayViewMut1<'_, f64>,
     ) -> Result<()> {
-        tiled::softmin(self.shape(), axis, epsilon, h, out, |h, out| {
-            tiles::softmin(self, axis, 1.0 / (self.scale * epsilon), epsilon, h, out);
-        })
+        self.softmin_near(axis, epsilon, h, None, out)
+    }
+
+    fn softmin_near(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView1<'_, f64>,
+        guess: Option<ArrayView1<'_, f64>>,
+        out: ArrayViewMut1<'_, f64>,
+    ) -> Result<()> {
+        tiled::softmin(
+            self.shape(),
+            axis,
+            epsilon,
+            h,
+            guess,
+            out,
+            |h, guess, out| {
+                let gamma = 1.0 / (self.scale * epsilon);
+                tiles::softmin(self, axis, gamma, epsilon, h, guess, out);
+            },
+        )
     }
 
     fn apply_plan(

@@ -39,21 +39,26 @@ pub(crate) fn with_slice_mut<R>(
     r
 }
 
-/// Checks a softmin call and hands contiguous `(h, out)` slices to `run`.
+/// Checks a softmin call and hands contiguous `(h, guess, out)` slices to `run`.
 pub(crate) fn softmin(
     shape: (usize, usize),
     axis: Axis,
     epsilon: f64,
     h: ArrayView1<'_, f64>,
+    guess: Option<ArrayView1<'_, f64>>,
     out: ArrayViewMut1<'_, f64>,
-    run: impl FnOnce(&[f64], &mut [f64]),
+    run: impl FnOnce(&[f64], Option<&[f64]>, &mut [f64]),
 ) -> Result<()> {
     validate::positive("epsilon", epsilon)?;
     let (n_out, n_red) = sweep_lengths(shape, axis);
     check_len("h", h.len(), n_red, "the reduced axis of the sweep")?;
     check_len("out", out.len(), n_out, "the output axis of the sweep")?;
+    if let Some(g) = &guess {
+        check_len("guess", g.len(), n_out, "the output axis of the sweep")?;
+    }
     let h = contiguous(&h);
-    with_slice_mut(out, |o| run(&h, o));
+    let guess = guess.as_ref().map(contiguous);
+    with_slice_mut(out, |o| run(&h, guess.as_deref(), o));
     Ok(())
 }
 

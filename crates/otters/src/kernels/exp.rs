@@ -13,6 +13,9 @@ const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 const ROUND: f64 = 6_755_399_441_055_744.0;
 /// Below this, exp underflows to (sub)normal numbers; the kernels return exactly 0 there.
 pub(crate) const UNDERFLOW: f64 = -708.39;
+/// Where the shifted kernels clamp their arguments: e^700 ≈ 1e304 is finite, and a sum that
+/// large is rejected as "badly shifted" (see `super::lse::shifted_lse`).
+pub(crate) const CLAMP: f64 = 700.0;
 /// Above this, exp overflows.
 const OVERFLOW: f64 = 709.78;
 

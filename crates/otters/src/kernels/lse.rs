@@ -2,15 +2,27 @@
 //!
 //! These are the hot loops of every entropic solver: `LSE_j(h_j − γ·c_j)` along a row and,
 //! for row-major matrices swept by columns, the same reduction vectorized across columns.
-//! Each kernel runs in two passes (max, then Σ exp(· − max)), so no `exp` ever sees an
-//! unshifted argument, and runs inside a `pulp` dispatch so the loops are compiled for the
-//! best instruction set of the machine.
+//! Two families:
+//!
+//! - **two-pass** kernels (`lse_row`, `lse_columns`): max, then Σ exp(· − max); no `exp` ever
+//!   sees an unshifted argument, so they are exact whatever the input;
+//! - **shifted single-pass** kernels (`sum_exp_row`, `accumulate_exp`): Σ exp(· + shift) for
+//!   a shift guessed beforehand (in Sinkhorn: the previous iteration's value, which is close
+//!   to the answer). One pass and no max: half the memory traffic and about 40% fewer
+//!   instructions. [`shifted_lse`] accepts the sum only when it lies in [e^−600, e^600],
+//!   where no term can have overflowed and the terms flushed to zero weigh < n·e^−108 of it;
+//!   otherwise the caller falls back to the two-pass kernel. A guess changes only speed and
+//!   the last bits, never the result beyond rounding.
+//!
+//! Loops run inside a `pulp` dispatch, so they are compiled for the best instruction set of
+//! the machine; with AVX-512 the shifted kernels use the table-driven `exp` of
+//! [`super::avx512`].
 
 use std::sync::LazyLock;
 
 use pulp::{Arch, Simd, WithSimd};
 
-use super::exp::{exp, exp_nonpositive};
+use super::exp::{CLAMP, exp, exp_nonpositive};
 
 /// Accumulators per loop: two AVX-512 registers, four AVX2 ones.
 const LANES: usize = 16;
@@ -237,6 +249,118 @@ impl WithSimd for LseColumns<'_> {
                 max[j] = merged.max;
                 sum[j] = merged.sum;
             }
+        }
+    }
+}
+
+/// A shifted sum is trusted only inside [e^−600, e^600]: see the module docs.
+const SHIFTED_MIN: f64 = 2.65e-261;
+const SHIFTED_MAX: f64 = 3.77e260;
+
+/// `log Σ exp(terms)` from `sum = Σ exp(terms + shift)`, or `None` when the sum is outside
+/// the range where it is exact (then redo the sum with a two-pass kernel).
+#[inline]
+pub(crate) fn shifted_lse(sum: f64, shift: f64) -> Option<f64> {
+    (SHIFTED_MIN..=SHIFTED_MAX)
+        .contains(&sum)
+        .then(|| sum.ln() - shift)
+}
+
+/// `LSE_j(h_j − γ·c_j)` given a guess of the answer: one shifted pass when the guess is
+/// good enough, the two-pass kernel otherwise (or when the guess is not finite).
+pub(crate) fn lse_row_near(h: &[f64], c: &[f64], gamma: f64, guess: f64) -> f64 {
+    if guess.is_finite()
+        && let Some(v) = shifted_lse(sum_exp_row(h, c, gamma, -guess), -guess)
+    {
+        return v;
+    }
+    lse_row(h, c, gamma).value()
+}
+
+/// `Σ_j exp(min(h_j + shift − γ·c_j, 700))`, summed in a fixed order.
+pub(crate) fn sum_exp_row(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if *super::avx512::AVAILABLE {
+        return super::avx512::sum_exp_row(h, c, gamma, shift);
+    }
+    dispatch(SumExpRow { h, c, gamma, shift })
+}
+
+struct SumExpRow<'a> {
+    h: &'a [f64],
+    c: &'a [f64],
+    gamma: f64,
+    shift: f64,
+}
+
+impl WithSimd for SumExpRow<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let Self { h, c, gamma, shift } = self;
+        let n = h.len().min(c.len());
+        let split = n - n % LANES;
+        let term = |h: f64, c: f64| {
+            let t = (-gamma).mul_add(c, h + shift);
+            exp_nonpositive(if t > CLAMP { CLAMP } else { t })
+        };
+        let mut sums = [0.0; LANES];
+        for (hs, cs) in h[..split]
+            .chunks_exact(LANES)
+            .zip(c[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                sums[l] += term(hs[l], cs[l]);
+            }
+        }
+        let mut sum = pairwise(&sums);
+        for j in split..n {
+            sum += term(h[j], c[j]);
+        }
+        sum
+    }
+}
+
+/// `sum_j += exp(min(hi + shift_j − γ·c_j, 700))` for every `j`: one row's contribution to
+/// shifted column sums.
+pub(crate) fn accumulate_exp(hi: f64, c: &[f64], gamma: f64, shift: &[f64], sum: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if *super::avx512::AVAILABLE {
+        return super::avx512::accumulate_exp(hi, c, gamma, shift, sum);
+    }
+    dispatch(AccumulateExp {
+        hi,
+        c,
+        gamma,
+        shift,
+        sum,
+    })
+}
+
+struct AccumulateExp<'a> {
+    hi: f64,
+    c: &'a [f64],
+    gamma: f64,
+    shift: &'a [f64],
+    sum: &'a mut [f64],
+}
+
+impl WithSimd for AccumulateExp<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            hi,
+            c,
+            gamma,
+            shift,
+            sum,
+        } = self;
+        for ((s, &cj), &sh) in sum.iter_mut().zip(c).zip(shift) {
+            let t = (-gamma).mul_add(cj, sh + hi);
+            *s += exp_nonpositive(if t > CLAMP { CLAMP } else { t });
         }
     }
 }

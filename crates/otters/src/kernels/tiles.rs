@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::lse::{Lse, dot, dot_where_positive, exp_row, lse_row};
+use super::lse::{Lse, dot, dot_where_positive, exp_row, lse_row, shifted_lse, sum_exp_row};
 use crate::geometry::{Axis, Moments};
 
 /// Anything that can write tiles of a cost matrix.
@@ -46,22 +46,52 @@ fn sweep_block<T: TileSource + ?Sized>(
 }
 
 /// `out_o = −ε·log Σ_r exp(h_r − γ·C(o, r))`; `+∞` where every term vanishes.
+///
+/// With a `guess` of `out`, each output is summed in one shifted pass over its tiles
+/// (`lse::sum_exp_row`); a block where some output's shifted sum is out of range is redone
+/// with the exact two-pass kernel.
 pub(crate) fn softmin<T: TileSource + ?Sized>(
     src: &T,
     axis: Axis,
     gamma: f64,
     eps: f64,
     h: &[f64],
+    guess: Option<&[f64]>,
     out: &mut [f64],
 ) {
     let (bo, br) = src.tile_shape();
     out.par_chunks_mut(bo).enumerate().for_each_init(
-        || (vec![0.0; bo * br], vec![Lse::EMPTY; bo]),
-        |(tile, acc), (blk, chunk)| {
+        || (vec![0.0; bo * br], vec![Lse::EMPTY; bo], vec![0.0; bo]),
+        |(tile, acc, sums), (blk, chunk)| {
             let o0 = blk * bo;
+            let rows = o0..o0 + chunk.len();
+            if let Some(guess) = guess {
+                // shift_o = −(guessed LSE) = guess_o/ε; non-finite guesses fail the check.
+                let shifts = &guess[rows.clone()];
+                let sums = &mut sums[..chunk.len()];
+                sums.fill(0.0);
+                sweep_block(src, axis, rows.clone(), tile, |red, t| {
+                    let w = red.len();
+                    for (o, s) in sums.iter_mut().enumerate() {
+                        let shift = shifts[o] / eps;
+                        *s += sum_exp_row(&h[red.clone()], &t[o * w..(o + 1) * w], gamma, shift);
+                    }
+                });
+                let done: Option<Vec<f64>> = sums
+                    .iter()
+                    .zip(shifts)
+                    .map(|(&s, &g)| shifted_lse(s, g / eps))
+                    .collect();
+                if let Some(values) = done {
+                    for (o, v) in chunk.iter_mut().zip(values) {
+                        *o = -eps * v;
+                    }
+                    return;
+                }
+            }
             let acc = &mut acc[..chunk.len()];
             acc.fill(Lse::EMPTY);
-            sweep_block(src, axis, o0..o0 + chunk.len(), tile, |red, t| {
+            sweep_block(src, axis, rows, tile, |red, t| {
                 let w = red.len();
                 for (o, a) in acc.iter_mut().enumerate() {
                     *a = a.merge(lse_row(&h[red.clone()], &t[o * w..(o + 1) * w], gamma));

@@ -23,7 +23,7 @@ pub use settings::{Epsilon, EpsilonScaling, Sinkhorn, UnbalancedUpdates};
 use self::schedule::Schedule;
 use self::step::Side;
 use crate::error::{Error, Index, Result};
-use crate::geometry::Axis;
+use crate::geometry::{Axis, SoftminChain};
 use crate::linear::LinearProblem;
 use crate::observe::{Observer, Progress};
 
@@ -95,17 +95,27 @@ impl Sinkhorn {
             None => (Array1::zeros(n), Array1::zeros(m)),
         };
         let (mut h_a, mut h_b) = (Array1::zeros(n), Array1::zeros(m));
+        // Softmins of this iteration (s, t) and of the previous one (guesses for the next).
         let (mut s, mut t) = (Array1::zeros(n), Array1::zeros(m));
+        let (mut s_prev, mut t_prev) = (Array1::zeros(n), Array1::zeros(m));
         let (mut ratio_a, mut ratio_b) = (Array1::zeros(n), Array1::zeros(m));
         let mut errors = Vec::new();
         let mut converged = false;
         let mut eps = schedule.at(0);
+        // Without translations, the f-update is entry by entry and the row sweep, f-update
+        // and next column sweep fuse into one pass over the cost (`softmin_chain`).
+        let fuse = !step::translates(&side_a, &side_b, self.unbalanced_updates);
+        let mut t_ready = false;
 
         for k in 0..self.max_iterations {
             eps = schedule.at(k);
             // g-update; its sweep also gives the column marginal of the new (f, g).
-            side_a.log_plan_factor(as_slice(&f), eps, as_slice_mut(&mut h_a));
-            geom.softmin(Axis::Cols, eps, h_a.view(), t.view_mut())?;
+            if !t_ready {
+                side_a.log_plan_factor(as_slice(&f), eps, as_slice_mut(&mut h_a));
+                std::mem::swap(&mut t, &mut t_prev);
+                let guess = (k > 0).then(|| t_prev.view());
+                geom.softmin_near(Axis::Cols, eps, h_a.view(), guess, t.view_mut())?;
+            }
             check_softmin(&t, &side_b, Axis::Cols, k, eps)?;
             let shift = step::update(
                 &side_b,
@@ -126,7 +136,27 @@ impl Sinkhorn {
 
             // Row sweep: the marginal error of the current (f, g), then the f-update.
             side_b.log_plan_factor(as_slice(&g), eps, as_slice_mut(&mut h_b));
-            geom.softmin(Axis::Rows, eps, h_b.view(), s.view_mut())?;
+            std::mem::swap(&mut s, &mut s_prev);
+            let guess_rows = (k > 0).then(|| s_prev.view());
+            if fuse && k + 1 < self.max_iterations {
+                // The next column sweep is computed now, from the f this iteration ends with.
+                let eps_next = schedule.at(k + 1);
+                let link = |i: usize, si: f64| side_a.link(i, si, eps, eps_next);
+                std::mem::swap(&mut t, &mut t_prev);
+                let chain = SoftminChain {
+                    eps_rows: eps,
+                    h: h_b.view(),
+                    guess_rows,
+                    link: &link,
+                    eps_cols: eps_next,
+                    guess_cols: Some(t_prev.view()),
+                };
+                geom.softmin_chain(&chain, s.view_mut(), t.view_mut())?;
+                t_ready = true;
+            } else {
+                geom.softmin_near(Axis::Rows, eps, h_b.view(), guess_rows, s.view_mut())?;
+                t_ready = false;
+            }
             check_softmin(&s, &side_a, Axis::Rows, k, eps)?;
             side_a.marginal_ratio(
                 as_slice(&f),

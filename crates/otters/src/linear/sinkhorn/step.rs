@@ -42,6 +42,18 @@ impl<'a> Side<'a> {
         }
     }
 
+    /// What [`update`] (without translation) followed by [`log_plan_factor`](Self::log_plan_factor)
+    /// at `eps_next` give for entry `i` with softmin `s`: the link of a fused iteration.
+    pub(crate) fn link(&self, i: usize, s: f64, eps: f64, eps_next: f64) -> f64 {
+        let pot = self.penalty.update(s, 0.0, eps);
+        let lw = self.log_weights[i];
+        if lw == f64::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            lw + pot / eps_next
+        }
+    }
+
     /// The marginal of the plan on this side divided by the weights,
     /// `r_i = Σ_j w'_j·exp((pot_i + pot'_j − C_ij)/ε) = exp((pot_i − s_i − shift)/ε)`, where
     /// `s + shift` is this side's softmin for the current other potential (`shift` accounts
@@ -91,6 +103,15 @@ impl<'a> Side<'a> {
     }
 }
 
+/// Whether the updates of this pair of sides translate the potentials (μ ≠ 0 possible):
+/// translation-invariant mode, KL or hard sides, not both hard.
+pub(crate) fn translates(this: &Side<'_>, other: &Side<'_>, mode: UnbalancedUpdates) -> bool {
+    match (this.penalty.inverse_rho(), other.penalty.inverse_rho()) {
+        (Some(a), Some(b)) => mode == UnbalancedUpdates::TranslationInvariant && a + b > 0.0,
+        _ => false,
+    }
+}
+
 /// Updates `pot` (this side) from its softmin `s`; with translation-invariant updates, also
 /// translates `other_pot` by −μ. Returns μ (0 when no translation applies).
 ///
@@ -111,13 +132,11 @@ pub(crate) fn update(
     mode: UnbalancedUpdates,
 ) -> f64 {
     let mu = match (
-        mode,
+        translates(this, other, mode),
         this.penalty.inverse_rho(),
         other.penalty.inverse_rho(),
     ) {
-        (UnbalancedUpdates::TranslationInvariant, Some(inv_this), Some(inv_other))
-            if inv_this + inv_other > 0.0 =>
-        {
+        (true, Some(inv_this), Some(inv_other)) => {
             let kappa = if inv_this > 0.0 {
                 1.0 / (1.0 / inv_this + eps)
             } else {
