@@ -5,7 +5,7 @@ use otters::DEFAULT_MEMORY_LIMIT;
 use otters::geometry::Axis;
 use otters::linear::{
     self as lin, AssignmentFastPath, Epsilon, EpsilonScaling, ExactMethod, LinearProblem,
-    MarginalPenalty, NetworkSimplex, Potentials, Sinkhorn, UnbalancedUpdates,
+    MarginalPenalty, Momentum, NetworkSimplex, Potentials, Sinkhorn, UnbalancedUpdates,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -45,7 +45,7 @@ fn penalty(
 #[pyfunction]
 #[pyo3(signature = (geom, a, b, *, epsilon = None, relative_to = None, rho_a = None, rho_b = None, penalty_kind = "kl",
     threshold = 1e-6, max_iterations = 2000, min_iterations = 0, scaling_decay = None, translation_invariant = true,
-    init_f = None, init_g = None))]
+    momentum = None, init_f = None, init_g = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_sinkhorn(
     py: Python<'_>,
@@ -62,6 +62,7 @@ pub(crate) fn solve_sinkhorn(
     min_iterations: usize,
     scaling_decay: Option<f64>,
     translation_invariant: bool,
+    momentum: Option<f64>,
     init_f: Option<&Bound<'_, PyAny>>,
     init_g: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SinkhornOutput> {
@@ -94,6 +95,12 @@ pub(crate) fn solve_sinkhorn(
             UnbalancedUpdates::TranslationInvariant
         } else {
             UnbalancedUpdates::Standard
+        },
+        // None: adaptive over-relaxation; 1.0: plain Sinkhorn; else a fixed ω.
+        momentum: match momentum {
+            None => Momentum::Adaptive,
+            Some(1.0) => Momentum::None,
+            Some(w) => Momentum::Fixed(w),
         },
     };
     let (pa, pb) = (

@@ -133,6 +133,7 @@ def solve_sinkhorn(
     min_iterations: int = 0,
     scaling_decay: float | None = None,
     translation_invariant: bool = True,
+    momentum: float | None = None,
     init_f: _ArrayLike | None = None,
     init_g: _ArrayLike | None = None,
 ) -> SinkhornOutput: ...

@@ -10,6 +10,7 @@
 //! row marginal of the current plan, `P1 = a·exp((f − s)/ε)`, while the column marginal is
 //! known from the preceding `g` update. Each iteration is therefore exactly two sweeps.
 
+mod momentum;
 mod output;
 mod schedule;
 mod settings;
@@ -17,9 +18,11 @@ mod step;
 
 use ndarray::{Array1, ArrayView1};
 
+pub use momentum::Momentum;
 pub use output::SinkhornOutput;
 pub use settings::{Epsilon, EpsilonScaling, Sinkhorn, UnbalancedUpdates};
 
+use self::momentum::Relaxation;
 use self::schedule::Schedule;
 use self::step::Side;
 use crate::error::{Error, Index, Result};
@@ -106,9 +109,12 @@ impl Sinkhorn {
         // and next column sweep fuse into one pass over the cost (`softmin_chain`).
         let fuse = !step::translates(&side_a, &side_b, self.unbalanced_updates);
         let mut t_ready = false;
+        // Over-relaxation applies to updates without translations (ω = 1 otherwise).
+        let mut relaxation = Relaxation::new(if fuse { self.momentum } else { Momentum::None });
 
         for k in 0..self.max_iterations {
             eps = schedule.at(k);
+            let omega = relaxation.omega();
             // g-update; its sweep also gives the column marginal of the new (f, g).
             if !t_ready {
                 side_a.log_plan_factor(as_slice(&f), eps, as_slice_mut(&mut h_a));
@@ -124,7 +130,10 @@ impl Sinkhorn {
                 as_slice_mut(&mut g),
                 as_slice_mut(&mut f),
                 eps,
-                self.unbalanced_updates,
+                step::Rule {
+                    mode: self.unbalanced_updates,
+                    omega,
+                },
             );
             side_b.marginal_ratio(
                 as_slice(&g),
@@ -141,7 +150,7 @@ impl Sinkhorn {
             if fuse && k + 1 < self.max_iterations {
                 // The next column sweep is computed now, from the f this iteration ends with.
                 let eps_next = schedule.at(k + 1);
-                let link = |i: usize, si: f64| side_a.link(i, si, eps, eps_next);
+                let link = |i: usize, si: f64| side_a.link(i, si, f[i], omega, eps, eps_next);
                 std::mem::swap(&mut t, &mut t_prev);
                 let chain = SoftminChain {
                     eps_rows: eps,
@@ -176,6 +185,7 @@ impl Sinkhorn {
                 });
             }
             errors.push(error);
+            relaxation.observe(k, &errors, schedule.is_final(k));
             observer.step(&Progress {
                 iteration: k + 1,
                 max_iterations: self.max_iterations,
@@ -196,7 +206,10 @@ impl Sinkhorn {
                 as_slice_mut(&mut f),
                 as_slice_mut(&mut g),
                 eps,
-                self.unbalanced_updates,
+                step::Rule {
+                    mode: self.unbalanced_updates,
+                    omega,
+                },
             );
         }
 

@@ -1,5 +1,6 @@
 //! The settings of [`Sinkhorn`]: regularization, stopping rule, ε-scaling, unbalanced updates.
 
+use super::Momentum;
 use crate::error::{Error, Result};
 use crate::geometry::CostSummary;
 use crate::validate;
@@ -108,6 +109,9 @@ pub struct Sinkhorn {
     pub scaling: EpsilonScaling,
     /// Unbalanced update rule.
     pub unbalanced_updates: UnbalancedUpdates,
+    /// Over-relaxation of the updates (used when the updates do not translate the
+    /// potentials: balanced, semi-relaxed, TV, or `UnbalancedUpdates::Standard`).
+    pub momentum: Momentum,
 }
 
 impl Default for Sinkhorn {
@@ -119,6 +123,7 @@ impl Default for Sinkhorn {
             min_iterations: 0,
             scaling: EpsilonScaling::None,
             unbalanced_updates: UnbalancedUpdates::default(),
+            momentum: Momentum::default(),
         }
     }
 }
@@ -143,6 +148,15 @@ impl Sinkhorn {
                 "min_iterations",
                 "must not exceed max_iterations",
                 self.min_iterations,
+            ));
+        }
+        if let Momentum::Fixed(w) = self.momentum
+            && !(w > 0.0 && w < 2.0)
+        {
+            return Err(Error::invalid(
+                "momentum",
+                "a fixed relaxation factor must be in (0, 2)",
+                w,
             ));
         }
         if let EpsilonScaling::Geometric { decay, .. } = self.scaling

@@ -7,6 +7,7 @@
 
 use ndarray::ArrayView1;
 
+use super::momentum::relax;
 use super::settings::UnbalancedUpdates;
 use crate::kernels::lse::Lse;
 use crate::linear::MarginalPenalty;
@@ -42,10 +43,18 @@ impl<'a> Side<'a> {
         }
     }
 
-    /// What [`update`] (without translation) followed by [`log_plan_factor`](Self::log_plan_factor)
+    /// What [`update`] (without translation, from the potential `old`) followed by [`log_plan_factor`](Self::log_plan_factor)
     /// at `eps_next` give for entry `i` with softmin `s`: the link of a fused iteration.
-    pub(crate) fn link(&self, i: usize, s: f64, eps: f64, eps_next: f64) -> f64 {
-        let pot = self.penalty.update(s, 0.0, eps);
+    pub(crate) fn link(
+        &self,
+        i: usize,
+        s: f64,
+        old: f64,
+        omega: f64,
+        eps: f64,
+        eps_next: f64,
+    ) -> f64 {
+        let pot = relax(old, self.penalty.update(s, 0.0, eps), omega);
         let lw = self.log_weights[i];
         if lw == f64::NEG_INFINITY {
             f64::NEG_INFINITY
@@ -103,6 +112,13 @@ impl<'a> Side<'a> {
     }
 }
 
+/// How a half-step updates: the unbalanced update rule and the relaxation factor ω.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rule {
+    pub mode: UnbalancedUpdates,
+    pub omega: f64,
+}
+
 /// Whether the updates of this pair of sides translate the potentials (μ ≠ 0 possible):
 /// translation-invariant mode, KL or hard sides, not both hard.
 pub(crate) fn translates(this: &Side<'_>, other: &Side<'_>, mode: UnbalancedUpdates) -> bool {
@@ -112,8 +128,9 @@ pub(crate) fn translates(this: &Side<'_>, other: &Side<'_>, mode: UnbalancedUpda
     }
 }
 
-/// Updates `pot` (this side) from its softmin `s`; with translation-invariant updates, also
-/// translates `other_pot` by −μ. Returns μ (0 when no translation applies).
+/// Updates `pot` (this side) from its softmin `s`, relaxed by `omega` (1: plain Sinkhorn;
+/// the caller passes 1 whenever translations apply); with translation-invariant updates,
+/// also translates `other_pot` by −μ. Returns μ (0 when no translation applies).
 ///
 /// Derivation (verified numerically in the tests of the solver): for fixed `g`, maximize the
 /// dual `D(f, g − μ)` over `f` and μ jointly. Optimality in `f` gives `f = τ_a (s + μ)`
@@ -129,8 +146,9 @@ pub(crate) fn update(
     pot: &mut [f64],
     other_pot: &mut [f64],
     eps: f64,
-    mode: UnbalancedUpdates,
+    rule: Rule,
 ) -> f64 {
+    let Rule { mode, omega } = rule;
     let mu = match (
         translates(this, other, mode),
         this.penalty.inverse_rho(),
@@ -149,7 +167,7 @@ pub(crate) fn update(
         _ => 0.0,
     };
     for (p, &s) in pot.iter_mut().zip(s) {
-        *p = this.penalty.update(s, mu, eps);
+        *p = relax(*p, this.penalty.update(s, mu, eps), omega);
     }
     if mu != 0.0 {
         other_pot.iter_mut().for_each(|g| *g -= mu);
