@@ -1,0 +1,527 @@
+#!/usr/bin/env python3
+"""otters side by side with POT, OTT-JAX, GeomLoss/KeOps and SciPy on the workloads of
+BENCHMARKS.md, in one run on one machine.
+
+    python3 bench/run.py              # quick sizes (~10 min), prints the table
+    python3 bench/run.py --full       # BENCHMARKS.md sizes (~45 min)
+    python3 bench/run.py --only W2 W5 --write bench/RESULTS.md
+
+The first run creates bench/.venv with the pinned peers of bench/requirements.txt and builds
+otters into it (maturin, release); later runs reuse it (--python PY uses another interpreter
+that already has them). Every (workload, library) pair runs in its own process, so peak
+memory (max RSS, which includes the interpreter and the library's imports) is its own and
+JAX compiles once per pair: one warm-up, then the median of --repeats timed runs. Next to
+each time: iterations, the L1 marginal error or the cost reached, and the ratio
+peer time / otters time (> 1: otters is faster). Timings are never asserted anywhere.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / "bench" / ".venv"
+
+
+# ----------------------------------------------------------------------------------------
+# Workloads: each child function gets (lib, size, repeats) and returns a dict with
+# "seconds" (median), and optionally "iterations", "error", "value", "per_iteration".
+# ----------------------------------------------------------------------------------------
+
+def timed(fn, repeats, warmup=True):
+    if warmup:
+        fn()
+    times, result = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def marginal_error(P, a, b):
+    import numpy as np
+    P = np.asarray(P, dtype=np.float64)
+    if not np.isfinite(P).all():
+        return float("nan")
+    return float(np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum())
+
+
+def gaussians(n, d, seed=0, shift=0.5):
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), rng.normal(size=(n, d)) + shift
+
+
+def sqdist(x, y):
+    import numpy as np
+    d = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2 * x @ y.T
+    return np.maximum(d, 0.0)
+
+
+def ott_sinkhorn(geom, a, b, threshold, max_iterations, lse_mode=True):
+    import jax
+    from ott.problems.linear import linear_problem
+    from ott.solvers.linear import sinkhorn
+    solver = sinkhorn.Sinkhorn(threshold=threshold, max_iterations=max_iterations, lse_mode=lse_mode,
+                               inner_iterations=10)
+    run = jax.jit(lambda g, a, b: solver(linear_problem.LinearProblem(g, a, b)))
+    return lambda: jax.block_until_ready(run(geom, a, b))
+
+
+def w1_exact(lib, n, repeats):
+    """Exact OT, 2-D Gaussians, squared Euclidean, uniform weights."""
+    import numpy as np
+    x, y = gaussians(n, 2, shift=1.0)
+    M = sqdist(x, y)
+    a = np.full(n, 1.0 / n)
+    if lib == "otters":
+        import otters
+        s, v = timed(lambda: otters.emd2(a, a, M, numItermax=10**9), repeats)
+    elif lib == "POT":
+        import ot
+        s, v = timed(lambda: ot.emd2(a, a, M, numItermax=10**9), repeats)
+    elif lib == "SciPy":
+        from scipy.optimize import linear_sum_assignment
+        def run():
+            r, c = linear_sum_assignment(M)
+            return M[r, c].sum() / n
+        s, v = timed(run, repeats, warmup=False)
+    else:
+        return None
+    return {"seconds": s, "value": float(v)}
+
+
+def w2_dense(lib, n, repeats, eps=0.01, d=64, threshold=1e-6, budget=3000):
+    """Sinkhorn on a stored cost (d=64, cost/max) to an L1 marginal error of 1e-6."""
+    import numpy as np
+    x, y = gaussians(n, d)
+    M = sqdist(x, y)
+    M /= M.max()
+    a = np.full(n, 1.0 / n)
+    if lib == "otters":
+        import otters
+        geom = otters.DenseCost(M)
+        solver = otters.Sinkhorn(eps, threshold=threshold, max_iterations=budget, warn=False)
+        problem = otters.LinearProblem(geom)
+        s, out = timed(lambda: solver.solve(problem), repeats)
+        return {"seconds": s, "iterations": out.iterations, "error": out.marginal_error,
+                "value": out.reg_ot_cost}
+    if lib.startswith("POT"):
+        import ot
+        method = "sinkhorn_log" if lib == "POT log" else "sinkhorn"
+        # POT checks its error every 10 iterations; its log solver is ~0.5 s/iteration at
+        # n = 5000, so it gets a budget of 100 iterations here (its error is reported).
+        it = 100 if method == "sinkhorn_log" else budget
+        # POT stops on the L2 norm of one marginal's error: threshold/sqrt(n) there bounds
+        # the L1 error that otters and OTT stop on.
+        def run():
+            with np.errstate(all="ignore"):
+                P, log = ot.sinkhorn(a, a, M, eps, method=method, numItermax=it,
+                                     stopThr=threshold / math.sqrt(n), warn=False, log=True)
+            return P, log
+        s, (P, log) = timed(run, 1 if method == "sinkhorn_log" else repeats, warmup=method != "sinkhorn_log")
+        iters = int(log.get("niter", it))
+        return {"seconds": s, "iterations": iters, "error": marginal_error(P, a, a)}
+    if lib.startswith("OTT"):
+        import jax
+        jax.config.update("jax_enable_x64", lib == "OTT f64")
+        import jax.numpy as jnp
+        from ott.geometry import geometry
+        dtype = jnp.float64 if lib == "OTT f64" else jnp.float32
+        geom = geometry.Geometry(cost_matrix=jnp.asarray(M, dtype=dtype), epsilon=eps)
+        aj = jnp.asarray(a, dtype=dtype)
+        run = ott_sinkhorn(geom, aj, aj, threshold, budget)
+        s, out = timed(run, repeats)
+        P = np.asarray(out.matrix, dtype=np.float64)
+        return {"seconds": s, "iterations": int(out.n_iters), "error": marginal_error(P, a, a),
+                "value": float(out.reg_ot_cost)}
+    return None
+
+
+def w2_iteration(lib, n, repeats, eps=0.01, d=64):
+    """Seconds per Sinkhorn iteration on a stored cost: slope between 20 and 60 iterations."""
+    import numpy as np
+    x, y = gaussians(n, d)
+    M = sqdist(x, y)
+    M /= M.max()
+    a = np.full(n, 1.0 / n)
+    short, long = 20, 60
+    if lib == "otters":
+        import otters
+        problem = otters.LinearProblem(otters.DenseCost(M))
+        def run(k):
+            otters.Sinkhorn(eps, threshold=1e-300, max_iterations=k, warn=False).solve(problem)
+    elif lib.startswith("POT"):
+        import ot
+        method = "sinkhorn_log" if lib == "POT log" else "sinkhorn"
+        if method == "sinkhorn_log":
+            short, long = 10, 20
+        def run(k):
+            with np.errstate(all="ignore"):
+                _, log = ot.sinkhorn(a, a, M, eps, method=method, numItermax=k, stopThr=1e-300,
+                                     warn=False, log=True)
+            # The kernel solver stops early when its scalings overflow: then no slope exists.
+            if log["niter"] < k - 1:
+                raise RuntimeError(f"POT stopped at iteration {log['niter']} of {k} (numerical breakdown)")
+    elif lib.startswith("OTT"):
+        import jax
+        jax.config.update("jax_enable_x64", lib == "OTT f64")
+        import jax.numpy as jnp
+        from ott.geometry import geometry
+        dtype = jnp.float64 if lib == "OTT f64" else jnp.float32
+        geom = geometry.Geometry(cost_matrix=jnp.asarray(M, dtype=dtype), epsilon=eps)
+        aj = jnp.asarray(a, dtype=dtype)
+        runs = {k: ott_sinkhorn(geom, aj, aj, 0.0, k) for k in (short, long)}
+        for r in runs.values():
+            r()
+        def run(k):
+            runs[k]()
+    else:
+        return None
+    slopes = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(short)
+        t1 = time.perf_counter()
+        run(long)
+        t2 = time.perf_counter()
+        slopes.append(((t2 - t1) - (t1 - t0)) / (long - short))
+    s = statistics.median(slopes)
+    return {"seconds": s, "per_iteration": s}
+
+
+def w2_small_eps(lib, n, repeats):
+    """Sinkhorn at eps = 1e-3 (2-D points, cost/max) to 1e-6: who converges, and when."""
+    import numpy as np
+    x, y = gaussians(n, 2, shift=1.0)
+    M = sqdist(x, y)
+    M /= M.max()
+    a = np.full(n, 1.0 / n)
+    eps, budget = 1e-3, 5000
+    if lib == "otters":
+        import otters
+        problem = otters.LinearProblem(otters.DenseCost(M))
+        solver = otters.Sinkhorn(eps, threshold=1e-6, max_iterations=budget, epsilon_scaling=0.9, warn=False)
+        s, out = timed(lambda: solver.solve(problem), repeats, warmup=False)
+        return {"seconds": s, "iterations": out.iterations, "error": out.marginal_error,
+                "value": out.reg_ot_cost}
+    if lib.startswith("POT"):
+        import ot
+        method = "sinkhorn_log" if lib == "POT log" else "sinkhorn"
+        it = 300 if method == "sinkhorn_log" else budget
+        def run():
+            with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+                __import__("warnings").simplefilter("ignore")
+                return ot.sinkhorn(a, a, M, eps, method=method, numItermax=it,
+                                   stopThr=1e-6 / math.sqrt(n), log=True)
+        s, (P, log) = timed(run, 1, warmup=False)
+        return {"seconds": s, "iterations": int(log.get("niter", it)), "error": marginal_error(P, a, a)}
+    if lib == "OTT f64":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        from ott.geometry import geometry
+        geom = geometry.Geometry(cost_matrix=jnp.asarray(M), epsilon=eps)
+        aj = jnp.asarray(a)
+        run = ott_sinkhorn(geom, aj, aj, 1e-6, budget)
+        s, out = timed(run, 1)
+        P = np.asarray(out.matrix)
+        return {"seconds": s, "iterations": int(out.n_iters), "error": marginal_error(P, a, a)}
+    return None
+
+
+def w3_online(lib, n, repeats, eps=0.01, d=3):
+    """Online cost (never stored), d=3: seconds per iteration (two softmin sweeps)."""
+    import numpy as np
+    x, y = gaussians(n, d)
+    a = np.full(n, 1.0 / n)
+    if lib == "otters":
+        import otters
+        problem = otters.LinearProblem(otters.PointCloud(x, y))
+        iters = (2, 4) if n > 50000 else (3, 8)
+        def run(k):
+            otters.Sinkhorn(eps, threshold=1e-300, max_iterations=k, warn=False).solve(problem)
+    elif lib == "OTT online":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        from ott.geometry import pointcloud
+        geom = pointcloud.PointCloud(jnp.asarray(x), jnp.asarray(y), epsilon=eps, batch_size=1024)
+        aj = jnp.asarray(a)
+        iters = (10, 20)
+        runs = {k: ott_sinkhorn(geom, aj, aj, 0.0, k) for k in iters}
+        for r in runs.values():
+            r()
+        def run(k):
+            runs[k]()
+    elif lib == "KeOps":
+        # GeomLoss's engine: one iteration = two KeOps log-sum-exp reductions.
+        import torch
+        from pykeops.torch import LazyTensor
+        X = LazyTensor(torch.from_numpy(x)[:, None, :])
+        Y = LazyTensor(torch.from_numpy(y)[None, :, :])
+        f = torch.zeros(n, 1, dtype=torch.float64)
+        g = torch.zeros(n, 1, dtype=torch.float64)
+        la = torch.full((n, 1), -math.log(n), dtype=torch.float64)
+        C = ((X - Y) ** 2).sum(-1)
+        iters = (1, 3)
+        def run(k):
+            nonlocal f, g
+            for _ in range(k):
+                G = LazyTensor((la + g / eps).view(1, n, 1))
+                f = -eps * (G - C / eps).logsumexp(dim=1)
+                F = LazyTensor((la + f / eps).view(n, 1, 1))
+                g = -eps * (F - C / eps).logsumexp(dim=0)
+        run(1)
+    else:
+        return None
+    short, long = iters
+    slopes = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(short)
+        t1 = time.perf_counter()
+        run(long)
+        t2 = time.perf_counter()
+        slopes.append(((t2 - t1) - (t1 - t0)) / (long - short))
+    s = statistics.median(slopes)
+    return {"seconds": s, "per_iteration": s}
+
+
+def w5_1d(lib, n, repeats):
+    """1-D W_2^2 between two samples of n points."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    u, v = rng.normal(size=n), rng.normal(size=n) + 0.3
+    if lib == "otters":
+        import otters
+        s, val = timed(lambda: otters.wasserstein_1d(u, v, p=2), repeats)
+    elif lib == "POT":
+        import ot
+        s, val = timed(lambda: ot.wasserstein_1d(u, v, p=2), repeats)
+    elif lib == "SciPy":
+        from scipy.stats import wasserstein_distance
+        s, val = timed(lambda: wasserstein_distance(u, v), repeats)
+        return {"seconds": s, "value": float(val), "note": "W1 (SciPy has no W2)"}
+    else:
+        return None
+    return {"seconds": s, "value": float(val)}
+
+
+def w6_unbalanced(lib, n, repeats, eps=0.01, rho=1.0):
+    """Unbalanced KL Sinkhorn, 2-D, cost/max, rho = 1, to 1e-6."""
+    import numpy as np
+    x, y = gaussians(n, 2, shift=1.0)
+    M = sqdist(x, y)
+    M /= M.max()
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.5, 1.5, n) / n
+    b = rng.uniform(0.5, 1.5, n) / n * 1.3
+    if lib == "otters":
+        import otters
+        s, (P, log) = timed(lambda: otters.unbalanced.sinkhorn_unbalanced(
+            a, b, M, eps, rho, numItermax=5000, stopThr=1e-6, log=True), repeats)
+        return {"seconds": s, "iterations": int(log["niter"]), "value": float(np.sum(P * M))}
+    if lib.startswith("POT"):
+        import ot
+        method = "sinkhorn_translation_invariant" if lib == "POT TI" else "sinkhorn"
+        s, (P, log) = timed(lambda: ot.unbalanced.sinkhorn_unbalanced(
+            a, b, M, eps, rho, method=method, numItermax=5000, stopThr=1e-6, log=True), repeats)
+        return {"seconds": s, "iterations": log.get("niter"), "value": float(np.sum(P * M))}
+    if lib == "OTT f64":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        from ott.geometry import geometry
+        from ott.problems.linear import linear_problem
+        from ott.solvers.linear import sinkhorn
+        geom = geometry.Geometry(cost_matrix=jnp.asarray(M), epsilon=eps)
+        tau = rho / (rho + eps)
+        solver = sinkhorn.Sinkhorn(threshold=1e-6, max_iterations=5000)
+        run = jax.jit(lambda: solver(linear_problem.LinearProblem(geom, jnp.asarray(a), jnp.asarray(b),
+                                                                   tau_a=tau, tau_b=tau)))
+        s, out = timed(lambda: jax.block_until_ready(run()), repeats)
+        return {"seconds": s, "iterations": int(out.n_iters), "value": float(np.sum(np.asarray(out.matrix) * M))}
+    return None
+
+
+WORKLOADS = {
+    # id: (function, libraries, quick sizes, full sizes, what "value" means)
+    "W1": (w1_exact, ["otters", "POT", "SciPy"], [1000, 2000], [1000, 2000, 5000]),
+    "W2": (w2_dense, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f32"], [2000], [5000]),
+    "W2/it": (w2_iteration, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f32"], [2000, 5000],
+              [1000, 2000, 5000, 10000]),
+    "W2 small eps": (w2_small_eps, ["otters", "POT kernel", "POT log", "OTT f64"], [2000], [5000]),
+    "W3/it": (w3_online, ["otters", "OTT online", "KeOps"], [20000], [20000, 100000]),
+    "W5": (w5_1d, ["otters", "POT", "SciPy"], [10**6], [10**6]),
+    "W6": (w6_unbalanced, ["otters", "POT TI", "POT plain", "OTT f64"], [2000], [2000]),
+}
+# Peers too slow at some sizes to be worth the wait (they are listed as skipped).
+SKIP = {("W1", "SciPy", 5000), ("W2/it", "POT log", 10000), ("W3/it", "KeOps", 100000),
+        ("W3/it", "OTT online", 100000)}
+
+
+def child(args):
+    fn = WORKLOADS[args.child][0]
+    result = fn(args.lib, args.size, args.repeats)
+    print("RESULT " + json.dumps(result))
+
+
+# ----------------------------------------------------------------------------------------
+# Parent: environment, one process per (workload, library, size), table.
+# ----------------------------------------------------------------------------------------
+
+def ensure_venv():
+    py = VENV / "bin" / "python"
+    if not py.exists():
+        print(f"creating {VENV} with the pinned peers (bench/requirements.txt; a few GB)...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "-r", str(ROOT / "bench" / "requirements.txt")], check=True)
+    print("building otters into the benchmark environment (maturin, release)...", flush=True)
+    env = dict(os.environ, VIRTUAL_ENV=str(VENV), PATH=f"{VENV / 'bin'}:{os.environ['PATH']}")
+    subprocess.run([str(VENV / "bin" / "maturin"), "develop", "--release", "--locked", "--quiet",
+                    "-m", str(ROOT / "crates" / "otters-py" / "Cargo.toml")], check=True, env=env)
+    return str(py)
+
+
+def run_child(python, workload, lib, size, repeats, timeout):
+    cmd = [python, __file__, "--child", workload, "--lib", lib, "--size", str(size), "--repeats", str(repeats)]
+    env = dict(os.environ, PYTHONWARNINGS="ignore", KEOPS_VERBOSE="0", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"failed": f"timed out after {timeout} s"}
+    # communicate() reaped the child: its rusage was folded into RUSAGE_CHILDREN, so read the
+    # peak from the status line the child prints itself instead.
+    for line in out.splitlines():
+        if line.startswith("RESULT "):
+            res = json.loads(line[7:])
+            if res is None:
+                return None
+            peak = [l for l in out.splitlines() if l.startswith("PEAK ")]
+            if peak:
+                res["peak_mb"] = float(peak[-1].split()[1])
+            return res
+    lines = err.strip().splitlines() or ["no output"]
+    errors = [l for l in lines if "Error" in l or "Exception" in l]
+    return {"failed": (errors or lines)[-1].strip()[:160]}
+
+
+def fmt_seconds(s):
+    if s is None:
+        return "–"
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def fmt_num(v, spec):
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="the sizes of BENCHMARKS.md")
+    parser.add_argument("--only", nargs="*", help="workload ids, e.g. W2 W5")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per (workload, library, size)")
+    parser.add_argument("--python", help="an interpreter that already has otters and the peers")
+    parser.add_argument("--write", help="also write the table as Markdown to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--lib", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        try:
+            child(args)
+        finally:
+            import resource
+            print(f"PEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+        return
+
+    python = args.python or ensure_venv()
+    versions = subprocess.run([python, "-c", (
+        "import importlib.metadata as m\n"
+        "for p in ['otters','pot','ott-jax','jax','geomloss','pykeops','torch','scipy','numpy']:\n"
+        "    try: print(p, m.version(p))\n"
+        "    except Exception: print(p, 'missing')")], capture_output=True, text=True).stdout.split("\n")
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    header = [f"# otters benchmarks — {time.strftime('%Y-%m-%d')}",
+              "",
+              f"Machine: {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}. "
+              f"Versions: {', '.join(v for v in versions if v)}.",
+              f"Command: `python3 bench/run.py{' --full' if args.full else ''}"
+              f"{' --only ' + ' '.join(args.only) if args.only else ''}`; median of {args.repeats} "
+              "runs after a warm-up, one process per row.",
+              "",
+              "| workload | n | library | time | iterations | error / value | peak MB | peer/otters |",
+              "|---|---|---|---|---|---|---|---|"]
+    print("\n".join(header), flush=True)
+    rows = []
+    scaling = {}
+    for wid, (fn, libs, quick, full) in WORKLOADS.items():
+        if args.only and not any(wid == o or wid.startswith(o + "/") or wid.startswith(o + " ") for o in args.only):
+            continue
+        for size in (full if args.full else quick):
+            base = None
+            for lib in libs:
+                if (wid, lib, size) in SKIP:
+                    line = f"| {wid} | {size} | {lib} | skipped (too slow at this size) | | | | |"
+                    print(line, flush=True)
+                    rows.append(line)
+                    continue
+                res = run_child(python, wid, lib, size, args.repeats, args.timeout)
+                if res is None:
+                    continue
+                if "failed" in res:
+                    line = f"| {wid} | {size} | {lib} | failed: {res['failed']} | | | | |"
+                else:
+                    s = res["seconds"]
+                    if lib == "otters":
+                        base = s
+                        scaling.setdefault(wid, []).append((size, s))
+                    acc = ""
+                    if res.get("error") is not None:
+                        acc = f"err {fmt_num(res['error'], '.1e')}"
+                    if res.get("value") is not None:
+                        acc += ("; " if acc else "") + f"{res['value']:.10g}"
+                    if res.get("note"):
+                        acc += f" ({res['note']})"
+                    unit = "/it" if res.get("per_iteration") is not None else ""
+                    ratio = "" if lib == "otters" or base is None else f"{s / base:.2f}×"
+                    line = (f"| {wid} | {size} | {lib} | {fmt_seconds(s)}{unit} | {res.get('iterations') or ''} | "
+                            f"{acc} | {fmt_num(res.get('peak_mb'), '.0f')} | {ratio} |")
+                print(line, flush=True)
+                rows.append(line)
+    notes = []
+    for wid, pts in scaling.items():
+        if len(pts) >= 2 and wid.endswith("/it"):
+            xs = [math.log(n) for n, _ in pts]
+            ys = [math.log(s) for _, s in pts]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            notes.append(f"- {wid}: otters time per iteration grows as n^{slope:.2f} over n = "
+                         f"{', '.join(str(n) for n, _ in pts)} (n·m work: 2).")
+    if notes:
+        print("\n" + "\n".join(notes))
+    if args.write:
+        Path(args.write).write_text("\n".join(header + rows) + "\n\n" + "\n".join(notes) + "\n")
+        print(f"\nwrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
