@@ -10,6 +10,7 @@
 //! row marginal of the current plan, `P1 = a·exp((f − s)/ε)`, while the column marginal is
 //! known from the preceding `g` update. Each iteration is therefore exactly two sweeps.
 
+mod init;
 mod momentum;
 mod output;
 mod schedule;
@@ -18,6 +19,7 @@ mod step;
 
 use ndarray::{Array1, ArrayView1};
 
+pub use init::{gaussian_init, subsample_init};
 pub use momentum::Momentum;
 pub use output::SinkhornOutput;
 pub use settings::{Epsilon, EpsilonScaling, Sinkhorn, UnbalancedUpdates};
