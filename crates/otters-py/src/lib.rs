@@ -20,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<linear::ExactOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
+    m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
     m.add_function(wrap_pyfunction!(linear::check_problem, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;

@@ -2,7 +2,7 @@
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
 use otters::DEFAULT_MEMORY_LIMIT;
-use otters::geometry::Axis;
+use otters::geometry::{Axis, Geometry};
 use otters::linear::{
     self as lin, AssignmentFastPath, Epsilon, EpsilonScaling, ExactMethod, LinearProblem,
     MarginalPenalty, Momentum, NetworkSimplex, Potentials, Sinkhorn, UnbalancedUpdates,
@@ -10,7 +10,7 @@ use otters::linear::{
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use crate::convert;
+use crate::{convert, run};
 
 /// Two float64 arrays returned together.
 type ArrayPair<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>);
@@ -41,6 +41,89 @@ fn penalty(
     }
 }
 
+/// ε from `epsilon` (absolute, or a factor when `relative_to` names a cost statistic).
+fn parse_epsilon(
+    py: Python<'_>,
+    epsilon: Option<f64>,
+    relative_to: Option<&str>,
+) -> PyResult<Epsilon> {
+    Ok(match (epsilon, relative_to) {
+        (None, None) => Epsilon::default(),
+        (Some(e), None) => Epsilon::Absolute(e),
+        (e, Some(rel)) => {
+            let x = e.unwrap_or(0.05);
+            match rel {
+                "mean" => Epsilon::RelativeToMean(x),
+                "max" => Epsilon::RelativeToMax(x),
+                "std" => Epsilon::RelativeToStd(x),
+                other => {
+                    return Err(invalid_input(
+                        py,
+                        "relative_to",
+                        &format!("unknown relative_to '{other}'; use 'mean', 'max' or 'std'"),
+                    ));
+                }
+            }
+        }
+    })
+}
+
+/// Starting source potential for Sinkhorn on a point cloud (`otters.Sinkhorn(initializer=...)`):
+/// "gaussian" (squared Euclidean clouds) or "subsample" (any cost; `size` points, `seed`).
+#[pyfunction]
+#[pyo3(signature = (geom, a, b, method, *, epsilon = None, relative_to = None, size = 256, seed = 0))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sinkhorn_init<'py>(
+    py: Python<'py>,
+    geom: &Bound<'py, PyAny>,
+    a: &Bound<'py, PyAny>,
+    b: &Bound<'py, PyAny>,
+    method: &str,
+    epsilon: Option<f64>,
+    relative_to: Option<&str>,
+    size: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let Ok(cloud) = geom.cast::<crate::geometry::PointCloud>() else {
+        return Err(invalid_input(
+            py,
+            "initializer",
+            "initializers need a PointCloud geometry",
+        ));
+    };
+    let eps = parse_epsilon(py, epsilon, relative_to)?;
+    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (ag, bg) = (a.readonly(), b.readonly());
+    let (av, bv) = (ag.as_array(), bg.as_array());
+    let inner = &cloud.get().inner;
+    let f = match method {
+        "gaussian" => {
+            let crate::geometry::Cloud::SqEuclidean(c) = inner else {
+                return Err(invalid_input(
+                    py,
+                    "initializer",
+                    "the gaussian initializer needs the sqeuclidean cost",
+                ));
+            };
+            run::detached(py, |_| lin::gaussian_init(c.x(), c.y(), av, bv, c.scale()))?
+        }
+        "subsample" => run::detached(py, |_| {
+            crate::geometry::with_cloud!(inner, c => {
+                let e = eps.resolve(|| c.summary())?;
+                lin::subsample_init(c, bv, e, size, seed)
+            })
+        })?,
+        other => {
+            return Err(invalid_input(
+                py,
+                "initializer",
+                &format!("unknown initializer '{other}'; use 'gaussian' or 'subsample'"),
+            ));
+        }
+    };
+    Ok(f.into_pyarray(py))
+}
+
 /// Log-domain Sinkhorn on a geometry (see `otters.Sinkhorn`).
 #[pyfunction]
 #[pyo3(signature = (geom, a, b, *, epsilon = None, relative_to = None, rho_a = None, rho_b = None, penalty_kind = "kl",
@@ -66,25 +149,7 @@ pub(crate) fn solve_sinkhorn(
     init_f: Option<&Bound<'_, PyAny>>,
     init_g: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SinkhornOutput> {
-    let eps = match (epsilon, relative_to) {
-        (None, None) => Epsilon::default(),
-        (Some(e), None) => Epsilon::Absolute(e),
-        (e, Some(rel)) => {
-            let x = e.unwrap_or(0.05);
-            match rel {
-                "mean" => Epsilon::RelativeToMean(x),
-                "max" => Epsilon::RelativeToMax(x),
-                "std" => Epsilon::RelativeToStd(x),
-                other => {
-                    return Err(invalid_input(
-                        py,
-                        "relative_to",
-                        &format!("unknown relative_to '{other}'; use 'mean', 'max' or 'std'"),
-                    ));
-                }
-            }
-        }
-    };
+    let eps = parse_epsilon(py, epsilon, relative_to)?;
     let solver = Sinkhorn {
         epsilon: eps,
         threshold,

@@ -159,3 +159,47 @@ def test_two_threads_solve_concurrently_while_python_runs():
         t.join()
     assert results == [reference, reference], "same numbers from concurrent solves"
     assert ticks > 10, "the interpreter kept running during the solves"
+
+
+def test_initializers_and_momentum_keep_the_solution_and_save_iterations():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 2))
+    y = rng.normal(size=(200, 2)) @ np.array([[1.5, 0.4], [-0.2, 0.6]]) + np.array([2.0, -1.0])
+    geom = PointCloud(x, y)
+    problem = LinearProblem(geom)
+    eps = 0.01 * float(np.mean(ot.dist(x, y)))
+    plain = Sinkhorn(eps, momentum="none", max_iterations=20000).solve(problem)
+    assert plain.converged
+    plans = {"plain": plain.plan()}
+    iterations = {"plain": plain.iterations}
+    for name, solver in {
+        "adaptive": Sinkhorn(eps, max_iterations=20000),
+        "fixed 1.5": Sinkhorn(eps, momentum=1.5, max_iterations=20000),
+        "gaussian": Sinkhorn(eps, momentum="none", initializer="gaussian", max_iterations=20000),
+        "subsample": Sinkhorn(eps, momentum="none", initializer="subsample", initializer_size=50,
+                              max_iterations=20000),
+    }.items():
+        out = solver.solve(problem)
+        assert out.converged, name
+        np.testing.assert_allclose(out.plan(), plans["plain"], atol=1e-4 / 200, err_msg=name)
+        iterations[name] = out.iterations
+    assert iterations["adaptive"] < iterations["plain"], iterations
+    assert iterations["gaussian"] < iterations["plain"], iterations
+    assert iterations["subsample"] < iterations["plain"], iterations
+
+
+def test_bad_momentum_and_initializer_settings_are_refused():
+    with pytest.raises(ValueError, match="momentum"):
+        Sinkhorn(0.1, momentum=2.5)
+    with pytest.raises(ValueError, match="initializer"):
+        Sinkhorn(0.1, initializer="zeros")
+    rng = np.random.default_rng(0)
+    dense = LinearProblem(DenseCost(ot.dist(rng.normal(size=(5, 2)), rng.normal(size=(5, 2)))))
+    with pytest.raises(otters.InvalidInputError) as info:
+        Sinkhorn(0.1, initializer="gaussian").solve(dense)
+    assert info.value.argument == "initializer"
+    cosine = LinearProblem(PointCloud(rng.normal(size=(5, 2)), rng.normal(size=(5, 2)), cost_fn="cosine"))
+    with pytest.raises(otters.InvalidInputError, match="sqeuclidean"):
+        Sinkhorn(0.1, initializer="gaussian").solve(cosine)
+    out = Sinkhorn(0.1, initializer="subsample", initializer_size=3).solve(cosine)
+    assert out.converged

@@ -137,6 +137,17 @@ def solve_sinkhorn(
     init_f: _ArrayLike | None = None,
     init_g: _ArrayLike | None = None,
 ) -> SinkhornOutput: ...
+def sinkhorn_init(
+    geom: _Geometry,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    method: str,
+    *,
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    size: int = 256,
+    seed: int = 0,
+) -> _Array: ...
 def solve_exact(
     geom: _Geometry, a: _ArrayLike, b: _ArrayLike, *, max_iterations: int | None = None, assignment: str = "auto"
 ) -> ExactOutput: ...

@@ -17,7 +17,8 @@ use super::{
 };
 use crate::error::{Error, Index, Result};
 use crate::kernels::lse::{
-    COLUMN_BLOCK, Lse, accumulate_exp, lse_columns, lse_row, lse_row_near, shifted_lse,
+    COLUMN_BLOCK, Lse, accumulate_exp, add_scaled_product, exp_terms, lse_columns, lse_row,
+    lse_row_near, shifted_lse,
 };
 use crate::kernels::prefetch;
 use crate::kernels::tiles::TileSource;
@@ -182,7 +183,7 @@ impl<'a> DenseCost<'a> {
     ) {
         if let Some(guess) = guess {
             let shift: Vec<f64> = guess.iter().map(|g| g / eps).collect();
-            let mut unused = vec![[0.0; 2]; h.len()];
+            let mut unused = vec![[0.0; 3]; h.len()];
             let sum = self.column_sums(&mut unused, |rows, _, sum| {
                 for (i, &hi) in rows.clone().zip(&h[rows]) {
                     self.add_row_to_columns(i, hi, gamma, &shift, sum);
@@ -225,8 +226,8 @@ impl<'a> DenseCost<'a> {
     /// added in order, so the result does not depend on the thread count.
     fn column_sums(
         &self,
-        per_row_out: &mut [[f64; 2]],
-        visit: impl Fn(Range<usize>, &mut [[f64; 2]], &mut [f64]) + Sync,
+        per_row_out: &mut [[f64; 3]],
+        visit: impl Fn(Range<usize>, &mut [[f64; 3]], &mut [f64]) + Sync,
     ) -> Vec<f64> {
         let (n, m) = self.storage.dim();
         let per_block = n.div_ceil(ROW_BLOCKS).max(1);
@@ -262,19 +263,62 @@ impl<'a> DenseCost<'a> {
     /// The fused Sinkhorn iteration over row-major storage (`C` itself): each row is read
     /// once from memory, for its own softmin and, right after (from cache), for its
     /// contribution to every column sum, shifted by the column guesses.
+    ///
+    /// When both sweeps share ε, the row's terms `E_ij = exp(h_j + ρ_i − γ·C_ij)` (ρ the row
+    /// shift) also give its column terms, `exp(h'_i + σ_j − γ·C_ij) = E_ij·e^{h'_i − ρ_i}·e^{σ_j − h_j}`:
+    /// one exp per entry instead of two. This is used only where both factors are within
+    /// e^±50, so that a term flushed to zero in `E` (< e^−708) weighs at most e^−608 in the
+    /// column sums, which are then accepted only above e^−500; other rows take the second
+    /// exp, and any doubt sends the columns to the exact sweep.
     fn chain_storage_rows(&self, chain: &SoftminChain<'_>, g: ChainSlices<'_>) {
         let data = self.storage.as_slice().expect("standard layout");
         let (n, m) = self.storage.dim();
         let gamma_r = 1.0 / (self.scale * chain.eps_rows);
         let gamma_c = 1.0 / (self.scale * chain.eps_cols);
         let shift: Vec<f64> = g.guess_cols.iter().map(|v| v / chain.eps_cols).collect();
-        // Per row: (softmin, link).
-        let mut per_row = vec![[0.0; 2]; n];
+        // e^{σ_j − h_j} when every column qualifies for the one-exp path.
+        let kappa: Option<Vec<f64>> = (chain.eps_rows == chain.eps_cols && g.guess_rows.is_some())
+            .then(|| {
+                shift
+                    .iter()
+                    .zip(g.h)
+                    .map(|(&s, &h)| s - h)
+                    .map(|d| (d.abs() <= REUSE_LIMIT).then(|| d.exp()))
+                    .collect::<Option<Vec<f64>>>()
+            })
+            .flatten();
+        let mut reused = false;
+        // Per row: (softmin, link, whether its column terms reused the row's).
+        let mut per_row = vec![[0.0; 3]; n];
         let total = self.column_sums(&mut per_row, |rows, per_row, sum| {
-            for (i, pair) in rows.zip(per_row.iter_mut()) {
+            let mut terms = vec![0.0; if kappa.is_some() { m } else { 0 }];
+            for (i, out) in rows.zip(per_row.iter_mut()) {
                 let row = &data[i * m..(i + 1) * m];
                 if i + 1 < n {
                     prefetch(&data[(i + 1) * m..(i + 2) * m]);
+                }
+                if let (Some(kappa), Some(gr)) = (&kappa, g.guess_rows) {
+                    let rho = gr[i] / chain.eps_rows;
+                    if rho.is_finite()
+                        && let Some(v) =
+                            shifted_lse(exp_terms(g.h, row, gamma_r, rho, &mut terms), rho)
+                    {
+                        let s = -chain.eps_rows * v;
+                        let l = (chain.link)(i, s);
+                        let d = l - rho;
+                        if l == f64::NEG_INFINITY {
+                            *out = [s, l, 1.0];
+                            continue;
+                        }
+                        if d.abs() <= REUSE_LIMIT {
+                            add_scaled_product(d.exp(), &terms, kappa, sum);
+                            *out = [s, l, 1.0];
+                            continue;
+                        }
+                        self.add_row_to_columns(i, l, gamma_c, &shift, sum);
+                        *out = [s, l, 0.0];
+                        continue;
+                    }
                 }
                 let lse = match g.guess_rows {
                     Some(gr) => lse_row_near(g.h, row, gamma_r, -gr[i] / chain.eps_rows),
@@ -282,21 +326,30 @@ impl<'a> DenseCost<'a> {
                 };
                 let s = -chain.eps_rows * lse;
                 let l = (chain.link)(i, s);
-                *pair = [s, l];
+                *out = [s, l, 0.0];
                 self.add_row_to_columns(i, l, gamma_c, &shift, sum);
             }
         });
         for (o, p) in g.out_rows.iter_mut().zip(&per_row) {
             *o = p[0];
+            reused |= p[2] == 1.0;
         }
-        let linked: Vec<f64> = per_row.iter().map(|p| p[1]).collect();
-        if !store_shifted(&total, &shift, chain.eps_cols, g.out_cols) {
+        let floor = if reused { REUSED_MIN } else { 0.0 };
+        if total.iter().any(|&t| t < floor)
+            || !store_shifted(&total, &shift, chain.eps_cols, g.out_cols)
+        {
             // Some column's guess was too far off (or a link was not finite): redo the
             // column sweep exactly, from the linked vector.
+            let linked: Vec<f64> = per_row.iter().map(|p| p[1]).collect();
             self.softmin_storage_cols(gamma_c, chain.eps_cols, &linked, None, g.out_cols);
         }
     }
 }
+
+/// Largest |exponent| of the factors that turn a row's terms into its column terms.
+const REUSE_LIMIT: f64 = 50.0;
+/// Smallest column sum accepted when row terms were reused: e^−500.
+const REUSED_MIN: f64 = 7.12e-218;
 
 /// Blocks of rows with their own partial column sums in row-order column sweeps.
 const ROW_BLOCKS: usize = 64;

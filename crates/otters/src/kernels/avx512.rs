@@ -177,6 +177,54 @@ fn sum_exp_row_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
     reduce(sum)
 }
 
+/// `out_j = exp(min(h_j + shift − γ·c_j, CLAMP))`, returning `Σ_j out_j`: AVX-512 version
+/// of `super::lse::exp_terms`.
+pub(crate) fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
+    debug_assert!(*AVAILABLE);
+    // SAFETY: callers check `AVAILABLE` before choosing this path.
+    unsafe { exp_terms_impl(h, c, gamma, shift, out) }
+}
+
+#[target_feature(enable = "avx512f")]
+fn exp_terms_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
+    let n = h.len().min(c.len()).min(out.len());
+    let table = Table::load();
+    let ng = _mm512_set1_pd(-gamma);
+    let sh = _mm512_set1_pd(shift);
+    let mut acc = [_mm512_setzero_pd(); 2];
+    let split = n - n % 16;
+    let mut j = 0;
+    while j < split {
+        for (u, a) in acc.iter_mut().enumerate() {
+            // SAFETY: j + 8u + 8 ≤ split ≤ n, in bounds of all three slices.
+            unsafe {
+                let hv = _mm512_add_pd(_mm512_loadu_pd(h.as_ptr().add(j + 8 * u)), sh);
+                let t = _mm512_fmadd_pd(ng, _mm512_loadu_pd(c.as_ptr().add(j + 8 * u)), hv);
+                let e = table.exp(t);
+                _mm512_storeu_pd(out.as_mut_ptr().add(j + 8 * u), e);
+                *a = _mm512_add_pd(*a, e);
+            }
+        }
+        j += 16;
+    }
+    let mut sum = _mm512_add_pd(acc[0], acc[1]);
+    while j < n {
+        let len = (n - j).min(8);
+        let mask: __mmask8 = ((1u32 << len) - 1) as u8;
+        // SAFETY: masked loads and stores touch only lanes j..j+len < n.
+        unsafe {
+            let hv =
+                _mm512_mask_loadu_pd(_mm512_set1_pd(f64::NEG_INFINITY), mask, h.as_ptr().add(j));
+            let cv = _mm512_maskz_loadu_pd(mask, c.as_ptr().add(j));
+            let e = table.exp(_mm512_fmadd_pd(ng, cv, _mm512_add_pd(hv, sh)));
+            _mm512_mask_storeu_pd(out.as_mut_ptr().add(j), mask, e);
+            sum = _mm512_add_pd(sum, e);
+        }
+        j += len;
+    }
+    reduce(sum)
+}
+
 /// `sum_j += exp(min(hi + shift_j − γ·c_j, CLAMP))`, AVX-512 version of
 /// `super::lse::accumulate_exp`.
 pub(crate) fn accumulate_exp(hi: f64, c: &[f64], gamma: f64, shift: &[f64], sum: &mut [f64]) {

@@ -254,7 +254,7 @@ impl WithSimd for LseColumns<'_> {
 }
 
 /// A shifted sum is trusted only inside [e^−600, e^600]: see the module docs.
-const SHIFTED_MIN: f64 = 2.65e-261;
+pub(crate) const SHIFTED_MIN: f64 = 2.65e-261;
 const SHIFTED_MAX: f64 = 3.77e260;
 
 /// `log Σ exp(terms)` from `sum = Σ exp(terms + shift)`, or `None` when the sum is outside
@@ -376,6 +376,92 @@ impl WithSimd for SumExpFactored<'_> {
             j += len;
         }
         pairwise(&sums)
+    }
+}
+
+/// `out_j = exp(min(h_j + shift − γ·c_j, 700))`, returning `Σ_j out_j` (summed in a fixed
+/// order): the terms of a shifted row sum, kept for reuse.
+pub(crate) fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if *super::avx512::AVAILABLE {
+        return super::avx512::exp_terms(h, c, gamma, shift, out);
+    }
+    dispatch(ExpTerms {
+        h,
+        c,
+        gamma,
+        shift,
+        out,
+    })
+}
+
+struct ExpTerms<'a> {
+    h: &'a [f64],
+    c: &'a [f64],
+    gamma: f64,
+    shift: f64,
+    out: &'a mut [f64],
+}
+
+impl WithSimd for ExpTerms<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let Self {
+            h,
+            c,
+            gamma,
+            shift,
+            out,
+        } = self;
+        let n = h.len().min(c.len()).min(out.len());
+        let split = n - n % LANES;
+        let term = |h: f64, c: f64| {
+            let t = (-gamma).mul_add(c, h + shift);
+            exp_nonpositive(if t > CLAMP { CLAMP } else { t })
+        };
+        let mut sums = [0.0; LANES];
+        for ((hs, cs), os) in h[..split]
+            .chunks_exact(LANES)
+            .zip(c[..split].chunks_exact(LANES))
+            .zip(out[..split].chunks_exact_mut(LANES))
+        {
+            for l in 0..LANES {
+                os[l] = term(hs[l], cs[l]);
+                sums[l] += os[l];
+            }
+        }
+        let mut sum = pairwise(&sums);
+        for j in split..n {
+            out[j] = term(h[j], c[j]);
+            sum += out[j];
+        }
+        sum
+    }
+}
+
+/// `sum_j += w·x_j·y_j` for every `j`.
+pub(crate) fn add_scaled_product(w: f64, x: &[f64], y: &[f64], sum: &mut [f64]) {
+    dispatch(AddScaledProduct { w, x, y, sum })
+}
+
+struct AddScaledProduct<'a> {
+    w: f64,
+    x: &'a [f64],
+    y: &'a [f64],
+    sum: &'a mut [f64],
+}
+
+impl WithSimd for AddScaledProduct<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { w, x, y, sum } = self;
+        for ((s, &a), &b) in sum.iter_mut().zip(x).zip(y) {
+            *s = (w * a).mul_add(b, *s);
+        }
     }
 }
 

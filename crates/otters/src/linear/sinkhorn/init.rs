@@ -214,6 +214,9 @@ mod tests {
         let eig = Mat::from_fn(3, 3, |i, j| a[[i, j]])
             .self_adjoint_eigenvalues(FaerSide::Lower)
             .unwrap();
-        assert!(eig.iter().all(|&v| v > 0.0), "A is positive definite: {eig:?}");
+        assert!(
+            eig.iter().all(|&v| v > 0.0),
+            "A is positive definite: {eig:?}"
+        );
     }
 }

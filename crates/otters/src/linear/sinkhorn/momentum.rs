@@ -5,10 +5,12 @@
 //! Near the fixed point Sinkhorn converges linearly at some rate θ < 1; over-relaxation with
 //! `ω* = 2 / (1 + √(1 − θ))` turns that into ≈ `ω* − 1`, far smaller when θ is close to 1
 //! (small ε, the slow case). The adaptive rule here measures θ from the marginal errors of a
-//! window of plain iterations at the final ε, then relaxes with `ω*` (at most
-//! [`MAX_OMEGA`]). It is safe by construction: the fixed point is the same for every ω, and
-//! as soon as the error stops improving (no new best in [`PATIENCE`] iterations, or a jump
-//! above [`BLOW_UP`] × the best) it falls back to ω = 1 for the rest of the solve.
+//! window of plain iterations at the final ε, once two consecutive windows agree (the
+//! linear regime), then relaxes with `ω*` (at most [`MAX_OMEGA`]). It is safe by
+//! construction: the fixed point is the same for every ω, and it falls back to ω = 1 for the
+//! rest of the solve as soon as relaxation stops paying: the best error decays no faster
+//! than the plain rate over a window, no new best in [`PATIENCE`] iterations, or a jump
+//! above [`BLOW_UP`] × the best.
 
 /// Plain iterations used to measure the rate θ.
 const WINDOW: usize = 8;
@@ -16,6 +18,9 @@ const WINDOW: usize = 8;
 pub(crate) const MAX_OMEGA: f64 = 1.9;
 /// Iterations without a new best error before giving up on relaxation.
 const PATIENCE: usize = 30;
+/// Plain iterations at the final ε after which, without a linear regime, relaxation is
+/// not tried.
+const GIVE_UP: usize = 400;
 /// An error this many times the best seen means relaxation is hurting.
 const BLOW_UP: f64 = 10.0;
 
@@ -33,10 +38,16 @@ pub enum Momentum {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
-    /// Waiting for the final ε, then recording `WINDOW` errors at ω = 1.
+    /// Waiting for the final ε, then for a linear regime of plain iterations.
     Observing { since: Option<usize> },
-    /// Relaxing with ω; `best` error at iteration `best_at`.
-    Relaxing { best: f64, best_at: usize },
+    /// Relaxing with ω since iteration `start`, where plain iterations converged at rate
+    /// `theta`; `best` error at iteration `best_at`.
+    Relaxing {
+        theta: f64,
+        start: usize,
+        best: f64,
+        best_at: usize,
+    },
     /// Never relax again.
     Off,
 }
@@ -56,6 +67,8 @@ impl Relaxation {
             Momentum::None => (Phase::Off, 1.0),
             Momentum::Fixed(w) => (
                 Phase::Relaxing {
+                    theta: 1.0,
+                    start: 0,
                     best: f64::INFINITY,
                     best_at: 0,
                 },
@@ -87,27 +100,46 @@ impl Relaxation {
                 }
                 let since = *since.get_or_insert(k);
                 self.phase = Phase::Observing { since: Some(since) };
-                if k >= since + WINDOW {
-                    let theta = (error / errors[k - WINDOW]).powf(1.0 / WINDOW as f64);
-                    if theta.is_finite() && theta > 0.0 && theta < 1.0 {
-                        self.omega = (2.0 / (1.0 + (1.0 - theta).sqrt())).min(MAX_OMEGA);
-                        self.phase = Phase::Relaxing {
-                            best: error,
-                            best_at: k,
-                        };
-                    } else if k >= since + 4 * WINDOW {
-                        // Not converging linearly yet: keep plain iterations.
-                        self.phase = Phase::Off;
-                    }
+                if k < since + 2 * WINDOW {
+                    return;
                 }
-            }
-            Phase::Relaxing { best, best_at } => {
-                if error < best {
+                // Linear regime: the rates of the last two windows agree within 10%.
+                let (recent, before) = (rate(errors, k, WINDOW), rate(errors, k - WINDOW, WINDOW));
+                let steady = (recent - before).abs() <= 0.1 * (1.0 - recent.min(before));
+                if recent.is_finite() && recent > 0.0 && recent < 1.0 && steady {
+                    self.omega = (2.0 / (1.0 + (1.0 - recent).sqrt())).min(MAX_OMEGA);
                     self.phase = Phase::Relaxing {
+                        theta: recent,
+                        start: k,
                         best: error,
                         best_at: k,
                     };
-                } else if error > BLOW_UP * best || k >= best_at + PATIENCE {
+                } else if k >= since + GIVE_UP {
+                    self.phase = Phase::Off;
+                }
+            }
+            Phase::Relaxing {
+                theta,
+                start,
+                best,
+                best_at,
+            } => {
+                let (best, best_at) = if error < best {
+                    (error, k)
+                } else {
+                    (best, best_at)
+                };
+                self.phase = Phase::Relaxing {
+                    theta,
+                    start,
+                    best,
+                    best_at,
+                };
+                // Relaxation must beat the plain rate (judged on the best errors of the last
+                // window, which damps the oscillations it causes) and must not blow up.
+                let judged = k >= start + 2 * WINDOW && (k - start).is_multiple_of(WINDOW);
+                let slower = judged && best_rate(errors, start, k, WINDOW) >= theta;
+                if error > BLOW_UP * best || k >= best_at + PATIENCE || slower {
                     self.phase = Phase::Off;
                     self.omega = 1.0;
                     self.fell_back = true;
@@ -115,6 +147,22 @@ impl Relaxation {
             }
         }
     }
+}
+
+/// Geometric mean decay per iteration of the errors over the `w` iterations ending at `k`.
+fn rate(errors: &[f64], k: usize, w: usize) -> f64 {
+    (errors[k] / errors[k - w]).powf(1.0 / w as f64)
+}
+
+/// The same for the running best error since `start` (never above 1).
+fn best_rate(errors: &[f64], start: usize, k: usize, w: usize) -> f64 {
+    let best = |end: usize| {
+        errors[start..=end]
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+    };
+    (best(k) / best(k - w)).powf(1.0 / w as f64)
 }
 
 /// `(1−ω)·old + ω·new`, exactly `new` for ω = 1 (and for infinite or equal values).
@@ -132,42 +180,91 @@ mod tests {
     use super::*;
 
     #[test]
-    fn adaptive_rule_measures_the_rate_then_relaxes() {
+    fn adaptive_rule_waits_for_a_linear_regime_then_relaxes() {
         let mut r = Relaxation::new(Momentum::Adaptive);
         let theta: f64 = 0.96;
-        let errors: Vec<f64> = (0..40).map(|k| theta.powi(k)).collect();
+        // A fast transient, then a steady rate θ.
+        let mut errors: Vec<f64> = vec![1.0, 0.5, 0.3, 0.2];
+        while errors.len() < 60 {
+            errors.push(errors.last().unwrap() * theta);
+        }
         for k in 0..3 {
             r.observe(k, &errors, false);
             assert_eq!(r.omega(), 1.0);
         }
-        for k in 3..3 + WINDOW {
+        let mut switched = None;
+        for k in 3..40 {
             r.observe(k, &errors, true);
-            assert_eq!(r.omega(), 1.0, "still measuring at {k}");
+            if r.omega() > 1.0 && switched.is_none() {
+                switched = Some((k, r.omega()));
+            }
         }
-        r.observe(3 + WINDOW, &errors, true);
+        let (k, omega) = switched.expect("relaxation starts");
+        assert!(k >= 3 + 2 * WINDOW, "not before two windows: {k}");
         let want = 2.0 / (1.0 + (1.0 - theta).sqrt());
-        assert!((r.omega() - want).abs() < 1e-12, "{} vs {want}", r.omega());
+        assert!((omega - want).abs() < 1e-9, "{omega} vs {want}");
+        // These synthetic errors do not speed up: the rule then falls back.
+        assert_eq!(r.omega(), 1.0);
     }
 
     #[test]
-    fn falls_back_when_the_error_stalls_or_blows_up() {
+    fn falls_back_when_relaxation_does_not_pay() {
+        let steady = |theta: f64, len: usize| -> Vec<f64> {
+            (0..len).map(|k| theta.powi(k as i32)).collect()
+        };
+        // Blow-up.
         let mut r = Relaxation::new(Momentum::Adaptive);
-        let mut errors: Vec<f64> = (0..=WINDOW).map(|k| 0.9f64.powi(k as i32)).collect();
-        for k in 0..=WINDOW {
+        let mut errors = steady(0.9, 2 * WINDOW + 1);
+        for k in 0..errors.len() {
             r.observe(k, &errors, true);
         }
         assert!(r.omega() > 1.0);
-        errors.push(errors[WINDOW] * 20.0);
-        r.observe(WINDOW + 1, &errors, true);
+        errors.push(errors.last().unwrap() * 20.0);
+        r.observe(errors.len() - 1, &errors, true);
         assert_eq!(r.omega(), 1.0);
         assert!(r.fell_back);
 
+        // Relaxed iterations no faster than plain ones.
+        let mut r = Relaxation::new(Momentum::Adaptive);
+        let mut errors = steady(0.95, 2 * WINDOW + 1);
+        let switch = errors.len() - 1;
+        for k in 0..errors.len() {
+            r.observe(k, &errors, true);
+        }
+        assert!(r.omega() > 1.0);
+        for k in switch + 1..=switch + 2 * WINDOW {
+            errors.push(errors[k - 1] * 0.97);
+            r.observe(k, &errors, true);
+        }
+        assert_eq!(r.omega(), 1.0, "slower than plain: back to ω = 1");
+
+        // A fixed ω gives up when the error makes no progress.
         let mut r = Relaxation::new(Momentum::Fixed(1.5));
         let flat = vec![1.0; PATIENCE + 2];
         for k in 0..PATIENCE + 2 {
             r.observe(k, &flat, true);
         }
         assert_eq!(r.omega(), 1.0, "no progress in PATIENCE iterations");
+    }
+
+    #[test]
+    fn no_relaxation_without_a_linear_regime() {
+        let mut r = Relaxation::new(Momentum::Adaptive);
+        // Sublinear decay ~ 1/k: rates of consecutive windows keep changing... slowly; the
+        // rule may relax, but never without a steady rate, and gives up after GIVE_UP.
+        let errors: Vec<f64> = (0..GIVE_UP + 10)
+            .map(|k| {
+                if k % 2 == 0 {
+                    1.0 / (k + 1) as f64
+                } else {
+                    3.0 / (k + 1) as f64
+                }
+            })
+            .collect();
+        for k in 0..errors.len() {
+            r.observe(k, &errors, true);
+        }
+        assert_eq!(r.omega(), 1.0);
     }
 
     #[test]
