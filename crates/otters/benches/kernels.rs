@@ -3,7 +3,8 @@
 //! measured in the same run (FMA throughput, memory read bandwidth).
 //!
 //! Run: `cargo bench -p otters --bench kernels`. Criterion prints `thrpt` per benchmark:
-//! - `limits/fma`: f64 FMAs per second in registers (×2 = peak GFLOP/s of that thread count);
+//! - `limits/fma`: f64 FMAs per second in registers (×2 = peak GFLOP/s of that thread count;
+//!   the vector `exp` costs ~16 FMA-pipe operations, so exp/s ≤ FMA/s ÷ 16);
 //! - `limits/read`: bytes per second reading 256 MiB;
 //! - `softmin/*`: exps per second (one exp per cost entry) for a row or column sweep, the
 //!   guided (one-pass) sweep, and the fused iteration (two exps per entry);
@@ -35,13 +36,35 @@ fn pools() -> Vec<(String, rayon::ThreadPool)> {
         .collect()
 }
 
-/// Independent FMA chains in registers: the compiler vectorizes the 32 accumulators.
+/// FMAs per call of [`fma_chains`] per loop iteration: 8 independent chains of 8 lanes,
+/// enough to cover the FMA latency on two ports.
+const FMAS_PER_ITER: usize = 64;
+
+/// Independent vector FMA chains in registers: the machine's FMA throughput (AVX-512 when
+/// the CPU has it, otherwise a portable loop that the compiler may or may not vectorize).
 fn fma_chains(iters: usize, seed: f64) -> f64 {
-    let mut acc = [seed; 32];
-    let (a, b) = (0.999_999_9, 1e-9);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        #[target_feature(enable = "avx512f")]
+        fn wide(iters: usize, seed: f64) -> f64 {
+            use std::arch::x86_64::*;
+            let (a, b) = (_mm512_set1_pd(0.999_999_9), _mm512_set1_pd(1e-9));
+            let mut acc = [_mm512_set1_pd(seed); 8];
+            for _ in 0..iters {
+                for v in acc.iter_mut() {
+                    *v = _mm512_fmadd_pd(*v, a, b);
+                }
+            }
+            acc.iter().map(|v| _mm512_reduce_add_pd(*v)).sum()
+        }
+        // SAFETY: the CPU has AVX-512F (checked just above).
+        #[allow(unsafe_code)]
+        return unsafe { wide(iters, seed) };
+    }
+    let mut acc = [seed; FMAS_PER_ITER];
     for _ in 0..iters {
         for v in acc.iter_mut() {
-            *v = v.mul_add(a, b);
+            *v = v.mul_add(0.999_999_9, 1e-9);
         }
     }
     acc.iter().sum()
@@ -52,7 +75,7 @@ fn limits(c: &mut Criterion) {
     for (name, pool) in pools() {
         let threads = pool.current_num_threads();
         let iters = 1 << 16;
-        group.throughput(Throughput::Elements((iters * 32 * threads) as u64));
+        group.throughput(Throughput::Elements((iters * FMAS_PER_ITER * threads) as u64));
         group.bench_function(format!("fma/{name}"), |bench| {
             bench.iter(|| pool.broadcast(|ctx| fma_chains(black_box(iters), ctx.index() as f64)))
         });
