@@ -1,5 +1,5 @@
-//! Kernel micro-benchmarks (criterion): softmin sweeps in exp/s and the factored point-cloud
-//! sweep in GFLOP/s, on one core and on all of them, next to the machine's own limits
+//! Kernel micro-benchmarks (criterion): softmin sweeps in exp/s and the point-cloud
+//! sweep in pairs/s, on one core and on all of them, next to the machine's own limits
 //! measured in the same run (FMA throughput, memory read bandwidth).
 //!
 //! Run: `cargo bench -p otters --bench kernels`. Criterion prints `thrpt` per benchmark:
@@ -8,8 +8,8 @@
 //! - `limits/read`: bytes per second reading 256 MiB;
 //! - `softmin/*`: exps per second (one exp per cost entry) for a row or column sweep, the
 //!   guided (one-pass) sweep, and the fused iteration (two exps per entry);
-//! - `cloud_d3/*`: pairs per second of the factored squared-Euclidean sweep at d = 3
-//!   (5 FMAs + 1 exp per pair).
+//! - `cloud_d3/*`: pairs per second of the point-cloud sweep at d = 3 (tiles from a rank-5
+//!   GEMM), exact two-pass and guided.
 
 use std::hint::black_box;
 
@@ -75,7 +75,9 @@ fn limits(c: &mut Criterion) {
     for (name, pool) in pools() {
         let threads = pool.current_num_threads();
         let iters = 1 << 16;
-        group.throughput(Throughput::Elements((iters * FMAS_PER_ITER * threads) as u64));
+        group.throughput(Throughput::Elements(
+            (iters * FMAS_PER_ITER * threads) as u64,
+        ));
         group.bench_function(format!("fma/{name}"), |bench| {
             bench.iter(|| pool.broadcast(|ctx| fma_chains(black_box(iters), ctx.index() as f64)))
         });
@@ -180,7 +182,7 @@ fn cloud_d3(c: &mut Criterion) {
         group.bench_function(format!("tiled_two_pass/{name}"), |b| {
             b.iter(|| pool.install(|| cloud.softmin(Axis::Rows, eps, h.view(), s.view_mut())))
         });
-        group.bench_function(format!("factored_guided/{name}"), |b| {
+        group.bench_function(format!("tiled_guided/{name}"), |b| {
             b.iter(|| {
                 pool.install(|| {
                     cloud.softmin_near(Axis::Rows, eps, h.view(), Some(s0.view()), s.view_mut())

@@ -17,14 +17,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::kernels::gemm::mul_transposed;
-use crate::kernels::lse::{exp_row, shifted_lse, sum_exp_factored};
+use crate::kernels::lse::exp_row;
 use crate::kernels::tiles::{self, TileSource};
 use crate::validate;
-
-/// Largest factor rank swept without tiles (squared Euclidean up to d = 6).
-const DIRECT_RANK: usize = 8;
-/// Outputs per parallel task of the direct sweep.
-const DIRECT_OUTPUTS_PER_TASK: usize = 16;
 
 /// Default tile: 64 output indices × 256 reduced ones (128 KiB of f64, L2-resident).
 const DEFAULT_TILE: (usize, usize) = (64, 256);
@@ -49,9 +44,6 @@ pub struct PointCloud<C: CostFn = SqEuclidean> {
     cost_fn: C,
     /// `C = A·Bᵀ` when the cost has a factorization.
     factors: Option<(Array2<f64>, Array2<f64>)>,
-    /// `(Aᵀ, Bᵀ)` (one row per factor) when the rank is at most [`DIRECT_RANK`]: sweeps with a
-    /// guess then skip the tiles (`crate::kernels::lse::sum_exp_factored`).
-    factors_t: Option<(Array2<f64>, Array2<f64>)>,
     scale: f64,
     tile: (usize, usize),
     moments: OnceLock<Moments>,
@@ -87,76 +79,15 @@ impl<C: CostFn> PointCloud<C> {
         cost_fn.check_points("x", x)?;
         cost_fn.check_points("y", y)?;
         let factors = cost_fn.factors(x, y);
-        let factors_t = factors
-            .as_ref()
-            .filter(|(a, _)| a.ncols() <= DIRECT_RANK)
-            .map(|(a, b)| {
-                (
-                    a.t().as_standard_layout().into_owned(),
-                    b.t().as_standard_layout().into_owned(),
-                )
-            });
         Ok(PointCloud {
             x: x.as_standard_layout().into_owned(),
             y: y.as_standard_layout().into_owned(),
             cost_fn,
             factors,
-            factors_t,
             scale: 1.0,
             tile: DEFAULT_TILE,
             moments: OnceLock::new(),
         })
-    }
-
-    /// Softmin with a guess over a low-rank factored cost, pair by pair from the factors
-    /// (no tiles). Returns false, leaving `out` unspecified, when the cost has no small
-    /// factorization or some output's shifted sum was out of range; the caller then runs
-    /// the exact tiled sweep.
-    fn softmin_direct(
-        &self,
-        axis: Axis,
-        gamma: f64,
-        eps: f64,
-        h: &[f64],
-        guess: &[f64],
-        out: &mut [f64],
-    ) -> bool {
-        let (Some((a, b)), Some((at, bt))) = (&self.factors, &self.factors_t) else {
-            return false;
-        };
-        let (ours, theirs_t) = match axis {
-            Axis::Rows => (a, bt),
-            Axis::Cols => (b, at),
-        };
-        let cols: Vec<&[f64]> = theirs_t
-            .outer_iter()
-            .map(|r| r.to_slice().expect("standard layout"))
-            .collect();
-        let ours = ours.as_slice().expect("standard layout");
-        let k = cols.len();
-        out.par_chunks_mut(DIRECT_OUTPUTS_PER_TASK)
-            .enumerate()
-            .map(|(blk, chunk)| {
-                let mut coef = [0.0; DIRECT_RANK];
-                chunk.iter_mut().enumerate().all(|(t, o)| {
-                    let i = blk * DIRECT_OUTPUTS_PER_TASK + t;
-                    for (c, &f) in coef.iter_mut().zip(&ours[i * k..(i + 1) * k]) {
-                        *c = -gamma * f;
-                    }
-                    let shift = guess[i] / eps;
-                    let sum = sum_exp_factored(h, &cols, &coef[..k], shift);
-                    match shifted_lse(sum, shift) {
-                        Some(v) => {
-                            *o = -eps * v;
-                            true
-                        }
-                        None => false,
-                    }
-                })
-            })
-            .collect::<Vec<bool>>()
-            .into_iter()
-            .all(|ok| ok)
     }
 
     /// Rescales the cost, `C ← C / s`. `Max` and `Mean` take one pass over all pairs;
@@ -409,11 +340,6 @@ impl<C: CostFn> Geometry for PointCloud<C> {
             out,
             |h, guess, out| {
                 let gamma = 1.0 / (self.scale * epsilon);
-                if let Some(guess) = guess
-                    && self.softmin_direct(axis, gamma, epsilon, h, guess, out)
-                {
-                    return;
-                }
                 tiles::softmin(self, axis, gamma, epsilon, h, guess, out);
             },
         )

@@ -259,66 +259,6 @@ fn accumulate_exp_impl(hi: f64, c: &[f64], gamma: f64, shift: &[f64], sum: &mut 
     }
 }
 
-/// `Σ_j exp(min(h_j + shift + Σ_k coef_k·cols_k[j], CLAMP))`, AVX-512 version of
-/// `super::lse::sum_exp_factored`.
-pub(crate) fn sum_exp_factored(h: &[f64], cols: &[&[f64]], coef: &[f64], shift: f64) -> f64 {
-    debug_assert!(*AVAILABLE && cols.len() <= MAX_FACTORS);
-    // SAFETY: callers check `AVAILABLE` before choosing this path.
-    unsafe { sum_exp_factored_impl(h, cols, coef, shift) }
-}
-
-#[target_feature(enable = "avx512f")]
-fn sum_exp_factored_impl(h: &[f64], cols: &[&[f64]], coef: &[f64], shift: f64) -> f64 {
-    let n = cols.iter().fold(h.len(), |n, c| n.min(c.len()));
-    let k = cols.len().min(coef.len()).min(MAX_FACTORS);
-    let table = Table::load();
-    let sh = _mm512_set1_pd(shift);
-    let mut coefs = [_mm512_setzero_pd(); MAX_FACTORS];
-    for (v, &c) in coefs.iter_mut().zip(&coef[..k]) {
-        *v = _mm512_set1_pd(c);
-    }
-    let mut acc = [_mm512_setzero_pd(); 2];
-    let split = n - n % 16;
-    let mut j = 0;
-    while j < split {
-        for (u, a) in acc.iter_mut().enumerate() {
-            // SAFETY: j + 8u + 8 ≤ split ≤ n, in bounds of `h` and of every column.
-            unsafe {
-                let mut t = _mm512_add_pd(_mm512_loadu_pd(h.as_ptr().add(j + 8 * u)), sh);
-                for q in 0..k {
-                    let col = _mm512_loadu_pd(cols[q].as_ptr().add(j + 8 * u));
-                    t = _mm512_fmadd_pd(coefs[q], col, t);
-                }
-                *a = _mm512_add_pd(*a, table.exp(t));
-            }
-        }
-        j += 16;
-    }
-    let mut sum = _mm512_add_pd(acc[0], acc[1]);
-    while j < n {
-        let len = (n - j).min(8);
-        let mask: __mmask8 = ((1u32 << len) - 1) as u8;
-        // SAFETY: masked loads touch only lanes j..j+len < n of every slice; masked-off lanes
-        // start from −∞ and contribute exp(−∞) = 0.
-        unsafe {
-            let mut t = _mm512_add_pd(
-                _mm512_mask_loadu_pd(_mm512_set1_pd(f64::NEG_INFINITY), mask, h.as_ptr().add(j)),
-                sh,
-            );
-            for q in 0..k {
-                let col = _mm512_maskz_loadu_pd(mask, cols[q].as_ptr().add(j));
-                t = _mm512_fmadd_pd(coefs[q], col, t);
-            }
-            sum = _mm512_add_pd(sum, table.exp(t));
-        }
-        j += len;
-    }
-    reduce(sum)
-}
-
-/// The most factors [`sum_exp_factored`] takes.
-pub(crate) const MAX_FACTORS: usize = 8;
-
 /// Pairwise sum of the 8 lanes, in a fixed order.
 #[inline(always)]
 fn reduce(v: __m512d) -> f64 {

@@ -322,63 +322,6 @@ impl WithSimd for SumExpRow<'_> {
     }
 }
 
-/// `Σ_j exp(min(h_j + shift + Σ_k coef_k·cols_k[j], 700))`: a shifted sum over a cost of
-/// low rank, `−γ·C_ij = Σ_k coef_k·cols_k[j]`, without forming the cost. For point clouds of
-/// small dimension this beats a GEMM into a tile (k FMAs per pair, no tile traffic).
-pub(crate) fn sum_exp_factored(h: &[f64], cols: &[&[f64]], coef: &[f64], shift: f64) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if *super::avx512::AVAILABLE {
-        return super::avx512::sum_exp_factored(h, cols, coef, shift);
-    }
-    dispatch(SumExpFactored {
-        h,
-        cols,
-        coef,
-        shift,
-    })
-}
-
-struct SumExpFactored<'a> {
-    h: &'a [f64],
-    cols: &'a [&'a [f64]],
-    coef: &'a [f64],
-    shift: f64,
-}
-
-impl WithSimd for SumExpFactored<'_> {
-    type Output = f64;
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, _: S) -> f64 {
-        let Self {
-            h,
-            cols,
-            coef,
-            shift,
-        } = self;
-        let n = cols.iter().fold(h.len(), |n, c| n.min(c.len()));
-        let mut sums = [0.0; LANES];
-        let mut t = [0.0; LANES];
-        let mut j = 0;
-        while j < n {
-            let len = (n - j).min(LANES);
-            for l in 0..len {
-                t[l] = h[j + l] + shift;
-            }
-            for (col, &c) in cols.iter().zip(coef) {
-                for l in 0..len {
-                    t[l] = c.mul_add(col[j + l], t[l]);
-                }
-            }
-            for l in 0..len {
-                sums[l] += exp_nonpositive(if t[l] > CLAMP { CLAMP } else { t[l] });
-            }
-            j += len;
-        }
-        pairwise(&sums)
-    }
-}
-
 /// `out_j = exp(min(h_j + shift − γ·c_j, 700))`, returning `Σ_j out_j` (summed in a fixed
 /// order): the terms of a shifted row sum, kept for reuse.
 pub(crate) fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
