@@ -130,13 +130,15 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         epsilon: f64,
         h: ArrayView1<'_, f64>,
         out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.softmin_near(axis, epsilon, h, None, out)
+    }
 
     /// [`softmin`](Geometry::softmin) given a guess of the result (typically the previous
     /// iteration's output; same length as `out`). The guess only buys speed: a geometry may
     /// sum the terms shifted by it in one pass, falling back to the exact two-pass sweep
     /// wherever the guess is too far off, so results agree with `softmin` to rounding
-    /// whatever the guess. The default ignores it.
+    /// whatever the guess. `None` is the plain [`softmin`](Geometry::softmin).
     fn softmin_near(
         &self,
         axis: Axis,
@@ -144,10 +146,7 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         h: ArrayView1<'_, f64>,
         guess: Option<ArrayView1<'_, f64>>,
         out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()> {
-        let _ = guess;
-        self.softmin(axis, epsilon, h, out)
-    }
+    ) -> Result<()>;
 
     /// A row sweep followed by a column sweep whose `h` is computed from the row sweep's
     /// output, entry by entry (one Sinkhorn iteration): `s = softmin_rows(chain.h)`, then

@@ -313,16 +313,6 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         self.raw_moments().summary(self.scale)
     }
 
-    fn softmin(
-        &self,
-        axis: Axis,
-        epsilon: f64,
-        h: ArrayView1<'_, f64>,
-        out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()> {
-        self.softmin_near(axis, epsilon, h, None, out)
-    }
-
     fn softmin_near(
         &self,
         axis: Axis,
