@@ -12,6 +12,7 @@ __all__ = [
     "PointCloud",
     "SinkhornOutput",
     "check_problem",
+    "sinkhorn_init",
     "ot_1d",
     "random_directions",
     "sliced_wasserstein",
