@@ -5,7 +5,7 @@ mod common;
 
 use ndarray::{Array1, Array2, array};
 use otters::geometry::{Axis, DenseCost, Geometry, PointCloud};
-use otters::linear::{Epsilon, EpsilonScaling, LinearProblem, MarginalPenalty, Sinkhorn};
+use otters::linear::{Epsilon, EpsilonScaling, LinearProblem, MarginalPenalty, Momentum, Sinkhorn};
 use otters::{Error, ErrorKind, Index};
 
 fn dense() -> DenseCost<'static> {
@@ -238,7 +238,7 @@ fn a13_materializing_too_large_a_plan_is_refused_before_allocating() {
 fn a15_invalid_parameters() {
     let g = dense();
     let p = LinearProblem::new(&g, array![0.5, 0.5], array![0.2, 0.3, 0.5]).unwrap();
-    let cases: [(Sinkhorn, &str); 9] = [
+    let cases: [(Sinkhorn, &str); 12] = [
         (Sinkhorn::new(Epsilon::Absolute(0.0)), "epsilon"),
         (Sinkhorn::new(Epsilon::Absolute(-1.0)), "epsilon"),
         (Sinkhorn::new(Epsilon::Absolute(f64::NAN)), "epsilon"),
@@ -284,6 +284,27 @@ fn a15_invalid_parameters() {
                 ..Sinkhorn::default()
             },
             "decay",
+        ),
+        (
+            Sinkhorn {
+                momentum: Momentum::Fixed(2.0),
+                ..Sinkhorn::default()
+            },
+            "momentum",
+        ),
+        (
+            Sinkhorn {
+                momentum: Momentum::Fixed(0.0),
+                ..Sinkhorn::default()
+            },
+            "momentum",
+        ),
+        (
+            Sinkhorn {
+                momentum: Momentum::Fixed(f64::NAN),
+                ..Sinkhorn::default()
+            },
+            "momentum",
         ),
     ];
     for (solver, arg) in cases {

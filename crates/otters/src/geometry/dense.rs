@@ -160,11 +160,7 @@ impl<'a> DenseCost<'a> {
                 for (k, o) in chunk.iter_mut().enumerate() {
                     let i = blk * ROWS_PER_TASK + k;
                     let row = &data[i * cols..(i + 1) * cols];
-                    let lse = match guess {
-                        Some(g) => lse_row_near(h, row, gamma, -g[i] / eps),
-                        None => lse_row(h, row, gamma).value(),
-                    };
-                    *o = -eps * lse;
+                    *o = -eps * row_lse(h, row, gamma, guess.map(|g| -g[i] / eps));
                 }
             });
     }
@@ -320,11 +316,13 @@ impl<'a> DenseCost<'a> {
                         continue;
                     }
                 }
-                let lse = match g.guess_rows {
-                    Some(gr) => lse_row_near(g.h, row, gamma_r, -gr[i] / chain.eps_rows),
-                    None => lse_row(g.h, row, gamma_r).value(),
-                };
-                let s = -chain.eps_rows * lse;
+                // The one-exp path above already tried this row's guess: go straight to the
+                // exact kernel then.
+                let guess = g
+                    .guess_rows
+                    .filter(|_| kappa.is_none())
+                    .map(|gr| -gr[i] / chain.eps_rows);
+                let s = -chain.eps_rows * row_lse(g.h, row, gamma_r, guess);
                 let l = (chain.link)(i, s);
                 *out = [s, l, 0.0];
                 self.add_row_to_columns(i, l, gamma_c, &shift, sum);
@@ -361,6 +359,14 @@ struct ChainSlices<'s> {
     guess_cols: &'s [f64],
     out_rows: &'s mut [f64],
     out_cols: &'s mut [f64],
+}
+
+/// `LSE_j(h_j − γ·row_j)`, in one shifted pass from a guess of it when there is one.
+fn row_lse(h: &[f64], row: &[f64], gamma: f64, guess: Option<f64>) -> f64 {
+    match guess {
+        Some(g) => lse_row_near(h, row, gamma, g),
+        None => lse_row(h, row, gamma).value(),
+    }
 }
 
 /// Writes `out_j = −ε·(ln sum_j − shift_j)` if every shifted sum is usable; returns false

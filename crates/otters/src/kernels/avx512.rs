@@ -14,7 +14,7 @@
 use std::arch::x86_64::*;
 use std::sync::LazyLock;
 
-use super::exp::{CLAMP, UNDERFLOW};
+use super::exp::{CLAMP, INV_FACT, UNDERFLOW};
 
 /// Whether the running CPU has AVX-512F (checked once). Setting the environment variable
 /// `OTTERS_PORTABLE_KERNELS=1` forces the portable kernels (the test suite runs both).
@@ -49,16 +49,8 @@ pub(crate) const TABLE: [u64; 16] = [
     0x3ffea4afa2a490da,
 ];
 
-const POLY: [f64; 8] = [
-    1.0,
-    1.0,
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-];
+/// Degree-7 Taylor coefficients of exp(r), |r| ≤ ln2/32.
+const POLY: &[f64] = INV_FACT.as_slice().split_at(8).0;
 
 /// The table, loaded once per kernel call.
 #[derive(Clone, Copy)]

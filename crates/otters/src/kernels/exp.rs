@@ -19,7 +19,8 @@ pub(crate) const CLAMP: f64 = 700.0;
 /// Above this, exp overflows.
 const OVERFLOW: f64 = 709.78;
 
-const INV_FACT: [f64; 13] = [
+/// 1/k!, the Taylor coefficients of exp (the table-driven AVX-512 exp uses the first 8).
+pub(crate) const INV_FACT: [f64; 13] = [
     1.0,
     1.0,
     1.0 / 2.0,
