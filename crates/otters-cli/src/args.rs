@@ -86,6 +86,17 @@ pub enum PenaltyArg {
     Tv,
 }
 
+/// How Sinkhorn iterations are accelerated (the solution is the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccelerationArg {
+    /// Anderson acceleration of the potentials (memory 5).
+    Anderson,
+    /// Over-relaxation with ω measured from the convergence rate.
+    Adaptive,
+    /// Plain Sinkhorn iterations.
+    None,
+}
+
 /// Options of `otters demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -163,6 +174,9 @@ pub struct SolveArgs {
     /// ε-scaling: start at max C and multiply by this decay each iteration.
     #[arg(long, value_name = "DECAY", allow_negative_numbers = true, value_parser = unit_interval)]
     pub epsilon_scaling: Option<f64>,
+    /// How Sinkhorn iterations are accelerated.
+    #[arg(long, value_enum, default_value_t = AccelerationArg::Anderson)]
+    pub acceleration: AccelerationArg,
     /// Marginal penalty strength of `--method unbalanced` (both sides).
     #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     pub rho: Option<f64>,

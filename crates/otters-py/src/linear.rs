@@ -4,8 +4,8 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
 use otters::DEFAULT_MEMORY_LIMIT;
 use otters::geometry::{Axis, Geometry};
 use otters::linear::{
-    self as lin, AssignmentFastPath, Epsilon, EpsilonScaling, ExactMethod, LinearProblem,
-    MarginalPenalty, Momentum, NetworkSimplex, Potentials, Sinkhorn, UnbalancedUpdates,
+    self as lin, Acceleration, Anderson, AssignmentFastPath, Epsilon, EpsilonScaling, ExactMethod,
+    LinearProblem, MarginalPenalty, NetworkSimplex, Potentials, Sinkhorn, UnbalancedUpdates,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -128,7 +128,7 @@ pub(crate) fn sinkhorn_init<'py>(
 #[pyfunction]
 #[pyo3(signature = (geom, a, b, *, epsilon = None, relative_to = None, rho_a = None, rho_b = None, penalty_kind = "kl",
     threshold = 1e-6, max_iterations = 2000, min_iterations = 0, scaling_decay = None, translation_invariant = true,
-    momentum = None, init_f = None, init_g = None))]
+    acceleration = "anderson", omega = None, anderson_memory = 5, init_f = None, init_g = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_sinkhorn(
     py: Python<'_>,
@@ -145,7 +145,9 @@ pub(crate) fn solve_sinkhorn(
     min_iterations: usize,
     scaling_decay: Option<f64>,
     translation_invariant: bool,
-    momentum: Option<f64>,
+    acceleration: &str,
+    omega: Option<f64>,
+    anderson_memory: usize,
     init_f: Option<&Bound<'_, PyAny>>,
     init_g: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SinkhornOutput> {
@@ -161,11 +163,20 @@ pub(crate) fn solve_sinkhorn(
         } else {
             UnbalancedUpdates::Standard
         },
-        // None: adaptive over-relaxation; 1.0: plain Sinkhorn; else a fixed ω.
-        momentum: match momentum {
-            None => Momentum::Adaptive,
-            Some(1.0) => Momentum::None,
-            Some(w) => Momentum::Fixed(w),
+        acceleration: match (acceleration, omega) {
+            ("anderson", _) => Acceleration::Anderson(Anderson::new(anderson_memory)),
+            ("adaptive", _) => Acceleration::AdaptiveRelaxation,
+            ("none", _) => Acceleration::None,
+            ("relaxation", Some(w)) => Acceleration::Relaxation(w),
+            (other, _) => {
+                return Err(invalid_input(
+                    py,
+                    "acceleration",
+                    &format!(
+                        "unknown acceleration '{other}'; use 'anderson', 'adaptive', 'none' or 'relaxation' with omega"
+                    ),
+                ));
+            }
         },
     };
     let (pa, pb) = (

@@ -161,36 +161,43 @@ def test_two_threads_solve_concurrently_while_python_runs():
     assert ticks > 10, "the interpreter kept running during the solves"
 
 
-def test_initializers_and_momentum_keep_the_solution_and_save_iterations():
+def test_initializers_and_accelerations_keep_the_solution_and_save_iterations():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(200, 2))
     y = rng.normal(size=(200, 2)) @ np.array([[1.5, 0.4], [-0.2, 0.6]]) + np.array([2.0, -1.0])
     geom = PointCloud(x, y)
     problem = LinearProblem(geom)
     eps = 0.01 * float(np.mean(ot.dist(x, y)))
-    plain = Sinkhorn(eps, momentum="none", max_iterations=20000).solve(problem)
+    plain = Sinkhorn(eps, acceleration="none", max_iterations=20000).solve(problem)
     assert plain.converged
     plans = {"plain": plain.plan()}
     iterations = {"plain": plain.iterations}
     for name, solver in {
-        "adaptive": Sinkhorn(eps, max_iterations=20000),
-        "fixed 1.5": Sinkhorn(eps, momentum=1.5, max_iterations=20000),
-        "gaussian": Sinkhorn(eps, momentum="none", initializer="gaussian", max_iterations=20000),
-        "subsample": Sinkhorn(eps, momentum="none", initializer="subsample", initializer_size=50,
+        "anderson": Sinkhorn(eps, max_iterations=20000),
+        "anderson 3": Sinkhorn(eps, anderson_memory=3, max_iterations=20000),
+        "adaptive": Sinkhorn(eps, acceleration="adaptive", max_iterations=20000),
+        "fixed 1.5": Sinkhorn(eps, acceleration=1.5, max_iterations=20000),
+        "gaussian": Sinkhorn(eps, acceleration="none", initializer="gaussian", max_iterations=20000),
+        "subsample": Sinkhorn(eps, acceleration="none", initializer="subsample", initializer_size=50,
                               max_iterations=20000),
     }.items():
         out = solver.solve(problem)
         assert out.converged, name
         np.testing.assert_allclose(out.plan(), plans["plain"], atol=1e-4 / 200, err_msg=name)
         iterations[name] = out.iterations
+    assert 3 * iterations["anderson"] <= iterations["plain"], iterations
     assert iterations["adaptive"] < iterations["plain"], iterations
     assert iterations["gaussian"] < iterations["plain"], iterations
     assert iterations["subsample"] < iterations["plain"], iterations
 
 
-def test_bad_momentum_and_initializer_settings_are_refused():
-    with pytest.raises(ValueError, match="momentum"):
-        Sinkhorn(0.1, momentum=2.5)
+def test_bad_acceleration_and_initializer_settings_are_refused():
+    for bad in (2.5, 0.0, "momentum", True):
+        with pytest.raises(ValueError, match="acceleration"):
+            Sinkhorn(0.1, acceleration=bad)
+    for bad in (1, 2.5, None):
+        with pytest.raises(ValueError, match="anderson_memory"):
+            Sinkhorn(0.1, anderson_memory=bad)
     with pytest.raises(ValueError, match="initializer"):
         Sinkhorn(0.1, initializer="zeros")
     rng = np.random.default_rng(0)

@@ -5,7 +5,9 @@ mod common;
 
 use ndarray::{Array1, Array2, array};
 use otters::geometry::{Axis, DenseCost, Geometry, PointCloud};
-use otters::linear::{Epsilon, EpsilonScaling, LinearProblem, MarginalPenalty, Momentum, Sinkhorn};
+use otters::linear::{
+    Acceleration, Anderson, Epsilon, EpsilonScaling, LinearProblem, MarginalPenalty, Sinkhorn,
+};
 use otters::{Error, ErrorKind, Index};
 
 fn dense() -> DenseCost<'static> {
@@ -238,7 +240,7 @@ fn a13_materializing_too_large_a_plan_is_refused_before_allocating() {
 fn a15_invalid_parameters() {
     let g = dense();
     let p = LinearProblem::new(&g, array![0.5, 0.5], array![0.2, 0.3, 0.5]).unwrap();
-    let cases: [(Sinkhorn, &str); 12] = [
+    let cases: [(Sinkhorn, &str); 14] = [
         (Sinkhorn::new(Epsilon::Absolute(0.0)), "epsilon"),
         (Sinkhorn::new(Epsilon::Absolute(-1.0)), "epsilon"),
         (Sinkhorn::new(Epsilon::Absolute(f64::NAN)), "epsilon"),
@@ -287,24 +289,41 @@ fn a15_invalid_parameters() {
         ),
         (
             Sinkhorn {
-                momentum: Momentum::Fixed(2.0),
+                acceleration: Acceleration::Relaxation(2.0),
                 ..Sinkhorn::default()
             },
-            "momentum",
+            "acceleration",
         ),
         (
             Sinkhorn {
-                momentum: Momentum::Fixed(0.0),
+                acceleration: Acceleration::Relaxation(0.0),
                 ..Sinkhorn::default()
             },
-            "momentum",
+            "acceleration",
         ),
         (
             Sinkhorn {
-                momentum: Momentum::Fixed(f64::NAN),
+                acceleration: Acceleration::Relaxation(f64::NAN),
                 ..Sinkhorn::default()
             },
-            "momentum",
+            "acceleration",
+        ),
+        (
+            Sinkhorn {
+                acceleration: Acceleration::Anderson(Anderson::new(1)),
+                ..Sinkhorn::default()
+            },
+            "anderson.memory",
+        ),
+        (
+            Sinkhorn {
+                acceleration: Acceleration::Anderson(Anderson {
+                    memory: 4,
+                    ridge: -1.0,
+                }),
+                ..Sinkhorn::default()
+            },
+            "anderson.ridge",
         ),
     ];
     for (solver, arg) in cases {

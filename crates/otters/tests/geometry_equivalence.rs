@@ -10,7 +10,9 @@ use otters::geometry::{
     Axis, Cosine, CostFn, Custom, DenseCost, Euclidean, Geometry, LogPlan, Lp, PointCloud,
     ScaleCost, SqEuclidean,
 };
-use otters::linear::{Epsilon, LinearProblem, MarginalPenalty, Sinkhorn, UnbalancedUpdates};
+use otters::linear::{
+    Acceleration, Epsilon, LinearProblem, MarginalPenalty, Sinkhorn, UnbalancedUpdates,
+};
 
 fn close(a: &[f64], b: &[f64], rel: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
@@ -309,21 +311,33 @@ fn results_do_not_depend_on_the_number_of_threads() {
         Array1::from_elem(257, 1.3 / 257.0),
     );
     let kl = MarginalPenalty::Kl { rho: 0.5 };
-    // Balanced (fused iterations on C-ordered storage), translation-invariant unbalanced
-    // (separate sweeps with guesses), plain unbalanced (fused again).
+    // Balanced with Anderson acceleration (separate sweeps with guesses) and with
+    // over-relaxation (fused iterations on stored costs), translation-invariant unbalanced
+    // (separate sweeps), plain unbalanced (fused again).
+    let relaxed = Acceleration::AdaptiveRelaxation;
     let cases = [
         (
             MarginalPenalty::Hard,
             UnbalancedUpdates::TranslationInvariant,
+            Acceleration::default(),
         ),
-        (kl, UnbalancedUpdates::TranslationInvariant),
-        (kl, UnbalancedUpdates::Standard),
+        (
+            MarginalPenalty::Hard,
+            UnbalancedUpdates::TranslationInvariant,
+            relaxed,
+        ),
+        (
+            kl,
+            UnbalancedUpdates::TranslationInvariant,
+            Acceleration::default(),
+        ),
+        (kl, UnbalancedUpdates::Standard, relaxed),
     ];
     for (gi, g) in [&cloud as &dyn Geometry, &dense, &dense_f]
         .into_iter()
         .enumerate()
     {
-        for (penalty, updates) in cases {
+        for (penalty, updates, acceleration) in cases {
             let run = |threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
@@ -337,6 +351,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
                     };
                     let out = Sinkhorn {
                         unbalanced_updates: updates,
+                        acceleration,
                         ..Sinkhorn::new(Epsilon::RelativeToMean(0.02))
                     }
                     .solve(&problem)
@@ -353,7 +368,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
             let one = run(1);
             for threads in [2, 3, 8] {
                 let other = run(threads);
-                let case = format!("geometry {gi} {penalty:?} {updates:?}");
+                let case = format!("geometry {gi} {penalty:?} {updates:?} {acceleration:?}");
                 assert!(
                     one.0 == other.0 && one.1 == other.1,
                     "{threads} threads, {case}: potentials differ"

@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2};
 use otters::Observer;
 use otters::geometry::{Geometry, PointCloud};
 use otters::linear::{
-    Epsilon, LinearProblem, Momentum, Potentials, Sinkhorn, gaussian_init, subsample_init,
+    Acceleration, Epsilon, LinearProblem, Potentials, Sinkhorn, gaussian_init, subsample_init,
 };
 
 fn clouds(rng: &mut Rng, n: usize) -> (Array2<f64>, Array2<f64>) {
@@ -31,7 +31,7 @@ fn initializers_reach_the_same_solution_in_fewer_iterations() {
         threshold: 1e-6,
         max_iterations: 20_000,
         // Plain updates, so that the iteration counts measure the initializers alone.
-        momentum: Momentum::None,
+        acceleration: Acceleration::None,
         ..Sinkhorn::new(Epsilon::Absolute(eps))
     };
     let cold = solver.solve(&problem).unwrap();

@@ -12,7 +12,7 @@ use common::{Rng, assert_close, max_abs_diff, uniform};
 use ndarray::{Array1, Array2, Axis as NdAxis, array, s};
 use otters::geometry::{DenseCost, PointCloud};
 use otters::linear::{
-    Epsilon, EpsilonScaling, LinearProblem, MarginalPenalty, Potentials, Sinkhorn,
+    Acceleration, Epsilon, EpsilonScaling, LinearProblem, MarginalPenalty, Potentials, Sinkhorn,
     UnbalancedUpdates,
 };
 use otters::{Error, Observer, Progress};
@@ -295,6 +295,8 @@ fn translation_invariant_updates_reach_the_same_optimum_in_fewer_iterations() {
                 unbalanced_updates: updates,
                 threshold: 1e-10,
                 max_iterations: 200_000,
+                // The translations alone (Anderson acceleration narrows the gap).
+                acceleration: Acceleration::None,
                 ..Sinkhorn::new(Epsilon::Absolute(0.01))
             }
             .solve(&problem)
@@ -320,6 +322,114 @@ fn translation_invariant_updates_reach_the_same_optimum_in_fewer_iterations() {
     }
     // ρ ≫ ε is where the translation pays (Séjourné et al. 2022).
     assert!(ratios[2] > 5.0, "iteration ratios plain/TI: {ratios:?}");
+}
+
+#[test]
+fn accelerations_reach_the_same_plan_and_anderson_saves_iterations() {
+    // Small ε (slow plain iterations) on balanced, zero-weight, KL (both update rules),
+    // semi-relaxed and TV problems: every acceleration converges to the plain solution,
+    // and Anderson needs at most a third of the plain iterations.
+    let (c, a, b) = problem_data(21, 120, 110);
+    let geom = DenseCost::new(c.view())
+        .unwrap()
+        .with_scale(otters::geometry::ScaleCost::Max)
+        .unwrap();
+    let mut a0 = a.clone();
+    a0.slice_mut(s![..;7]).fill(0.0);
+    a0 /= a0.sum();
+    let b15 = &b * 1.5;
+    let kl = MarginalPenalty::Kl { rho: 0.1 };
+    let tv = MarginalPenalty::TotalVariation { rho: 0.1 };
+    let hard = MarginalPenalty::Hard;
+    let cases = [
+        (
+            "balanced",
+            a.clone(),
+            b.clone(),
+            hard,
+            hard,
+            UnbalancedUpdates::default(),
+        ),
+        (
+            "zero weights",
+            a0,
+            b.clone(),
+            hard,
+            hard,
+            UnbalancedUpdates::default(),
+        ),
+        (
+            "KL TI",
+            a.clone(),
+            b15.clone(),
+            kl,
+            kl,
+            UnbalancedUpdates::TranslationInvariant,
+        ),
+        (
+            "KL standard",
+            a.clone(),
+            b15.clone(),
+            kl,
+            kl,
+            UnbalancedUpdates::Standard,
+        ),
+        (
+            "semi-relaxed",
+            a.clone(),
+            b15.clone(),
+            hard,
+            kl,
+            UnbalancedUpdates::default(),
+        ),
+        ("TV", a.clone(), b15, tv, tv, UnbalancedUpdates::default()),
+    ];
+    for (name, a, b, pa, pb, updates) in cases {
+        let problem = LinearProblem::unbalanced(&geom, a.view(), b.view(), pa, pb).unwrap();
+        let solve = |acceleration| {
+            let out = Sinkhorn {
+                threshold: 1e-9,
+                max_iterations: 100_000,
+                unbalanced_updates: updates,
+                acceleration,
+                ..Sinkhorn::new(Epsilon::Absolute(2e-3))
+            }
+            .solve(&problem)
+            .unwrap();
+            assert!(out.converged(), "{name} {acceleration:?}");
+            out
+        };
+        let plain = solve(Acceleration::None);
+        let plan = plain.plan(&problem).unwrap();
+        let scale = plan.iter().fold(0.0f64, |m, &v| m.max(v));
+        for acceleration in [
+            Acceleration::default(),
+            Acceleration::Anderson(otters::linear::Anderson::new(2)),
+            Acceleration::AdaptiveRelaxation,
+            Acceleration::Relaxation(1.5),
+        ] {
+            let out = solve(acceleration);
+            let diff = max_abs_diff(&out.plan(&problem).unwrap(), &plan);
+            assert!(
+                diff < 1e-5 * scale,
+                "{name} {acceleration:?}: plans differ by {diff:e} (max entry {scale:e})"
+            );
+            assert_close(
+                out.reg_ot_cost(),
+                plain.reg_ot_cost(),
+                1e-7,
+                &format!("{name} {acceleration:?}"),
+            );
+            if acceleration == Acceleration::default() {
+                assert!(
+                    3 * out.iterations() <= plain.iterations(),
+                    "{name}: Anderson {} vs plain {} iterations",
+                    out.iterations(),
+                    plain.iterations()
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -12,13 +12,14 @@ use otters::geometry::{
     Cosine, CostFn, DenseCost, Euclidean, Geometry, Lp, PointCloud, ScaleCost, SqEuclidean,
 };
 use otters::linear::{
-    Epsilon, EpsilonScaling, ExactMethod, LinearProblem, MarginalPenalty, NetworkSimplex, Sinkhorn,
+    Acceleration, Epsilon, EpsilonScaling, ExactMethod, LinearProblem, MarginalPenalty,
+    NetworkSimplex, Sinkhorn,
 };
 use otters::{Error, Progress};
 
 use super::UsageError;
 use crate::Outcome;
-use crate::args::{CostFnArg, Method, PenaltyArg, ScaleArg, SolveArgs};
+use crate::args::{AccelerationArg, CostFnArg, Method, PenaltyArg, ScaleArg, SolveArgs};
 use crate::io::output::OutputDir;
 use crate::io::{InputSpec, read_matrix, read_vector};
 use crate::plot;
@@ -250,6 +251,11 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                 scaling: args
                     .epsilon_scaling
                     .map_or(EpsilonScaling::None, EpsilonScaling::from_max_cost),
+                acceleration: match args.acceleration {
+                    AccelerationArg::Anderson => Acceleration::default(),
+                    AccelerationArg::Adaptive => Acceleration::AdaptiveRelaxation,
+                    AccelerationArg::None => Acceleration::None,
+                },
                 ..Sinkhorn::new(epsilon)
             };
             parameters.max_iterations = solver.max_iterations as u64;

@@ -134,7 +134,9 @@ def solve_sinkhorn(
     min_iterations: int = 0,
     scaling_decay: float | None = None,
     translation_invariant: bool = True,
-    momentum: float | None = None,
+    acceleration: str = "anderson",
+    omega: float | None = None,
+    anderson_memory: int = 5,
     init_f: _ArrayLike | None = None,
     init_g: _ArrayLike | None = None,
 ) -> SinkhornOutput: ...

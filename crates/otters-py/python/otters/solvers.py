@@ -36,11 +36,16 @@ class Sinkhorn:
     unbalanced_updates : {"translation_invariant", "standard"}
         Translation-invariant updates (Séjourné et al. 2022) converge much faster when
         ``rho >> epsilon``; same fixed point.
-    momentum : {"adaptive", "none"} or float
-        Over-relaxation ``f <- (1 - w) f + w T(f)`` of updates that do not translate the
-        potentials (Thibault et al. 2017). "adaptive" measures the convergence rate, then
-        relaxes with the matching ``w``, falling back to ``w = 1`` if the error stalls; a
-        float in (0, 2) fixes ``w``; "none" is plain Sinkhorn. Same fixed point in all cases.
+    acceleration : {"anderson", "adaptive", "none"} or float
+        How the iterations are accelerated; the solution is the same in every case.
+        "anderson" (default): Anderson acceleration of the potentials, mixing the last
+        ``anderson_memory`` iterates (OTT-JAX's ``AndersonAcceleration``), with a fallback to
+        plain iterations if the error blows up or stalls. "adaptive": over-relaxation
+        ``f <- (1 - w) f + w T(f)`` (Thibault et al. 2017) of updates that do not translate
+        the potentials, ``w`` measured from the convergence rate, falling back to ``w = 1``
+        when it stops paying. A float in (0, 2) fixes ``w``. "none": plain Sinkhorn.
+    anderson_memory : int
+        Iterates mixed by Anderson acceleration (at least 2).
     initializer : {None, "gaussian", "subsample"}
         Starting potential for point clouds when ``solve`` gets no ``init`` (Thornton &
         Cuturi 2022): "gaussian" uses the Brenier potential between Gaussian fits of the two
@@ -52,8 +57,8 @@ class Sinkhorn:
     """
 
     def __init__(self, epsilon=None, *, relative_to=None, threshold=1e-6, max_iterations=2000, min_iterations=0,
-                 epsilon_scaling=None, unbalanced_updates="translation_invariant", momentum="adaptive",
-                 initializer=None, initializer_size=256, warn=True):
+                 epsilon_scaling=None, unbalanced_updates="translation_invariant", acceleration="anderson",
+                 anderson_memory=5, initializer=None, initializer_size=256, warn=True):
         if relative_to not in _RELATIVE:
             raise ValueError(f"unknown relative_to {relative_to!r}; use one of {_RELATIVE}")
         if unbalanced_updates not in _UPDATES:
@@ -65,15 +70,18 @@ class Sinkhorn:
         self.min_iterations = int(min_iterations)
         self.epsilon_scaling = None if epsilon_scaling is None else float(epsilon_scaling)
         self.unbalanced_updates = unbalanced_updates
-        if momentum == "adaptive":
-            self._omega = None
-        elif momentum == "none":
-            self._omega = 1.0
-        elif isinstance(momentum, (int, float)) and not isinstance(momentum, bool) and 0.0 < momentum < 2.0:
-            self._omega = float(momentum)
+        if acceleration in ("anderson", "adaptive", "none"):
+            self._acceleration, self._omega = acceleration, None
+        elif (isinstance(acceleration, (int, float)) and not isinstance(acceleration, bool)
+              and 0.0 < acceleration < 2.0):
+            self._acceleration, self._omega = "relaxation", float(acceleration)
         else:
-            raise ValueError(f"momentum must be 'adaptive', 'none' or a float in (0, 2), got {momentum!r}")
-        self.momentum = momentum
+            raise ValueError("acceleration must be 'anderson', 'adaptive', 'none' or a float in (0, 2), "
+                             f"got {acceleration!r}")
+        self.acceleration = acceleration
+        if isinstance(anderson_memory, bool) or not isinstance(anderson_memory, int) or anderson_memory < 2:
+            raise ValueError(f"anderson_memory must be an integer >= 2, got {anderson_memory!r}")
+        self.anderson_memory = anderson_memory
         if initializer not in (None, "gaussian", "subsample"):
             raise ValueError(f"unknown initializer {initializer!r}; use None, 'gaussian' or 'subsample'")
         self.initializer = initializer
@@ -95,7 +103,7 @@ class Sinkhorn:
             threshold=self.threshold, max_iterations=self.max_iterations, min_iterations=self.min_iterations,
             scaling_decay=self.epsilon_scaling,
             translation_invariant=self.unbalanced_updates == "translation_invariant",
-            momentum=self._omega,
+            acceleration=self._acceleration, omega=self._omega, anderson_memory=self.anderson_memory,
             init_f=None if init_f is None else _arrays.as_float64(init_f, "init_f"),
             init_g=None if init_g is None else _arrays.as_float64(init_g, "init_g"),
         )

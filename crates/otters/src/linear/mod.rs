@@ -19,8 +19,8 @@ pub use exact::{
 pub use one_d::{OneDimensionalOutput, ot_1d, wasserstein_1d, wasserstein_1d_batch};
 pub use problem::{LinearProblem, MASS_TOLERANCE, MarginalPenalty};
 pub use sinkhorn::{
-    Epsilon, EpsilonScaling, Momentum, Potentials, Sinkhorn, SinkhornOutput, UnbalancedUpdates,
-    gaussian_init, subsample_init,
+    Acceleration, Anderson, Epsilon, EpsilonScaling, Potentials, Sinkhorn, SinkhornOutput,
+    UnbalancedUpdates, gaussian_init, subsample_init,
 };
 pub use sliced::{SlicedOutput, random_directions, sliced_wasserstein};
 pub use sparse_plan::SparsePlan;

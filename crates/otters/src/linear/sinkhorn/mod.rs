@@ -10,6 +10,7 @@
 //! row marginal of the current plan, `P1 = a·exp((f − s)/ε)`, while the column marginal is
 //! known from the preceding `g` update. Each iteration is therefore exactly two sweeps.
 
+mod anderson;
 mod init;
 mod momentum;
 mod output;
@@ -19,12 +20,13 @@ mod step;
 
 use ndarray::{Array1, ArrayView1};
 
+pub use anderson::Anderson;
 pub use init::{gaussian_init, subsample_init};
-pub use momentum::Momentum;
 pub use output::SinkhornOutput;
-pub use settings::{Epsilon, EpsilonScaling, Sinkhorn, UnbalancedUpdates};
+pub use settings::{Acceleration, Epsilon, EpsilonScaling, Sinkhorn, UnbalancedUpdates};
 
-use self::momentum::Relaxation;
+use self::anderson::AndersonState;
+use self::momentum::{Relaxation, RelaxationMode};
 use self::schedule::Schedule;
 use self::step::Side;
 use crate::error::{Error, Index, Result};
@@ -109,14 +111,38 @@ impl Sinkhorn {
         let mut eps = schedule.at(0);
         // Without translations, the f-update is entry by entry and the row sweep, f-update
         // and next column sweep fuse into one pass over the cost (`softmin_chain`).
-        let fuse = !step::translates(&side_a, &side_b, self.unbalanced_updates);
+        // Anderson acceleration mixes whole iterates, so it needs the f of each iteration
+        // before the next column sweep: no fusion then.
+        let (mut anderson, relaxation_mode) = match self.acceleration {
+            Acceleration::None => (None, RelaxationMode::None),
+            Acceleration::Relaxation(w) => (None, RelaxationMode::Fixed(w)),
+            Acceleration::AdaptiveRelaxation => (None, RelaxationMode::Adaptive),
+            Acceleration::Anderson(settings) => (
+                Some(AndersonState::new(settings, side_a.weights.iter())),
+                RelaxationMode::None,
+            ),
+        };
+        let fuse =
+            anderson.is_none() && !step::translates(&side_a, &side_b, self.unbalanced_updates);
         let mut t_ready = false;
         // Over-relaxation applies to updates without translations (ω = 1 otherwise).
-        let mut relaxation = Relaxation::new(if fuse { self.momentum } else { Momentum::None });
+        let mut relaxation = Relaxation::new(if fuse {
+            relaxation_mode
+        } else {
+            RelaxationMode::None
+        });
+        // The iterate each iteration starts from (for Anderson acceleration).
+        let mut f_start = Vec::new();
 
         for k in 0..self.max_iterations {
             eps = schedule.at(k);
             let omega = relaxation.omega();
+            if let Some(state) = &anderson
+                && state.active()
+            {
+                f_start.clear();
+                f_start.extend_from_slice(as_slice(&f));
+            }
             // g-update; its sweep also gives the column marginal of the new (f, g).
             if !t_ready {
                 side_a.log_plan_factor(as_slice(&f), eps, as_slice_mut(&mut h_a));
@@ -188,6 +214,9 @@ impl Sinkhorn {
             }
             errors.push(error);
             relaxation.observe(k, &errors, schedule.is_final(k));
+            if let Some(state) = &mut anderson {
+                state.observe(k, error, schedule.is_final(k));
+            }
             observer.step(&Progress {
                 iteration: k + 1,
                 max_iterations: self.max_iterations,
@@ -213,6 +242,12 @@ impl Sinkhorn {
                     omega,
                 },
             );
+            if let Some(state) = &mut anderson
+                && state.active()
+                && schedule.is_final(k)
+            {
+                state.mix(&f_start, as_slice_mut(&mut f));
+            }
         }
 
         Ok(SinkhornOutput::new(

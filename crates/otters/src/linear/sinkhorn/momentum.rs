@@ -25,15 +25,14 @@ const GIVE_UP: usize = 400;
 /// An error this many times the best seen means relaxation is hurting.
 const BLOW_UP: f64 = 10.0;
 
-/// How [`Sinkhorn`](super::Sinkhorn) relaxes its updates.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Momentum {
+/// How one solve relaxes its updates (from [`Acceleration`](super::Acceleration)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RelaxationMode {
     /// Plain Sinkhorn, ω = 1.
     None,
     /// A fixed ω ∈ (0, 2) from the first iteration (ω > 1 over-relaxes).
     Fixed(f64),
     /// ω from the observed convergence rate, with fallback to ω = 1 (see the module docs).
-    #[default]
     Adaptive,
 }
 
@@ -63,10 +62,10 @@ pub(crate) struct Relaxation {
 }
 
 impl Relaxation {
-    pub(crate) fn new(mode: Momentum) -> Self {
+    pub(crate) fn new(mode: RelaxationMode) -> Self {
         let (phase, omega) = match mode {
-            Momentum::None => (Phase::Off, 1.0),
-            Momentum::Fixed(w) => (
+            RelaxationMode::None => (Phase::Off, 1.0),
+            RelaxationMode::Fixed(w) => (
                 Phase::Relaxing {
                     theta: 1.0,
                     start: 0,
@@ -75,7 +74,7 @@ impl Relaxation {
                 },
                 w,
             ),
-            Momentum::Adaptive => (Phase::Observing { since: None }, 1.0),
+            RelaxationMode::Adaptive => (Phase::Observing { since: None }, 1.0),
         };
         Relaxation {
             phase,
@@ -184,7 +183,7 @@ mod tests {
 
     #[test]
     fn adaptive_rule_waits_for_a_linear_regime_then_relaxes() {
-        let mut r = Relaxation::new(Momentum::Adaptive);
+        let mut r = Relaxation::new(RelaxationMode::Adaptive);
         let theta: f64 = 0.96;
         // A fast transient, then a steady rate θ.
         let mut errors: Vec<f64> = vec![1.0, 0.5, 0.3, 0.2];
@@ -216,7 +215,7 @@ mod tests {
             (0..len).map(|k| theta.powi(k as i32)).collect()
         };
         // Blow-up.
-        let mut r = Relaxation::new(Momentum::Adaptive);
+        let mut r = Relaxation::new(RelaxationMode::Adaptive);
         let mut errors = steady(0.9, 2 * WINDOW + 1);
         for k in 0..errors.len() {
             r.observe(k, &errors, true);
@@ -228,7 +227,7 @@ mod tests {
         assert!(r.fell_back);
 
         // Relaxed iterations no faster than plain ones.
-        let mut r = Relaxation::new(Momentum::Adaptive);
+        let mut r = Relaxation::new(RelaxationMode::Adaptive);
         let mut errors = steady(0.95, 2 * WINDOW + 1);
         let switch = errors.len() - 1;
         for k in 0..errors.len() {
@@ -242,7 +241,7 @@ mod tests {
         assert_eq!(r.omega(), 1.0, "slower than plain: back to ω = 1");
 
         // A fixed ω gives up when the error makes no progress.
-        let mut r = Relaxation::new(Momentum::Fixed(1.5));
+        let mut r = Relaxation::new(RelaxationMode::Fixed(1.5));
         let flat = vec![1.0; PATIENCE + 2];
         for k in 0..PATIENCE + 2 {
             r.observe(k, &flat, true);
@@ -252,7 +251,7 @@ mod tests {
 
     #[test]
     fn no_relaxation_without_a_linear_regime() {
-        let mut r = Relaxation::new(Momentum::Adaptive);
+        let mut r = Relaxation::new(RelaxationMode::Adaptive);
         // Noisy errors (a decaying trend times an oscillating factor): the rates of
         // consecutive windows never agree, so the rule never relaxes, and stops trying
         // after GIVE_UP iterations.
@@ -271,7 +270,7 @@ mod tests {
     fn sublinear_decay_may_be_tried_but_is_given_up() {
         // ~1/k decay looks locally linear (consecutive window rates agree for large k);
         // relaxing does not make these errors decay faster, so the rule must fall back.
-        let mut r = Relaxation::new(Momentum::Adaptive);
+        let mut r = Relaxation::new(RelaxationMode::Adaptive);
         let errors: Vec<f64> = (0..2000).map(|k| 1.0 / (k + 1) as f64).collect();
         let mut tried = false;
         for k in 0..errors.len() {

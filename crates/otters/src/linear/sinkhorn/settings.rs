@@ -1,6 +1,6 @@
 //! The settings of [`Sinkhorn`]: regularization, stopping rule, ε-scaling, unbalanced updates.
 
-use super::Momentum;
+use super::Anderson;
 use crate::error::{Error, Result};
 use crate::geometry::CostSummary;
 use crate::validate;
@@ -109,9 +109,33 @@ pub struct Sinkhorn {
     pub scaling: EpsilonScaling,
     /// Unbalanced update rule.
     pub unbalanced_updates: UnbalancedUpdates,
-    /// Over-relaxation of the updates (used when the updates do not translate the
-    /// potentials: balanced, semi-relaxed, TV, or `UnbalancedUpdates::Standard`).
-    pub momentum: Momentum,
+    /// How the iterations are accelerated (Anderson by default).
+    pub acceleration: Acceleration,
+}
+
+/// How [`Sinkhorn`] accelerates its iterations (ALGORITHMS.md L6). The fixed point, hence
+/// the solution, is the same for every choice; only the number of iterations changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Acceleration {
+    /// Plain Sinkhorn iterations.
+    None,
+    /// Over-relaxation `f ← (1−ω)f + ω·T(f)` with a fixed ω ∈ (0, 2), for updates that do
+    /// not translate the potentials (balanced, semi-relaxed, TV, or
+    /// `UnbalancedUpdates::Standard`); plain iterations otherwise.
+    Relaxation(f64),
+    /// Over-relaxation with ω chosen from the observed convergence rate, falling back to
+    /// ω = 1 when it stops paying (same scope as `Relaxation`).
+    AdaptiveRelaxation,
+    /// Anderson acceleration of the potentials, for every problem. Each iteration is then
+    /// two separate sweeps (no fused pass over a stored cost, ~1.4× the time per iteration
+    /// there), paid back by 2–25× fewer iterations in the measured cases.
+    Anderson(Anderson),
+}
+
+impl Default for Acceleration {
+    fn default() -> Self {
+        Acceleration::Anderson(Anderson::default())
+    }
 }
 
 impl Default for Sinkhorn {
@@ -123,7 +147,7 @@ impl Default for Sinkhorn {
             min_iterations: 0,
             scaling: EpsilonScaling::None,
             unbalanced_updates: UnbalancedUpdates::default(),
-            momentum: Momentum::default(),
+            acceleration: Acceleration::default(),
         }
     }
 }
@@ -150,14 +174,16 @@ impl Sinkhorn {
                 self.min_iterations,
             ));
         }
-        if let Momentum::Fixed(w) = self.momentum
-            && !(w > 0.0 && w < 2.0)
-        {
-            return Err(Error::invalid(
-                "momentum",
-                "a fixed relaxation factor must be in (0, 2)",
-                w,
-            ));
+        match self.acceleration {
+            Acceleration::Relaxation(w) if !(w > 0.0 && w < 2.0) => {
+                return Err(Error::invalid(
+                    "acceleration",
+                    "a fixed relaxation factor must be in (0, 2)",
+                    w,
+                ));
+            }
+            Acceleration::Anderson(anderson) => anderson.check()?,
+            _ => {}
         }
         if let EpsilonScaling::Geometric { decay, .. } = self.scaling
             && !(decay > 0.0 && decay < 1.0)
