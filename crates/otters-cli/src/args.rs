@@ -89,7 +89,7 @@ pub enum PenaltyArg {
 /// How Sinkhorn iterations are accelerated (the solution is the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AccelerationArg {
-    /// Anderson acceleration of the potentials (memory 5).
+    /// Anderson acceleration of the potentials (memory 8).
     Anderson,
     /// Over-relaxation with ω measured from the convergence rate.
     Adaptive,

@@ -128,7 +128,7 @@ pub(crate) fn sinkhorn_init<'py>(
 #[pyfunction]
 #[pyo3(signature = (geom, a, b, *, epsilon = None, relative_to = None, rho_a = None, rho_b = None, penalty_kind = "kl",
     threshold = 1e-6, max_iterations = 2000, min_iterations = 0, scaling_decay = None, translation_invariant = true,
-    acceleration = "anderson", omega = None, anderson_memory = 5, init_f = None, init_g = None))]
+    acceleration = "anderson", omega = None, anderson_memory = 8, init_f = None, init_g = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_sinkhorn(
     py: Python<'_>,

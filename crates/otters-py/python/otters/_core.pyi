@@ -136,7 +136,7 @@ def solve_sinkhorn(
     translation_invariant: bool = True,
     acceleration: str = "anderson",
     omega: float | None = None,
-    anderson_memory: int = 5,
+    anderson_memory: int = 8,
     init_f: _ArrayLike | None = None,
     init_g: _ArrayLike | None = None,
 ) -> SinkhornOutput: ...

@@ -58,7 +58,7 @@ class Sinkhorn:
 
     def __init__(self, epsilon=None, *, relative_to=None, threshold=1e-6, max_iterations=2000, min_iterations=0,
                  epsilon_scaling=None, unbalanced_updates="translation_invariant", acceleration="anderson",
-                 anderson_memory=5, initializer=None, initializer_size=256, warn=True):
+                 anderson_memory=8, initializer=None, initializer_size=256, warn=True):
         if relative_to not in _RELATIVE:
             raise ValueError(f"unknown relative_to {relative_to!r}; use one of {_RELATIVE}")
         if unbalanced_updates not in _UPDATES:

@@ -5,17 +5,15 @@
 //!
 //! With the last `M` iterates `x_i` and their images `T(x_i)`, residuals `r_i = T(x_i) − x_i`,
 //! the next iterate is `Σ α_i T(x_i)` where `α` minimizes `‖Σ α_i r_i‖² + λ‖α‖²` subject to
-//! `Σ α_i = 1`: `α ∝ (RᵀR + λI)⁻¹ 1`, with `λ = ridge · tr(RᵀR)/M` so that the ridge does not
-//! depend on the scale of the potentials. The map commutes with the translation
+//! `Σ α_i = 1`: `α ∝ (RᵀR + λI)⁻¹ 1`, with `λ = ridge · ‖r_newest‖²` so that the ridge follows the
+//! scale of the residuals as they shrink. The map commutes with the translation
 //! `f ↦ f + c` of balanced OT, so the mixing does too.
 //!
 //! Safeguards (the fixed point is the same; only the path changes): the mixing is skipped
 //! when the weights are not finite or wild (`Σ|α_i| >` [`MAX_WEIGHT`]); the history is reset
-//! when the marginal error jumps above [`BLOW_UP`] × the best seen or makes no new best in
-//! [`PATIENCE`] iterations, and after [`MAX_RESTARTS`] resets the solve continues with plain
-//! iterations. It starts at the final ε only (the map changes with ε).
-
-use std::collections::VecDeque;
+//! when the marginal error makes no new best in [`PATIENCE`] iterations or jumps above
+//! [`BLOW_UP`] × the best seen, and after [`MAX_RESTARTS`] such jumps the solve continues
+//! with plain iterations. It starts at the final ε only (the map changes with ε).
 
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side as FaerSide};
@@ -36,16 +34,16 @@ const MAX_RESTARTS: usize = 3;
 pub struct Anderson {
     /// How many past iterates are mixed, at least 2.
     pub memory: usize,
-    /// Tikhonov regularization of the mixing, relative to the mean squared residual
-    /// (`> 0`; larger is more conservative).
+    /// Tikhonov regularization of the mixing, relative to the squared norm of the newest
+    /// residual (`> 0`; larger is more conservative).
     pub ridge: f64,
 }
 
 impl Default for Anderson {
     fn default() -> Self {
         Anderson {
-            memory: 5,
-            ridge: 1e-4,
+            memory: 8,
+            ridge: 1e-6,
         }
     }
 }
@@ -85,8 +83,15 @@ pub(crate) struct AndersonState {
     /// Entries that take part (positive weight): a zero-weight entry of the potential does
     /// not change the plan, so it must not steer the mixing either.
     active_entries: Vec<bool>,
-    /// `(x_i, T(x_i))`, oldest first.
-    history: VecDeque<(Vec<f64>, Vec<f64>)>,
+    /// Ring buffer of the last `memory` residuals `T(x_i) − x_i` (0 on entries that do not
+    /// take part or are not finite) and images `T(x_i)`.
+    residuals: Vec<Vec<f64>>,
+    images: Vec<Vec<f64>>,
+    /// `gram[i·memory + j] = ⟨r_i, r_j⟩` for the filled slots, updated one row at a time.
+    gram: Vec<f64>,
+    /// Filled slots, and the slot the next pair goes to.
+    len: usize,
+    next: usize,
     best: f64,
     best_at: usize,
     restarts: usize,
@@ -100,7 +105,11 @@ impl AndersonState {
         AndersonState {
             settings,
             active_entries: weights.map(|&w| w > 0.0).collect(),
-            history: VecDeque::with_capacity(settings.memory),
+            residuals: Vec::new(),
+            images: Vec::new(),
+            gram: vec![0.0; settings.memory * settings.memory],
+            len: 0,
+            next: 0,
             best: f64::INFINITY,
             best_at: 0,
             restarts: 0,
@@ -113,19 +122,27 @@ impl AndersonState {
         self.restarts < MAX_RESTARTS
     }
 
+    fn clear(&mut self) {
+        self.len = 0;
+        self.next = 0;
+    }
+
     /// Records the marginal error of iteration `k` (measured at the iterate the last
-    /// [`mix`](Self::mix) produced) and applies the safeguards.
+    /// [`mix`](Self::mix) produced) and applies the safeguards: a blow-up restarts the
+    /// history (and counts towards switching off), a stall only restarts it.
     pub(crate) fn observe(&mut self, k: usize, error: f64, at_target: bool) {
         if !at_target || !self.active() {
-            self.history.clear();
+            self.clear();
             return;
         }
         if error < self.best {
             self.best = error;
             self.best_at = k;
         } else if error > BLOW_UP * self.best || k >= self.best_at + PATIENCE {
-            self.history.clear();
-            self.restarts += 1;
+            if error > BLOW_UP * self.best {
+                self.restarts += 1;
+            }
+            self.clear();
             self.best = error;
             self.best_at = k;
         }
@@ -138,69 +155,67 @@ impl AndersonState {
         if !self.active() {
             return;
         }
-        if self.history.len() == self.settings.memory {
-            let (mut ox, mut otx) = self.history.pop_front().expect("non-empty history");
-            ox.copy_from_slice(x);
-            otx.copy_from_slice(tx);
-            self.history.push_back((ox, otx));
-        } else {
-            self.history.push_back((x.to_vec(), tx.to_vec()));
+        let memory = self.settings.memory;
+        let slot = self.next;
+        if self.residuals.len() <= slot {
+            self.residuals.push(vec![0.0; x.len()]);
+            self.images.push(vec![0.0; x.len()]);
         }
-        let m = self.history.len();
-        if m < 2 {
+        for (((r, &x), &t), &on) in self.residuals[slot]
+            .iter_mut()
+            .zip(x)
+            .zip(tx.iter())
+            .zip(&self.active_entries)
+        {
+            *r = if on && x.is_finite() && t.is_finite() {
+                t - x
+            } else {
+                0.0
+            };
+        }
+        self.images[slot].copy_from_slice(tx);
+        self.len = (self.len + 1).min(memory);
+        self.next = (slot + 1) % memory;
+        for j in 0..self.len {
+            let dot = dot(&self.residuals[slot], &self.residuals[j]);
+            self.gram[slot * memory + j] = dot;
+            self.gram[j * memory + slot] = dot;
+        }
+        if self.len < 2 {
             return;
         }
-        let Some(alpha) = self.weights() else { return };
+        let Some(alpha) = self.weights(slot) else {
+            return;
+        };
         self.mixed += 1;
+        let images = &self.images[..self.len];
         for (i, out) in tx.iter_mut().enumerate() {
             if !self.active_entries[i] {
                 continue;
             }
             let mut acc = 0.0;
-            let mut finite = true;
-            for ((_, t), &w) in self.history.iter().zip(&alpha) {
-                finite &= t[i].is_finite();
+            for (t, &w) in images.iter().zip(&alpha) {
                 acc += w * t[i];
             }
-            // Entries that are not finite in some image (zero weights) keep the plain image.
-            if finite && acc.is_finite() {
+            // Entries that are not finite in some image keep the plain image.
+            if acc.is_finite() {
                 *out = acc;
             }
         }
     }
 
-    /// The mixing weights `α ∝ (RᵀR + λI)⁻¹ 1`, normalized to sum 1.
-    fn weights(&self) -> Option<Vec<f64>> {
-        let m = self.history.len();
-        let residual = |i: usize, j: usize| {
-            let (xi, ti) = &self.history[i];
-            let (xj, tj) = &self.history[j];
-            xi.iter()
-                .zip(ti)
-                .zip(xj.iter().zip(tj))
-                .zip(&self.active_entries)
-                .filter(|(((x, t), (y, u)), on)| {
-                    **on && x.is_finite() && t.is_finite() && y.is_finite() && u.is_finite()
-                })
-                .map(|(((x, t), (y, u)), _)| (t - x) * (u - y))
-                .sum::<f64>()
-        };
-        let mut gram = Mat::<f64>::zeros(m, m);
-        for i in 0..m {
-            for j in 0..=i {
-                let v = residual(i, j);
-                gram[(i, j)] = v;
-                gram[(j, i)] = v;
-            }
-        }
-        let trace: f64 = (0..m).map(|i| gram[(i, i)]).sum();
-        if !(trace > 0.0 && trace.is_finite()) {
+    /// The mixing weights `α ∝ (RᵀR + λI)⁻¹ 1` over the filled slots, normalized to sum 1,
+    /// with `λ = ridge · ‖r_newest‖²`.
+    fn weights(&self, newest: usize) -> Option<Vec<f64>> {
+        let (m, memory) = (self.len, self.settings.memory);
+        let scale = self.gram[newest * memory + newest];
+        if !(scale > 0.0 && scale.is_finite()) {
             return None;
         }
-        let lambda = self.settings.ridge * trace / m as f64;
-        for i in 0..m {
-            gram[(i, i)] += lambda;
-        }
+        let lambda = self.settings.ridge * scale;
+        let gram = Mat::<f64>::from_fn(m, m, |i, j| {
+            self.gram[i * memory + j] + if i == j { lambda } else { 0.0 }
+        });
         let llt = gram.llt(FaerSide::Lower).ok()?;
         let z = llt.solve(Mat::<f64>::ones(m, 1));
         let total: f64 = (0..m).map(|i| z[(i, 0)]).sum();
@@ -208,6 +223,10 @@ impl AndersonState {
         let size: f64 = alpha.iter().map(|a| a.abs()).sum();
         (size.is_finite() && size <= MAX_WEIGHT).then_some(alpha)
     }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[cfg(test)]
@@ -244,7 +263,7 @@ mod tests {
         }
         assert!(dist(&x) < 1e-6 * dist(&[0.0, 0.0]), "{}", dist(&x));
         assert!(dist(&plain) > 0.1 * dist(&[0.0, 0.0]));
-        assert!(state.mixed >= 4);
+        assert!(state.mixed >= 2);
     }
 
     #[test]
