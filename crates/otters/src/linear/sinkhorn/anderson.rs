@@ -91,6 +91,8 @@ pub(crate) struct AndersonState {
     gram: Vec<f64>,
     /// Filled slots, and the slot the next pair goes to.
     len: usize,
+    /// Slots that must be filled before mixing starts.
+    min_history: usize,
     next: usize,
     best: f64,
     best_at: usize,
@@ -100,9 +102,15 @@ pub(crate) struct AndersonState {
 }
 
 impl AndersonState {
-    /// `weights` are the source weights (entries with weight 0 are left out of the mixing).
-    pub(crate) fn new<'w>(settings: Anderson, weights: impl Iterator<Item = &'w f64>) -> Self {
+    /// `weights` are the source weights (entries with weight 0 are left out of the mixing);
+    /// mixing starts once `min_history` (clamped to `[2, memory]`) pairs are recorded.
+    pub(crate) fn new<'w>(
+        settings: Anderson,
+        weights: impl Iterator<Item = &'w f64>,
+        min_history: usize,
+    ) -> Self {
         AndersonState {
+            min_history: min_history.clamp(2, settings.memory),
             settings,
             active_entries: weights.map(|&w| w > 0.0).collect(),
             residuals: Vec::new(),
@@ -120,6 +128,12 @@ impl AndersonState {
     /// Whether the solve still accelerates.
     pub(crate) fn active(&self) -> bool {
         self.restarts < MAX_RESTARTS
+    }
+
+    /// Whether the pair recorded next will be mixed (the caller must then leave the iterate
+    /// it produces open to change).
+    pub(crate) fn mixes_next(&self) -> bool {
+        self.active() && self.len + 1 >= self.min_history
     }
 
     fn clear(&mut self) {
@@ -148,10 +162,10 @@ impl AndersonState {
         }
     }
 
-    /// `x` is the iterate an iteration started from and `tx` its image `T(x)`; replaces `tx`
-    /// by the mixed iterate (or leaves it when there is too little history or the weights
-    /// are unusable).
-    pub(crate) fn mix(&mut self, x: &[f64], tx: &mut [f64]) {
+    /// `x` is the iterate an iteration started from and `tx` its image `T(x)`: records the
+    /// pair and, when `apply` and there is enough history, replaces `tx` by the mixed
+    /// iterate (left as is when the weights are unusable).
+    pub(crate) fn mix(&mut self, x: &[f64], tx: &mut [f64], apply: bool) {
         if !self.active() {
             return;
         }
@@ -181,7 +195,7 @@ impl AndersonState {
             self.gram[slot * memory + j] = dot;
             self.gram[j * memory + slot] = dot;
         }
-        if self.len < 2 {
+        if !apply || self.len < self.min_history {
             return;
         }
         let Some(alpha) = self.weights(slot) else {
@@ -250,11 +264,12 @@ mod tests {
                 ridge: 1e-12,
             },
             [1.0, 1.0].iter(),
+            2,
         );
         let mut x = vec![0.0, 0.0];
         for _ in 0..6 {
             let mut tx = t(&x);
-            state.mix(&x, &mut tx);
+            state.mix(&x, &mut tx, true);
             x = tx;
         }
         let mut plain = vec![0.0, 0.0];
@@ -268,7 +283,7 @@ mod tests {
 
     #[test]
     fn resets_on_blow_up_and_stops_after_the_last_restart() {
-        let mut state = AndersonState::new(Anderson::default(), [1.0, 1.0].iter());
+        let mut state = AndersonState::new(Anderson::default(), [1.0, 1.0].iter(), 2);
         state.observe(0, 1.0, true);
         for r in 0..MAX_RESTARTS {
             assert!(state.active());
@@ -276,17 +291,17 @@ mod tests {
         }
         assert!(!state.active());
         let mut tx = vec![1.0, 2.0];
-        state.mix(&[0.0, 0.0], &mut tx);
+        state.mix(&[0.0, 0.0], &mut tx, true);
         assert_eq!(tx, vec![1.0, 2.0]);
     }
 
     #[test]
     fn keeps_non_finite_and_zero_weight_entries_of_the_plain_image() {
-        let mut state = AndersonState::new(Anderson::new(2), [1.0, 1.0, 0.0].iter());
+        let mut state = AndersonState::new(Anderson::new(2), [1.0, 1.0, 0.0].iter(), 2);
         let mut t1 = vec![1.0, f64::INFINITY, 7.0];
-        state.mix(&[0.0, f64::INFINITY, 1.0], &mut t1);
+        state.mix(&[0.0, f64::INFINITY, 1.0], &mut t1, true);
         let mut t2 = vec![1.5, f64::INFINITY, 8.0];
-        state.mix(&[1.0, f64::INFINITY, 7.0], &mut t2);
+        state.mix(&[1.0, f64::INFINITY, 7.0], &mut t2, true);
         assert!(t2[0].is_finite() && t2[0] != 1.5, "mixed: {}", t2[0]);
         assert_eq!(t2[1], f64::INFINITY);
         assert_eq!(t2[2], 8.0, "zero-weight entries keep the plain image");

@@ -111,22 +111,23 @@ impl Sinkhorn {
         let mut eps = schedule.at(0);
         // Without translations, the f-update is entry by entry and the row sweep, f-update
         // and next column sweep fuse into one pass over the cost (`softmin_chain`).
-        // Anderson acceleration mixes whole iterates, so it needs the f of each iteration
-        // before the next column sweep: no fusion then.
+        let fusable = !step::translates(&side_a, &side_b, self.unbalanced_updates);
+        // Anderson acceleration changes f after the update, so an iteration that mixes is not
+        // fused. Where fusion is possible the history first fills with (cheaper) fused
+        // iterations, so that fast solves never pay for separate sweeps.
         let (mut anderson, relaxation_mode) = match self.acceleration {
             Acceleration::None => (None, RelaxationMode::None),
             Acceleration::Relaxation(w) => (None, RelaxationMode::Fixed(w)),
             Acceleration::AdaptiveRelaxation => (None, RelaxationMode::Adaptive),
-            Acceleration::Anderson(settings) => (
-                Some(AndersonState::new(settings, side_a.weights.iter())),
-                RelaxationMode::None,
-            ),
+            Acceleration::Anderson(settings) => {
+                let min_history = if fusable { settings.memory } else { 2 };
+                let state = AndersonState::new(settings, side_a.weights.iter(), min_history);
+                (Some(state), RelaxationMode::None)
+            }
         };
-        let fuse =
-            anderson.is_none() && !step::translates(&side_a, &side_b, self.unbalanced_updates);
         let mut t_ready = false;
         // Over-relaxation applies to updates without translations (ω = 1 otherwise).
-        let mut relaxation = Relaxation::new(if fuse {
+        let mut relaxation = Relaxation::new(if fusable {
             relaxation_mode
         } else {
             RelaxationMode::None
@@ -175,7 +176,10 @@ impl Sinkhorn {
             side_b.log_plan_factor(as_slice(&g), eps, as_slice_mut(&mut h_b));
             std::mem::swap(&mut s, &mut s_prev);
             let guess_rows = (k > 0).then(|| s_prev.view());
-            if fuse && k + 1 < self.max_iterations {
+            let mixes = anderson
+                .as_ref()
+                .is_some_and(|state| schedule.is_final(k) && state.mixes_next());
+            if fusable && !mixes && k + 1 < self.max_iterations {
                 // The next column sweep is computed now, from the f this iteration ends with.
                 let eps_next = schedule.at(k + 1);
                 let link = |i: usize, si: f64| side_a.link(i, si, f[i], omega, eps, eps_next);
@@ -246,7 +250,8 @@ impl Sinkhorn {
                 && state.active()
                 && schedule.is_final(k)
             {
-                state.mix(&f_start, as_slice_mut(&mut f));
+                // A fused iteration has already swept with this f: record it only.
+                state.mix(&f_start, as_slice_mut(&mut f), !t_ready);
             }
         }
 
