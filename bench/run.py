@@ -16,6 +16,7 @@ peer time / otters time (> 1: otters is faster). Timings are never asserted anyw
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -66,12 +67,14 @@ def sqdist(x, y):
     return np.maximum(d, 0.0)
 
 
-def ott_sinkhorn(geom, a, b, threshold, max_iterations, lse_mode=True):
+def ott_sinkhorn(geom, a, b, threshold, max_iterations, lse_mode=True, anderson=0):
+    """OTT's Sinkhorn, jitted; `anderson` > 0 turns on its AndersonAcceleration with that memory."""
     import jax
     from ott.problems.linear import linear_problem
-    from ott.solvers.linear import sinkhorn
+    from ott.solvers.linear import acceleration, sinkhorn
+    extra = {"anderson": acceleration.AndersonAcceleration(memory=anderson)} if anderson else {}
     solver = sinkhorn.Sinkhorn(threshold=threshold, max_iterations=max_iterations, lse_mode=lse_mode,
-                               inner_iterations=10)
+                               inner_iterations=10, **extra)
     run = jax.jit(lambda g, a, b: solver(linear_problem.LinearProblem(g, a, b)))
     return lambda: jax.block_until_ready(run(geom, a, b))
 
@@ -132,13 +135,13 @@ def w2_dense(lib, n, repeats, eps=0.01, d=64, threshold=1e-6, budget=3000):
         return {"seconds": s, "iterations": iters, "error": marginal_error(P, a, a)}
     if lib.startswith("OTT"):
         import jax
-        jax.config.update("jax_enable_x64", lib == "OTT f64")
+        jax.config.update("jax_enable_x64", "f64" in lib)
         import jax.numpy as jnp
         from ott.geometry import geometry
-        dtype = jnp.float64 if lib == "OTT f64" else jnp.float32
+        dtype = jnp.float64 if "f64" in lib else jnp.float32
         geom = geometry.Geometry(cost_matrix=jnp.asarray(M, dtype=dtype), epsilon=eps)
         aj = jnp.asarray(a, dtype=dtype)
-        run = ott_sinkhorn(geom, aj, aj, threshold, budget)
+        run = ott_sinkhorn(geom, aj, aj, threshold, budget, anderson=8 if lib.endswith("Anderson") else 0)
         s, out = timed(run, repeats)
         P = np.asarray(out.matrix, dtype=np.float64)
         return {"seconds": s, "iterations": int(out.n_iters), "error": marginal_error(P, a, a),
@@ -154,11 +157,15 @@ def w2_iteration(lib, n, repeats, eps=0.01, d=64):
     M /= M.max()
     a = np.full(n, 1.0 / n)
     short, long = 20, 60
-    if lib == "otters":
+    if lib.startswith("otters"):
         import otters
         problem = otters.LinearProblem(otters.DenseCost(M))
+        # "otters": plain iterations (one fused pass per iteration); "otters Anderson": the
+        # default, two sweeps per iteration plus the mixing.
+        acceleration = "anderson" if lib == "otters Anderson" else "none"
         def run(k):
-            otters.Sinkhorn(eps, threshold=1e-300, max_iterations=k, warn=False).solve(problem)
+            otters.Sinkhorn(eps, threshold=1e-300, max_iterations=k, acceleration=acceleration,
+                            warn=False).solve(problem)
     elif lib.startswith("POT"):
         import ot
         method = "sinkhorn_log" if lib == "POT log" else "sinkhorn"
@@ -198,10 +205,10 @@ def w2_iteration(lib, n, repeats, eps=0.01, d=64):
     return {"seconds": s, "per_iteration": s}
 
 
-def w2_small_eps(lib, n, repeats):
-    """Sinkhorn at eps = 1e-3 (2-D points, cost/max) to 1e-6: who converges, and when."""
+def w2_small_eps(lib, n, repeats, d=2):
+    """Sinkhorn at eps = 1e-3 (d-D points, cost/max) to 1e-6: who converges, and when."""
     import numpy as np
-    x, y = gaussians(n, 2, shift=1.0)
+    x, y = gaussians(n, d, shift=1.0)
     M = sqdist(x, y)
     M /= M.max()
     a = np.full(n, 1.0 / n)
@@ -209,14 +216,14 @@ def w2_small_eps(lib, n, repeats):
     if lib == "otters":
         import otters
         problem = otters.LinearProblem(otters.DenseCost(M))
-        solver = otters.Sinkhorn(eps, threshold=1e-6, max_iterations=budget, epsilon_scaling=0.9, warn=False)
+        solver = otters.Sinkhorn(eps, threshold=1e-6, max_iterations=budget, warn=False)
         s, out = timed(lambda: solver.solve(problem), repeats, warmup=False)
         return {"seconds": s, "iterations": out.iterations, "error": out.marginal_error,
                 "value": out.reg_ot_cost}
     if lib.startswith("POT"):
         import ot
         method = "sinkhorn_log" if lib == "POT log" else "sinkhorn"
-        it = 300 if method == "sinkhorn_log" else budget
+        it = (300 if d <= 2 else 100) if method == "sinkhorn_log" else budget
         def run():
             with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
                 __import__("warnings").simplefilter("ignore")
@@ -224,14 +231,14 @@ def w2_small_eps(lib, n, repeats):
                                    stopThr=1e-6 / math.sqrt(n), log=True)
         s, (P, log) = timed(run, 1, warmup=False)
         return {"seconds": s, "iterations": int(log.get("niter", it)), "error": marginal_error(P, a, a)}
-    if lib == "OTT f64":
+    if lib.startswith("OTT f64"):
         import jax
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
         from ott.geometry import geometry
         geom = geometry.Geometry(cost_matrix=jnp.asarray(M), epsilon=eps)
         aj = jnp.asarray(a)
-        run = ott_sinkhorn(geom, aj, aj, 1e-6, budget)
+        run = ott_sinkhorn(geom, aj, aj, 1e-6, budget, anderson=8 if lib.endswith("Anderson") else 0)
         s, out = timed(run, 1)
         P = np.asarray(out.matrix)
         return {"seconds": s, "iterations": int(out.n_iters), "error": marginal_error(P, a, a)}
@@ -356,10 +363,14 @@ def w6_unbalanced(lib, n, repeats, eps=0.01, rho=1.0):
 WORKLOADS = {
     # id: (function, libraries, quick sizes, full sizes, what "value" means)
     "W1": (w1_exact, ["otters", "POT", "SciPy"], [1000, 2000], [1000, 2000, 5000]),
-    "W2": (w2_dense, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f32"], [2000], [5000]),
-    "W2/it": (w2_iteration, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f32"], [2000, 5000],
-              [1000, 2000, 5000, 10000]),
-    "W2 small eps": (w2_small_eps, ["otters", "POT kernel", "POT log", "OTT f64"], [2000], [5000]),
+    "W2": (w2_dense, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f64 Anderson", "OTT f32"],
+           [2000], [5000]),
+    "W2/it": (w2_iteration, ["otters", "otters Anderson", "POT kernel", "POT log", "OTT f64", "OTT f32"],
+              [2000, 5000], [1000, 2000, 5000, 10000]),
+    "W2 small eps": (w2_small_eps, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f64 Anderson"],
+                     [2000], [5000]),
+    "W2 small eps d=64": (functools.partial(w2_small_eps, d=64),
+                          ["otters", "POT kernel", "POT log", "OTT f64", "OTT f64 Anderson"], [2000], [2000]),
     "W3/it": (w3_online, ["otters", "OTT online", "KeOps"], [20000], [20000, 100000]),
     "W5": (w5_1d, ["otters", "POT", "SciPy"], [10**6], [10**6]),
     "W6": (w6_unbalanced, ["otters", "POT TI", "POT plain", "OTT f64"], [2000], [2000]),
@@ -502,7 +513,7 @@ def main():
                     if res.get("note"):
                         acc += f" ({res['note']})"
                     unit = "/it" if res.get("per_iteration") is not None else ""
-                    ratio = "" if lib == "otters" or base is None else f"{s / base:.2f}×"
+                    ratio = "" if lib.startswith("otters") or base is None else f"{s / base:.2f}×"
                     line = (f"| {wid} | {size} | {lib} | {fmt_seconds(s)}{unit} | {res.get('iterations') or ''} | "
                             f"{acc} | {fmt_num(res.get('peak_mb'), '.0f')} | {ratio} |")
                 print(line, flush=True)

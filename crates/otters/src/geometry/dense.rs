@@ -17,7 +17,7 @@ use super::{
 };
 use crate::error::{Error, Index, Result};
 use crate::kernels::lse::{
-    COLUMN_BLOCK, Lse, accumulate_exp, add_scaled_product, exp_terms, lse_columns, lse_row,
+    COLUMN_BLOCK, Lse, accumulate_exp, add_scaled, exp_terms, lse_columns, lse_row,
     lse_row_near, shifted_lse,
 };
 use crate::kernels::prefetch;
@@ -283,6 +283,11 @@ impl<'a> DenseCost<'a> {
                     .collect::<Option<Vec<f64>>>()
             })
             .flatten();
+        // With reuse, the column sums are accumulated divided by κ_j (the same for every
+        // row, applied once at the end): reused rows add `E_ij·e^{h'_i − ρ_i}`, rows that take
+        // the second exp add `exp(h'_i + h_j − γ·C_ij)`, i.e. their terms shifted by `h`
+        // instead of `σ`.
+        let col_shift: &[f64] = if kappa.is_some() { g.h } else { &shift };
         let mut reused = false;
         // Per row: (softmin, link, whether its column terms reused the row's).
         let mut per_row = vec![[0.0; 3]; n];
@@ -293,7 +298,7 @@ impl<'a> DenseCost<'a> {
                 if i + 1 < n {
                     prefetch(&data[(i + 1) * m..(i + 2) * m]);
                 }
-                if let (Some(kappa), Some(gr)) = (&kappa, g.guess_rows) {
+                if let (Some(_), Some(gr)) = (&kappa, g.guess_rows) {
                     let rho = gr[i] / chain.eps_rows;
                     if rho.is_finite()
                         && let Some(v) =
@@ -307,11 +312,11 @@ impl<'a> DenseCost<'a> {
                             continue;
                         }
                         if d.abs() <= REUSE_LIMIT {
-                            add_scaled_product(d.exp(), &terms, kappa, sum);
+                            add_scaled(d.exp(), &terms, sum);
                             *out = [s, l, 1.0];
                             continue;
                         }
-                        self.add_row_to_columns(i, l, gamma_c, &shift, sum);
+                        self.add_row_to_columns(i, l, gamma_c, col_shift, sum);
                         *out = [s, l, 0.0];
                         continue;
                     }
@@ -325,9 +330,13 @@ impl<'a> DenseCost<'a> {
                 let s = -chain.eps_rows * row_lse(g.h, row, gamma_r, guess);
                 let l = (chain.link)(i, s);
                 *out = [s, l, 0.0];
-                self.add_row_to_columns(i, l, gamma_c, &shift, sum);
+                self.add_row_to_columns(i, l, gamma_c, col_shift, sum);
             }
         });
+        let mut total = total;
+        if let Some(kappa) = &kappa {
+            total.iter_mut().zip(kappa).for_each(|(t, k)| *t *= k);
+        }
         for (o, p) in g.out_rows.iter_mut().zip(&per_row) {
             *o = p[0];
             reused |= p[2] == 1.0;

@@ -384,26 +384,25 @@ impl WithSimd for ExpTerms<'_> {
     }
 }
 
-/// `sum_j += w·x_j·y_j` for every `j`.
-pub(crate) fn add_scaled_product(w: f64, x: &[f64], y: &[f64], sum: &mut [f64]) {
-    dispatch(AddScaledProduct { w, x, y, sum })
+/// `sum_j += w·x_j` for every `j`.
+pub(crate) fn add_scaled(w: f64, x: &[f64], sum: &mut [f64]) {
+    dispatch(AddScaled { w, x, sum })
 }
 
-struct AddScaledProduct<'a> {
+struct AddScaled<'a> {
     w: f64,
     x: &'a [f64],
-    y: &'a [f64],
     sum: &'a mut [f64],
 }
 
-impl WithSimd for AddScaledProduct<'_> {
+impl WithSimd for AddScaled<'_> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _: S) {
-        let Self { w, x, y, sum } = self;
-        for ((s, &a), &b) in sum.iter_mut().zip(x).zip(y) {
-            *s = (w * a).mul_add(b, *s);
+        let Self { w, x, sum } = self;
+        for (s, &a) in sum.iter_mut().zip(x) {
+            *s = w.mul_add(a, *s);
         }
     }
 }
