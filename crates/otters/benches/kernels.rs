@@ -5,7 +5,7 @@
 //! Run: `cargo bench -p otters --bench kernels`. Criterion prints `thrpt` per benchmark:
 //! - `limits/fma`: f64 FMAs per second in registers (×2 = peak GFLOP/s of that thread count;
 //!   the vector `exp` costs ~16 FMA-pipe operations, so exp/s ≤ FMA/s ÷ 16);
-//! - `limits/read`: bytes per second reading 256 MiB;
+//! - `limits/read`: bytes per second reading 256 MiB (on huge pages, as numpy's arrays);
 //! - `softmin/*`: exps per second (one exp per cost entry) for a row or column sweep, the
 //!   guided (one-pass) sweep, and the fused iteration (two exps per entry);
 //! - `cloud_d3/*`: pairs per second of the point-cloud sweep at d = 3 (tiles from a rank-5
@@ -13,8 +13,12 @@
 
 use std::hint::black_box;
 
+#[path = "common/huge.rs"]
+mod huge;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ndarray::Array1;
+use huge::HugeBuffer;
+use ndarray::{Array1, ArrayView2};
 use otters::datasets;
 use otters::geometry::{Axis, DenseCost, Geometry, PointCloud, ScaleCost, SoftminChain};
 
@@ -81,7 +85,8 @@ fn limits(c: &mut Criterion) {
         group.bench_function(format!("fma/{name}"), |bench| {
             bench.iter(|| pool.broadcast(|ctx| fma_chains(black_box(iters), ctx.index() as f64)))
         });
-        let data = vec![1.0f64; 32 << 20];
+        let buffer = HugeBuffer::from_slice(&vec![1.0f64; 32 << 20]);
+        let data = buffer.as_slice();
         group.throughput(Throughput::Bytes((data.len() * 8) as u64));
         group.bench_function(format!("read/{name}"), |bench| {
             bench.iter(|| {
@@ -114,7 +119,8 @@ fn softmin(c: &mut Criterion) {
         .with_scale(ScaleCost::Max)
         .unwrap();
     let cost = cloud.cost_matrix(1 << 30).unwrap();
-    let dense = DenseCost::new(cost.view()).unwrap();
+    let buffer = HugeBuffer::from_slice(cost.as_slice().unwrap());
+    let dense = DenseCost::new(ArrayView2::from_shape((n, n), buffer.as_slice()).unwrap()).unwrap();
     let eps = 0.01;
     let h = Array1::zeros(n);
     let (mut s, mut t) = (Array1::zeros(n), Array1::zeros(n));

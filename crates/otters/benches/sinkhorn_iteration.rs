@@ -1,6 +1,8 @@
 //! Seconds per Sinkhorn iteration (two softmin sweeps) on the W2 workload of
-//! BENCHMARKS.md: n = m = 5000, d = 64, cost / max(C), ε = 0.01, f64; DenseCost and
-//! PointCloud side by side, plus the throughput of a single softmin sweep in exp/s.
+//! BENCHMARKS.md: n = m = 5000, d = 64, cost / max(C), ε = 0.01, f64; DenseCost (on huge
+//! pages, as a numpy array) and PointCloud side by side, plain iterations (one fused pass
+//! over a stored cost) and Anderson-accelerated ones (two sweeps plus the mixing), plus the
+//! throughput of a single softmin sweep in exp/s.
 //!
 //! Run: `cargo bench -p otters --bench sinkhorn_iteration [-- n d]`. Prints medians of
 //! repeated runs; asserts nothing. Per-iteration time is the slope between a short and a
@@ -8,10 +10,14 @@
 
 use std::time::Instant;
 
-use ndarray::Array1;
+#[path = "common/huge.rs"]
+mod huge;
+
+use huge::HugeBuffer;
+use ndarray::{Array1, ArrayView2};
 use otters::datasets;
 use otters::geometry::{Axis, DenseCost, Geometry, PointCloud, ScaleCost};
-use otters::linear::{Epsilon, LinearProblem, Sinkhorn};
+use otters::linear::{Acceleration, Epsilon, LinearProblem, Sinkhorn};
 
 const REPEATS: usize = 5;
 
@@ -20,11 +26,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn time_solve(geom: &dyn Geometry, iterations: usize) -> f64 {
+fn time_solve(geom: &dyn Geometry, acceleration: Acceleration, iterations: usize) -> f64 {
     let problem = LinearProblem::uniform(geom).expect("valid problem");
     let solver = Sinkhorn {
         threshold: 1e-300,
         max_iterations: iterations,
+        acceleration,
         ..Sinkhorn::new(Epsilon::Absolute(0.01))
     };
     let start = Instant::now();
@@ -34,10 +41,13 @@ fn time_solve(geom: &dyn Geometry, iterations: usize) -> f64 {
     seconds
 }
 
-fn per_iteration(geom: &dyn Geometry) -> f64 {
-    let (short, long) = (5, 25);
+fn per_iteration(geom: &dyn Geometry, acceleration: Acceleration) -> f64 {
+    let (short, long) = (10, 30);
     let slopes: Vec<f64> = (0..REPEATS)
-        .map(|_| (time_solve(geom, long) - time_solve(geom, short)) / (long - short) as f64)
+        .map(|_| {
+            (time_solve(geom, acceleration, long) - time_solve(geom, acceleration, short))
+                / (long - short) as f64
+        })
         .collect();
     median(slopes)
 }
@@ -74,21 +84,36 @@ fn main() {
         .with_scale(ScaleCost::Max)
         .unwrap();
     let cost = cloud.cost_matrix(otters::DEFAULT_MEMORY_LIMIT).unwrap();
-    let dense = DenseCost::new(cost.view()).unwrap();
+    // On huge pages, as a numpy array from Python would be.
+    let buffer = HugeBuffer::from_slice(cost.as_slice().unwrap());
+    let dense = DenseCost::new(ArrayView2::from_shape((n, n), buffer.as_slice()).unwrap()).unwrap();
+    drop(cost);
     println!(
         "Sinkhorn iteration, n = m = {n}, d = {d}, cost/max, eps = 0.01, f64, {threads} threads (median of {REPEATS})"
     );
     println!(
-        "{:<12} {:>14} {:>18}",
-        "geometry", "ms / iteration", "softmin exp/s"
+        "{:<12} {:<10} {:>14} {:>18}",
+        "geometry", "iterations", "ms / iteration", "softmin exp/s"
     );
-    for (name, geom) in [
-        ("DenseCost", &dense as &dyn Geometry),
-        ("PointCloud", &cloud),
+    let anderson = Acceleration::default();
+    for (name, geom, acceleration, label) in [
+        (
+            "DenseCost",
+            &dense as &dyn Geometry,
+            Acceleration::None,
+            "plain",
+        ),
+        ("DenseCost", &dense, anderson, "Anderson"),
+        ("PointCloud", &cloud, Acceleration::None, "plain"),
+        ("PointCloud", &cloud, anderson, "Anderson"),
     ] {
-        let it = per_iteration(geom);
+        let it = per_iteration(geom, acceleration);
         let rate = sweep_rate(geom);
-        println!("{name:<12} {:>14.2} {:>15.2} G", it * 1e3, rate / 1e9);
+        println!(
+            "{name:<12} {label:<10} {:>14.2} {:>15.2} G",
+            it * 1e3,
+            rate / 1e9
+        );
     }
     let exps = 2.0 * (n * n) as f64;
     println!(

@@ -17,10 +17,9 @@ use super::{
 };
 use crate::error::{Error, Index, Result};
 use crate::kernels::lse::{
-    COLUMN_BLOCK, Lse, accumulate_exp, add_scaled, exp_terms, lse_columns, lse_row,
-    lse_row_near, shifted_lse,
+    COLUMN_BLOCK, Lse, accumulate_exp, add_scaled, exp_terms, lse_columns, lse_row, lse_row_near,
+    shifted_lse,
 };
-use crate::kernels::prefetch;
 use crate::kernels::tiles::TileSource;
 use crate::validate;
 
@@ -295,9 +294,6 @@ impl<'a> DenseCost<'a> {
             let mut terms = vec![0.0; if kappa.is_some() { m } else { 0 }];
             for (i, out) in rows.zip(per_row.iter_mut()) {
                 let row = &data[i * m..(i + 1) * m];
-                if i + 1 < n {
-                    prefetch(&data[(i + 1) * m..(i + 2) * m]);
-                }
                 if let (Some(_), Some(gr)) = (&kappa, g.guess_rows) {
                     let rho = gr[i] / chain.eps_rows;
                     if rho.is_finite()

@@ -11,21 +11,3 @@ pub(crate) mod exp;
 pub(crate) mod gemm;
 pub(crate) mod lse;
 pub(crate) mod tiles;
-
-/// Asks the CPU to bring `data` into the L2 cache ahead of use (a hint; no effect on
-/// results, a no-op off x86-64).
-#[inline]
-pub(crate) fn prefetch(data: &[f64]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in data.chunks(8) {
-        // SAFETY: prefetching is a hint that never faults; the pointer is in bounds.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
-                line.as_ptr().cast(),
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
-}
