@@ -69,7 +69,8 @@ fn parse_epsilon(
 }
 
 /// Starting source potential for Sinkhorn on a point cloud (`otters.Sinkhorn(initializer=...)`):
-/// "gaussian" (squared Euclidean clouds) or "subsample" (any cost; `size` points, `seed`).
+/// "gaussian" (squared Euclidean clouds), "sorting" (1-D squared Euclidean clouds) or
+/// "subsample" (any cost; `size` points, `seed`).
 #[pyfunction]
 #[pyo3(signature = (geom, a, b, method, *, epsilon = None, relative_to = None, size = 256, seed = 0))]
 #[allow(clippy::too_many_arguments)]
@@ -107,6 +108,16 @@ pub(crate) fn sinkhorn_init<'py>(
             };
             run::detached(py, |_| lin::gaussian_init(c.x(), c.y(), av, bv, c.scale()))?
         }
+        "sorting" => {
+            let crate::geometry::Cloud::SqEuclidean(c) = inner else {
+                return Err(invalid_input(
+                    py,
+                    "initializer",
+                    "the sorting initializer needs the sqeuclidean cost",
+                ));
+            };
+            run::detached(py, |_| lin::sorting_init(c.x(), c.y(), av, bv, c.scale()))?
+        }
         "subsample" => run::detached(py, |_| {
             crate::geometry::with_cloud!(inner, c => {
                 let e = eps.resolve(|| c.summary())?;
@@ -117,7 +128,7 @@ pub(crate) fn sinkhorn_init<'py>(
             return Err(invalid_input(
                 py,
                 "initializer",
-                &format!("unknown initializer '{other}'; use 'gaussian' or 'subsample'"),
+                &format!("unknown initializer '{other}'; use 'gaussian', 'sorting' or 'subsample'"),
             ));
         }
     };

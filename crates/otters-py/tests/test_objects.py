@@ -191,6 +191,21 @@ def test_initializers_and_accelerations_keep_the_solution_and_save_iterations():
     assert iterations["subsample"] < iterations["plain"], iterations
 
 
+def test_sorting_initializer_on_1d_clouds():
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(200, 1)), 0.7 * rng.normal(size=(150, 1)) + 1.0
+    problem = LinearProblem(PointCloud(x, y))
+    cold = Sinkhorn(1e-2, acceleration="none", max_iterations=50000).solve(problem)
+    warm = Sinkhorn(1e-2, acceleration="none", initializer="sorting", max_iterations=50000).solve(problem)
+    assert cold.converged and warm.converged
+    np.testing.assert_allclose(warm.plan(), cold.plan(), atol=1e-4 / 200)
+    assert warm.iterations <= 0.7 * cold.iterations, (warm.iterations, cold.iterations)
+    with pytest.raises(otters.InvalidInputError) as info:
+        Sinkhorn(0.1, initializer="sorting").solve(LinearProblem(PointCloud(rng.normal(size=(5, 2)),
+                                                                            rng.normal(size=(5, 2)))))
+    assert info.value.argument == "x"
+
+
 def test_bad_acceleration_and_initializer_settings_are_refused():
     for bad in (2.5, 0.0, "momentum", True):
         with pytest.raises(ValueError, match="acceleration"):

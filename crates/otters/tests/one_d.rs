@@ -9,8 +9,8 @@ use ndarray::{Array1, Array2, array};
 use otters::Error;
 use otters::geometry::{Custom, DenseCost, Geometry, PointCloud};
 use otters::linear::{
-    LinearProblem, NetworkSimplex, ot_1d, random_directions, sliced_wasserstein, wasserstein_1d,
-    wasserstein_1d_batch,
+    LinearProblem, NetworkSimplex, ot_1d, ot_1d_potentials, random_directions, sliced_wasserstein,
+    wasserstein_1d, wasserstein_1d_batch,
 };
 use serde::Deserialize;
 
@@ -266,4 +266,57 @@ fn bad_inputs_are_refused() {
     let _ = PointCloud::sq_euclidean(cloud.view(), cloud.view())
         .unwrap()
         .shape();
+}
+
+#[test]
+fn potentials_are_feasible_and_close_the_gap() {
+    // Random supports with ties (rounded values), random weights with zeros, n ≠ m,
+    // several exponents: f_i + g_j ≤ |x_i − y_j|^p everywhere and ⟨a, f⟩ + ⟨b, g⟩ = W_p^p.
+    let mut rng = Rng::new(77);
+    for (case, (n, m, p)) in [(40, 40, 2.0), (37, 53, 1.0), (60, 25, 1.5), (30, 30, 3.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let x: Array1<f64> = (0..n).map(|_| (rng.normal() * 4.0).round() / 4.0).collect();
+        let y: Array1<f64> = (0..m)
+            .map(|_| (rng.normal() * 4.0).round() / 4.0 + 0.3)
+            .collect();
+        let mut a = rng.weights(n, 2.0);
+        if case % 2 == 0 {
+            a[3] = 0.0;
+            a[7] = 0.0;
+        }
+        let a = &a * (2.0 / a.sum());
+        let b = if case == 0 {
+            Array1::from_elem(m, 2.0 / m as f64)
+        } else {
+            rng.weights(m, 2.0)
+        };
+        let (f, g) =
+            ot_1d_potentials(x.view(), y.view(), Some(a.view()), Some(b.view()), p).unwrap();
+        let mut worst = f64::NEG_INFINITY;
+        for i in 0..n {
+            for j in 0..m {
+                worst = worst.max(f[i] + g[j] - (x[i] - y[j]).abs().powf(p));
+            }
+        }
+        assert!(
+            worst <= 1e-9,
+            "case {case}: a constraint is violated by {worst:e}"
+        );
+        let w = wasserstein_1d(x.view(), y.view(), Some(a.view()), Some(b.view()), p).unwrap();
+        assert_close(
+            a.dot(&f) + b.dot(&g),
+            w,
+            1e-10,
+            &format!("case {case}: zero duality gap"),
+        );
+    }
+    // Uniform weights of equal counts tie at every step: still feasible and tight.
+    let x = array![0.0, 1.0, 2.0, 3.0];
+    let y = array![0.5, 2.5, 1.5, 3.5];
+    let (f, g) = ot_1d_potentials(x.view(), y.view(), None, None, 2.0).unwrap();
+    let w = wasserstein_1d(x.view(), y.view(), None, None, 2.0).unwrap();
+    assert_close((f.sum() + g.sum()) / 4.0, w, 1e-12, "uniform ties");
+    assert!(ot_1d_potentials(x.view(), y.view(), None, None, 0.5).is_err());
 }

@@ -46,12 +46,13 @@ class Sinkhorn:
         when it stops paying. A float in (0, 2) fixes ``w``. "none": plain Sinkhorn.
     anderson_memory : int
         Iterates mixed by Anderson acceleration (at least 2).
-    initializer : {None, "gaussian", "subsample"}
+    initializer : {None, "gaussian", "sorting", "subsample"}
         Starting potential for point clouds when ``solve`` gets no ``init`` (Thornton &
         Cuturi 2022): "gaussian" uses the Brenier potential between Gaussian fits of the two
-        clouds (squared Euclidean cost); "subsample" solves on ``initializer_size`` points of
-        each cloud and extends the potential by a c-transform. Same solution, fewer
-        iterations at small epsilon.
+        clouds (squared Euclidean cost); "sorting" the exact dual potential of 1-D clouds
+        (squared Euclidean cost), read off the monotone plan of the sorted points;
+        "subsample" solves on ``initializer_size`` points of each cloud and extends the
+        potential by a c-transform. Same solution, fewer iterations at small epsilon.
     warn : bool
         Emit :class:`otters.ConvergenceWarning` when the budget runs out.
     """
@@ -82,8 +83,8 @@ class Sinkhorn:
         if isinstance(anderson_memory, bool) or not isinstance(anderson_memory, int) or anderson_memory < 2:
             raise ValueError(f"anderson_memory must be an integer >= 2, got {anderson_memory!r}")
         self.anderson_memory = anderson_memory
-        if initializer not in (None, "gaussian", "subsample"):
-            raise ValueError(f"unknown initializer {initializer!r}; use None, 'gaussian' or 'subsample'")
+        if initializer not in (None, "gaussian", "sorting", "subsample"):
+            raise ValueError(f"unknown initializer {initializer!r}; use None, 'gaussian', 'sorting' or 'subsample'")
         self.initializer = initializer
         self.initializer_size = int(initializer_size)
         self.warn = warn

@@ -16,11 +16,13 @@ mod sparse_plan;
 pub use exact::{
     ASSIGNMENT_BUDGET, AssignmentFastPath, ExactMethod, ExactOutput, ExactStatus, NetworkSimplex,
 };
-pub use one_d::{OneDimensionalOutput, ot_1d, wasserstein_1d, wasserstein_1d_batch};
+pub use one_d::{
+    OneDimensionalOutput, ot_1d, ot_1d_potentials, wasserstein_1d, wasserstein_1d_batch,
+};
 pub use problem::{LinearProblem, MASS_TOLERANCE, MarginalPenalty};
 pub use sinkhorn::{
     Acceleration, Anderson, Epsilon, EpsilonScaling, Potentials, Sinkhorn, SinkhornOutput,
-    UnbalancedUpdates, gaussian_init, subsample_init,
+    UnbalancedUpdates, gaussian_init, sorting_init, subsample_init,
 };
 pub use sliced::{SlicedOutput, random_directions, sliced_wasserstein};
 pub use sparse_plan::SparsePlan;

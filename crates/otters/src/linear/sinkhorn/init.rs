@@ -6,7 +6,9 @@
 //!   `f(x) = (‖x‖² − 2φ(x)) / s` with `∇φ(x) = μ_y + A(x − μ_x)`,
 //!   `A = Σ_x^{−½}(Σ_x^{½} Σ_y Σ_x^{½})^{½} Σ_x^{−½}`;
 //! - [`subsample_init`]: solve on `k` points of each cloud, then extend the target potential
-//!   to every source point by the c-transform `f(x) = −ε LSE_j(log b_j + (g_j − c(x, y_j))/ε)`.
+//!   to every source point by the c-transform `f(x) = −ε LSE_j(log b_j + (g_j − c(x, y_j))/ε)`;
+//! - [`sorting_init`]: for 1-D clouds, the exact dual potential of the unregularized problem,
+//!   read off the monotone plan of the sorted supports ([`ot_1d_potentials`]).
 //!
 //! Either result goes to [`Sinkhorn::solve_with`](super::Sinkhorn::solve_with) as the warm
 //! start `f` (with `g = 0`: the first half-step recomputes `g` from `f`). The fixed point does
@@ -18,8 +20,46 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis as NdAxis};
 use super::{Epsilon, Sinkhorn};
 use crate::error::{Error, Result};
 use crate::geometry::{Axis, CostFn, Geometry, PointCloud};
-use crate::linear::LinearProblem;
+use crate::linear::{LinearProblem, ot_1d_potentials};
 use crate::validate;
+
+/// The sorting initializer for 1-D clouds (`x` is `n × 1`, `y` is `m × 1`) and the cost
+/// `|x − y|² / scale` (see the module docs). The weights are normalized first, so
+/// unbalanced problems get the potential of their balanced counterpart.
+///
+/// # Errors
+/// [`Error::Shape`] unless both clouds are 1-D; [`Error::NonFinite`] / weight errors for bad
+/// inputs; [`Error::InvalidParameter`] for a `scale` that is not finite and `> 0`.
+pub fn sorting_init(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    a: ArrayView1<'_, f64>,
+    b: ArrayView1<'_, f64>,
+    scale: f64,
+) -> Result<Array1<f64>> {
+    validate::positive("scale", scale)?;
+    for (arg, points) in [("x", x), ("y", y)] {
+        if points.ncols() != 1 {
+            return Err(Error::Shape {
+                arg,
+                expected: "points of dimension 1 (the sorting initializer is for 1-D clouds)"
+                    .into(),
+                got: format!("{} x {}", points.nrows(), points.ncols()),
+            });
+        }
+    }
+    let mass_a = validate::weights("a", a)?;
+    let mass_b = validate::weights("b", b)?;
+    let (a, b) = (&a / mass_a, &b / mass_b);
+    let (f, _) = ot_1d_potentials(
+        x.column(0),
+        y.column(0),
+        Some(a.view()),
+        Some(b.view()),
+        2.0,
+    )?;
+    Ok(f / scale)
+}
 
 /// The Gaussian initializer for the cost `‖x − y‖² / scale` (see the module docs).
 ///
