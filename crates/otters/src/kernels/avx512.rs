@@ -124,7 +124,6 @@ fn exp_slice_impl(x: &[f64], out: &mut [f64]) {
     }
 }
 
-/// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))`, AVX-512 version of `super::lse::sum_exp_row`.
 /// Doubles ahead of the current position that the streaming kernels prefetch: the hardware
 /// prefetchers stop at 4 KiB page boundaries, this keeps the stream going across them.
 const PREFETCH_AHEAD: usize = 256;
@@ -141,49 +140,11 @@ fn prefetch_ahead(c: &[f64], j: usize) {
     }
 }
 
+/// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))`, AVX-512 version of `super::lse::sum_exp_row`.
 pub(crate) fn sum_exp_row(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
     debug_assert!(*AVAILABLE);
     // SAFETY: callers check `AVAILABLE` before choosing this path.
-    unsafe { sum_exp_row_impl(h, c, gamma, shift) }
-}
-
-#[target_feature(enable = "avx512f")]
-fn sum_exp_row_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
-    let n = h.len().min(c.len());
-    let table = Table::load();
-    let ng = _mm512_set1_pd(-gamma);
-    let sh = _mm512_set1_pd(shift);
-    let mut acc = [_mm512_setzero_pd(); 2];
-    let split = n - n % 16;
-    let mut j = 0;
-    while j < split {
-        prefetch_ahead(c, j);
-        for (u, a) in acc.iter_mut().enumerate() {
-            // SAFETY: j + 8u + 8 ≤ split ≤ n, in bounds of both slices.
-            unsafe {
-                let hv = _mm512_add_pd(_mm512_loadu_pd(h.as_ptr().add(j + 8 * u)), sh);
-                let t = _mm512_fmadd_pd(ng, _mm512_loadu_pd(c.as_ptr().add(j + 8 * u)), hv);
-                *a = _mm512_add_pd(*a, table.exp(t));
-            }
-        }
-        j += 16;
-    }
-    let mut sum = _mm512_add_pd(acc[0], acc[1]);
-    while j < n {
-        let len = (n - j).min(8);
-        let mask: __mmask8 = ((1u32 << len) - 1) as u8;
-        // SAFETY: masked loads touch only lanes j..j+len, in bounds; masked-off lanes are −∞
-        // and contribute exp(−∞) = 0.
-        unsafe {
-            let hv =
-                _mm512_mask_loadu_pd(_mm512_set1_pd(f64::NEG_INFINITY), mask, h.as_ptr().add(j));
-            let cv = _mm512_maskz_loadu_pd(mask, c.as_ptr().add(j));
-            let t = _mm512_fmadd_pd(ng, cv, _mm512_add_pd(hv, sh));
-            sum = _mm512_add_pd(sum, table.exp(t));
-        }
-        j += len;
-    }
-    reduce(sum)
+    unsafe { row_exp_impl::<false>(h, c, gamma, shift, &mut []) }
 }
 
 /// `out_j = exp(min(h_j + shift − γ·c_j, CLAMP))`, returning `Σ_j out_j`: AVX-512 version
@@ -191,12 +152,24 @@ fn sum_exp_row_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
 pub(crate) fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
     debug_assert!(*AVAILABLE);
     // SAFETY: callers check `AVAILABLE` before choosing this path.
-    unsafe { exp_terms_impl(h, c, gamma, shift, out) }
+    unsafe { row_exp_impl::<true>(h, c, gamma, shift, out) }
 }
 
+/// The row kernel of [`sum_exp_row`] and (with `STORE`, writing each term to `out`)
+/// [`exp_terms`].
 #[target_feature(enable = "avx512f")]
-fn exp_terms_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
-    let n = h.len().min(c.len()).min(out.len());
+fn row_exp_impl<const STORE: bool>(
+    h: &[f64],
+    c: &[f64],
+    gamma: f64,
+    shift: f64,
+    out: &mut [f64],
+) -> f64 {
+    let n = if STORE {
+        h.len().min(c.len()).min(out.len())
+    } else {
+        h.len().min(c.len())
+    };
     let table = Table::load();
     let ng = _mm512_set1_pd(-gamma);
     let sh = _mm512_set1_pd(shift);
@@ -206,12 +179,14 @@ fn exp_terms_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64])
     while j < split {
         prefetch_ahead(c, j);
         for (u, a) in acc.iter_mut().enumerate() {
-            // SAFETY: j + 8u + 8 ≤ split ≤ n, in bounds of all three slices.
+            // SAFETY: j + 8u + 8 ≤ split ≤ n, in bounds of `h`, `c` (and `out` when storing).
             unsafe {
                 let hv = _mm512_add_pd(_mm512_loadu_pd(h.as_ptr().add(j + 8 * u)), sh);
                 let t = _mm512_fmadd_pd(ng, _mm512_loadu_pd(c.as_ptr().add(j + 8 * u)), hv);
                 let e = table.exp(t);
-                _mm512_storeu_pd(out.as_mut_ptr().add(j + 8 * u), e);
+                if STORE {
+                    _mm512_storeu_pd(out.as_mut_ptr().add(j + 8 * u), e);
+                }
                 *a = _mm512_add_pd(*a, e);
             }
         }
@@ -221,13 +196,16 @@ fn exp_terms_impl(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64])
     while j < n {
         let len = (n - j).min(8);
         let mask: __mmask8 = ((1u32 << len) - 1) as u8;
-        // SAFETY: masked loads and stores touch only lanes j..j+len < n.
+        // SAFETY: masked loads and stores touch only lanes j..j+len < n; masked-off lanes
+        // are −∞ and contribute exp(−∞) = 0.
         unsafe {
             let hv =
                 _mm512_mask_loadu_pd(_mm512_set1_pd(f64::NEG_INFINITY), mask, h.as_ptr().add(j));
             let cv = _mm512_maskz_loadu_pd(mask, c.as_ptr().add(j));
             let e = table.exp(_mm512_fmadd_pd(ng, cv, _mm512_add_pd(hv, sh)));
-            _mm512_mask_storeu_pd(out.as_mut_ptr().add(j), mask, e);
+            if STORE {
+                _mm512_mask_storeu_pd(out.as_mut_ptr().add(j), mask, e);
+            }
             sum = _mm512_add_pd(sum, e);
         }
         j += len;
