@@ -19,8 +19,13 @@ square with uniform weights, by SciPy's `linear_sum_assignment`; a case is kept 
 POT reports convergence, its duals close the duality gap to 1e-9, and SciPy agrees.
 1-D OT (testdata/pot_1d.json): `ot.wasserstein_1d` for several p, checked against
 `scipy.stats.wasserstein_distance` for p = 1.
+Gromov-Wasserstein (testdata/pot_gw.json): POT's conditional-gradient and entropic GW and
+fused GW (square and KL losses, symmetric and asymmetric costs), kept only when the reported
+loss equals the brute-force sum over the n^2 m^2 tensor to 1e-12 and the plan's marginals
+are exact to 1e-9 (the entropic cases run Sinkhorn far past POT's defaults).
 
-Usage: .venv/bin/python scripts/make_fixtures.py   (regenerates every file)
+Usage: .venv/bin/python scripts/make_fixtures.py [exact|1d|sinkhorn|gw ...]
+(regenerates every file, or only those named)
 """
 
 import json
@@ -213,9 +218,92 @@ def one_d_fixtures():
 
 
 def main():
-    exact_fixtures()
-    one_d_fixtures()
-    sinkhorn_fixtures()
+    chosen = set(sys.argv[1:]) or {"exact", "1d", "sinkhorn", "gw"}
+    for name, make in [("exact", exact_fixtures), ("1d", one_d_fixtures),
+                       ("sinkhorn", sinkhorn_fixtures), ("gw", gw_fixtures)]:
+        if name in chosen:
+            make()
+
+
+def gw_brute(c1, c2, t, loss):
+    """sum_ijkl L(C1_ik, C2_jl) T_ij T_kl by the full tensor (small n only)."""
+    a, b = c1[:, None, :, None], c2[None, :, None, :]
+    if loss == "square_loss":
+        L = (a - b) ** 2
+    else:
+        L = a * np.log(a + 1e-18) - a - a * np.log(b + 1e-18) + b
+    return float(np.einsum("ijkl,ij,kl->", L, t, t))
+
+
+def gw_case(rng, name, n, m, solver, loss="square_loss", asymmetric=False, fused=None,
+            epsilon=None, weights="uniform"):
+    xs, xt = rng.normal(size=(n, 2)), rng.normal(size=(m, 3))
+    c1, c2 = ot.dist(xs, xs), ot.dist(xt, xt)
+    c1, c2 = c1 / c1.max(), c2 / c2.max()
+    if asymmetric:
+        c1 = c1 + 0.3 * rng.uniform(size=(n, n))
+    if loss == "kl_loss":
+        c1, c2 = c1 + 0.1, c2 + 0.1
+    p = make_weights(rng, n, weights)
+    q = make_weights(rng, m, weights)
+    M = None
+    if fused is not None:
+        M = ot.dist(xs, xt[:, :2])
+        M = M / M.max()
+    if solver == "cg" and M is None:
+        t, log = ot.gromov.gromov_wasserstein(c1, c2, p, q, loss, log=True)
+        value = log["gw_dist"]
+    elif solver == "cg":
+        t, log = ot.gromov.fused_gromov_wasserstein(M, c1, c2, p, q, loss, alpha=fused, log=True)
+        value = log["fgw_dist"]
+    elif M is None:
+        t, log = ot.gromov.entropic_gromov_wasserstein(
+            c1, c2, p, q, loss, epsilon=epsilon, log=True, max_iter=5000, tol=1e-11,
+            numItermax=200000, stopThr=1e-13)
+        value = log["gw_dist"]
+    else:
+        t, log = ot.gromov.entropic_fused_gromov_wasserstein(
+            M, c1, c2, p, q, loss, epsilon=epsilon, alpha=fused, log=True, max_iter=5000,
+            tol=1e-11, numItermax=200000, stopThr=1e-13)
+        value = log["fgw_dist"]
+    gw = gw_brute(c1, c2, t, loss)
+    alpha = 1.0 if fused is None else fused
+    lin = 0.0 if M is None else float(np.sum(M * t))
+    brute = (1 - alpha) * lin + alpha * gw
+    marg = np.abs(t.sum(1) - p).sum() + np.abs(t.sum(0) - q).sum()
+    if abs(brute - value) > 1e-12 * max(1.0, abs(value)) or marg > 1e-9:
+        print(f"  dropped {name}: brute {brute} vs {value}, marginal error {marg:.1e}")
+        return None
+    return {"name": name, "solver": solver, "loss": loss, "epsilon": epsilon,
+            "alpha": fused, "c1": c1.tolist(), "c2": c2.tolist(),
+            "M": None if M is None else M.tolist(), "p": p.tolist(), "q": q.tolist(),
+            "plan": t.tolist(), "value": value, "gw_loss": gw}
+
+
+def gw_fixtures():
+    rng = np.random.default_rng(SEED + 7)
+    specs = [
+        ("cg_square_20x15", 20, 15, "cg", {}),
+        ("cg_square_random_weights_12x18", 12, 18, "cg", {"weights": "random"}),
+        ("cg_kl_14x14", 14, 14, "cg", {"loss": "kl_loss"}),
+        ("cg_square_asymmetric_16x11", 16, 11, "cg", {"asymmetric": True}),
+        ("cg_fused_alpha0.5_18x13", 18, 13, "cg", {"fused": 0.5}),
+        ("cg_fused_alpha0.9_kl_10x12", 10, 12, "cg", {"fused": 0.9, "loss": "kl_loss"}),
+        ("entropic_square_eps0.1_20x15", 20, 15, "entropic", {"epsilon": 0.1}),
+        ("entropic_square_eps0.02_15x15", 15, 15, "entropic", {"epsilon": 0.02}),
+        ("entropic_kl_eps0.05_12x9", 12, 9, "entropic", {"epsilon": 0.05, "loss": "kl_loss"}),
+        ("entropic_asymmetric_eps0.05_11x13", 11, 13, "entropic", {"epsilon": 0.05, "asymmetric": True}),
+        ("entropic_fused_alpha0.5_eps0.05_16x14", 16, 14, "entropic", {"epsilon": 0.05, "fused": 0.5}),
+    ]
+    cases = []
+    for name, n, m, solver, kw in specs:
+        case = gw_case(rng, name, n, m, solver, **kw)
+        if case:
+            cases.append(case)
+    meta = {"generator": "scripts/make_fixtures.py", "seed": SEED + 7,
+            "pot_version": ot.__version__, "numpy_version": np.__version__, "cases": cases}
+    (TESTDATA / "pot_gw.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n")
+    print(f"wrote {len(cases)} GW cases")
 
 
 def sinkhorn_fixtures():

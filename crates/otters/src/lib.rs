@@ -57,6 +57,7 @@ pub mod geometry;
 mod kernels;
 pub mod linear;
 mod observe;
+pub mod quadratic;
 mod validate;
 
 pub use error::{Error, ErrorKind, Index, Result};

@@ -58,6 +58,15 @@ impl<'a> Observer<'a> {
         self
     }
 
+    /// The same cancellation flag without the progress callback: for the inner solves of
+    /// an outer loop, whose own iterations are the ones reported.
+    pub(crate) fn cancel_only(&self) -> Observer<'a> {
+        Observer {
+            progress: None,
+            cancel: self.cancel,
+        }
+    }
+
     /// Reports `progress`, then fails if cancellation was requested.
     pub(crate) fn step(&self, progress: &Progress) -> Result<()> {
         if let Some(callback) = self.progress {

@@ -16,6 +16,7 @@ use super::{
     default_chain, median_of, resolve_scale, tiled,
 };
 use crate::error::{Error, Index, Result};
+use crate::kernels::gemm;
 use crate::kernels::lse::{
     COLUMN_BLOCK, Lse, accumulate_exp, add_scaled, exp_terms, lse_columns, lse_row, lse_row_near,
     shifted_lse,
@@ -506,7 +507,16 @@ impl Geometry for DenseCost<'_> {
         v: ArrayView2<'_, f64>,
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
-        tiled::apply_cost(self, self.shape(), self.scale, axis, v, out)
+        // One parallel GEMM on the storage (or its transpose), scaled: C·V or Cᵀ·V.
+        super::check_apply(self.shape(), axis, &v, &out)?;
+        let storage = self.storage.view();
+        let lhs = if (axis == Axis::Rows) != self.transposed {
+            storage
+        } else {
+            storage.reversed_axes()
+        };
+        gemm::matmul_par(out, lhs, v, 1.0 / self.scale, false);
+        Ok(())
     }
 
     fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64> {

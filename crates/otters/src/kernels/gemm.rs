@@ -1,7 +1,47 @@
-//! Small dense products through faer, on row-major slices.
+//! Dense products through faer: small sequential ones on row-major slices (tiles), and
+//! parallel ones on ndarray views of any strides (quadratic OT's `Cx·P·Cyᵀ`).
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+/// A faer view of an ndarray view (no copy; any strides, including negative ones).
+fn faer_ref<'a>(a: &'a ArrayView2<'_, f64>) -> MatRef<'a, f64> {
+    let (rows, cols) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    // SAFETY: the pointer, shape and strides come from a live ndarray view borrowed for 'a.
+    unsafe { MatRef::from_raw_parts(a.as_ptr(), rows, cols, rs, cs) }
+}
+
+/// `out ← alpha·lhs·rhs` (or `out += alpha·lhs·rhs` when `accumulate`), multi-threaded
+/// on rayon's pool. Shapes are the caller's responsibility (checked in debug builds).
+pub(crate) fn matmul_par(
+    mut out: ArrayViewMut2<'_, f64>,
+    lhs: ArrayView2<'_, f64>,
+    rhs: ArrayView2<'_, f64>,
+    alpha: f64,
+    accumulate: bool,
+) {
+    debug_assert_eq!(lhs.ncols(), rhs.nrows());
+    debug_assert_eq!(out.dim(), (lhs.nrows(), rhs.ncols()));
+    let (rows, cols) = out.dim();
+    let (rs, cs) = (out.strides()[0], out.strides()[1]);
+    // SAFETY: as in `faer_ref`, for the exclusively borrowed output.
+    let out = unsafe { MatMut::from_raw_parts_mut(out.as_mut_ptr(), rows, cols, rs, cs) };
+    let accum = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    matmul(
+        out,
+        accum,
+        faer_ref(&lhs),
+        faer_ref(&rhs),
+        alpha,
+        Par::rayon(0),
+    );
+}
 
 /// `out = lhs · rhsᵀ` where `lhs` is `rows × k`, `rhs` is `cols × k` and `out` is
 /// `rows × cols`, all row-major and contiguous. Sequential: callers parallelize over tiles.
@@ -24,6 +64,37 @@ pub(crate) fn mul_transposed(
 
 #[cfg(test)]
 mod tests {
+    use ndarray::{Array2, ShapeBuilder};
+
+    #[test]
+    fn parallel_product_handles_any_strides() {
+        let lhs = Array2::from_shape_fn((7, 5), |(i, j)| (i * 5 + j) as f64 * 0.3 - 2.0);
+        let rhs = Array2::from_shape_fn((5, 4).f(), |(i, j)| ((i + 2 * j) as f64).cos());
+        let want = lhs.dot(&rhs);
+        let mut out = Array2::zeros((4, 7)); // written through a transposed view
+        super::matmul_par(
+            out.view_mut().reversed_axes(),
+            lhs.view(),
+            rhs.view(),
+            1.0,
+            false,
+        );
+        assert!((&out.t() - &want).iter().all(|d| d.abs() < 1e-12));
+        super::matmul_par(
+            out.view_mut().reversed_axes(),
+            lhs.view(),
+            rhs.view(),
+            -2.0,
+            true,
+        );
+        assert!((&out.t() + &want).iter().all(|d| d.abs() < 1e-12));
+        // Reversed axes (negative strides).
+        let flipped = lhs.slice(ndarray::s![..;-1, ..]);
+        let mut o2 = Array2::zeros((7, 4));
+        super::matmul_par(o2.view_mut(), flipped, rhs.view(), 1.0, false);
+        assert!((&o2 - &flipped.dot(&rhs)).iter().all(|d| d.abs() < 1e-12));
+    }
+
     #[test]
     fn matches_naive_product() {
         let (rows, cols, k) = (5, 3, 4);

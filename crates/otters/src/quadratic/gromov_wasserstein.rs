@@ -1,0 +1,513 @@
+//! Gromov–Wasserstein solvers (ALGORITHMS.md Q1, Q2): entropic mirror descent, each step a
+//! warm-started [`Sinkhorn`] solve on the linearized cost (Peyré, Cuturi, Solomon 2016;
+//! Solomon et al. 2016), and conditional gradient (Frank–Wolfe) with the exact OT direction
+//! from the network simplex and an exact line search on the quadratic objective (Vayer et
+//! al. 2019; POT's `gromov_wasserstein`). Both handle fused GW through the problem's
+//! linear term.
+
+use ndarray::{Array1, Array2, ArrayView2, Zip};
+
+use super::problem::QuadraticProblem;
+use super::tensor::{GwTensor, Products, frobenius_dot};
+use crate::error::{Error, Index, Result};
+use crate::geometry::DenseCost;
+use crate::linear::{Epsilon, LinearProblem, NetworkSimplex, Potentials, Sinkhorn};
+use crate::observe::{Observer, Progress};
+use crate::validate::DEFAULT_MEMORY_LIMIT;
+
+/// Entropic GW: `P_{k+1} = argmin_{P ∈ Π(a,b)} ⟨∇E(P_k), P⟩ − ε·H(P)` with
+/// `E = (1−α)⟨M, ·⟩ + α·GW` (POT's `entropic_gromov_wasserstein` with `solver="PGD"`, OTT's
+/// `GromovWasserstein`). Each step is one [`Sinkhorn`] solve, started from the previous
+/// step's potentials; far from the fixed point it is solved only to a tenth of the last
+/// plan change (never looser than needed, never tighter than `sinkhorn.threshold`), so the
+/// early steps cost a few Sinkhorn iterations each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntropicGw {
+    /// The entropic regularization ε (absolute, in the units of the linearized cost).
+    pub epsilon: f64,
+    /// Stop once `‖P_{k+1} − P_k‖_F` is at most this.
+    pub threshold: f64,
+    /// Outer iterations (Sinkhorn solves) at most.
+    pub max_iterations: usize,
+    /// The inner solver; its `epsilon` is replaced by [`epsilon`](Self::epsilon).
+    pub sinkhorn: Sinkhorn,
+    /// Largest dense matrix (bytes) the solver may hold: costs, plan, linearized cost.
+    pub memory_limit: usize,
+}
+
+impl Default for EntropicGw {
+    fn default() -> Self {
+        EntropicGw {
+            epsilon: 0.1,
+            threshold: 1e-9,
+            max_iterations: 1000,
+            sinkhorn: Sinkhorn {
+                threshold: 1e-9,
+                max_iterations: 100_000,
+                ..Sinkhorn::default()
+            },
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+}
+
+/// Conditional-gradient GW: Frank–Wolfe steps towards the exact OT plan of the linearized
+/// cost, with the exact minimizer of the (quadratic) objective on the segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionalGradientGw {
+    /// Iterations at most.
+    pub max_iterations: usize,
+    /// Stop when the objective changes by at most this, relative to its value.
+    pub tol_rel: f64,
+    /// Stop when the objective changes by at most this.
+    pub tol_abs: f64,
+    /// The exact solver of each direction.
+    pub exact: NetworkSimplex,
+    /// Largest dense matrix (bytes) the solver may hold.
+    pub memory_limit: usize,
+}
+
+impl Default for ConditionalGradientGw {
+    fn default() -> Self {
+        ConditionalGradientGw {
+            max_iterations: 10_000,
+            tol_rel: 1e-9,
+            tol_abs: 1e-9,
+            exact: NetworkSimplex::default(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+}
+
+/// The result of a GW solve.
+#[derive(Debug, Clone)]
+pub struct GwOutput {
+    plan: Array2<f64>,
+    gw_loss: f64,
+    linear_loss: Option<f64>,
+    alpha: f64,
+    converged: bool,
+    iterations: usize,
+    trace: Vec<f64>,
+    potentials: Option<(Array1<f64>, Array1<f64>)>,
+}
+
+impl GwOutput {
+    /// The coupling `P` (`n × m`).
+    pub fn plan(&self) -> ArrayView2<'_, f64> {
+        self.plan.view()
+    }
+
+    /// Takes the coupling out.
+    pub fn into_plan(self) -> Array2<f64> {
+        self.plan
+    }
+
+    /// The objective `(1−α)⟨M, P⟩ + α·GW(P)` (`GW(P)` without a linear term); no entropy
+    /// term (POT's `gw_dist` / `fgw_dist`).
+    pub fn loss(&self) -> f64 {
+        match self.linear_loss {
+            Some(lin) => (1.0 - self.alpha) * lin + self.alpha * self.gw_loss,
+            None => self.gw_loss,
+        }
+    }
+
+    /// `GW(P) = Σ L(Cx_ik, Cy_jl) P_ij P_kl`.
+    pub fn gw_loss(&self) -> f64 {
+        self.gw_loss
+    }
+
+    /// `⟨M, P⟩` for a fused problem.
+    pub fn linear_loss(&self) -> Option<f64> {
+        self.linear_loss
+    }
+
+    /// Whether the stopping criterion was met (for the entropic solver, also that the last
+    /// inner Sinkhorn solve reached its threshold).
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Outer iterations done.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// Per iteration: `‖P_{k+1} − P_k‖_F` (entropic) or the objective (conditional
+    /// gradient, starting with the initial plan's).
+    pub fn trace(&self) -> &[f64] {
+        &self.trace
+    }
+
+    /// The last inner Sinkhorn potentials `(f, g)` (entropic solver only).
+    pub fn potentials(&self) -> Option<(&Array1<f64>, &Array1<f64>)> {
+        self.potentials.as_ref().map(|(f, g)| (f, g))
+    }
+}
+
+/// State shared by both solvers: the tensor, the linear term and the starting plan.
+struct Setup<'p> {
+    tensor: GwTensor<'p>,
+    linear: Option<Array2<f64>>,
+    alpha: f64,
+    plan: Array2<f64>,
+}
+
+impl<'p> Setup<'p> {
+    fn new(
+        problem: &QuadraticProblem<'p>,
+        init: Option<ArrayView2<'_, f64>>,
+        memory_limit: usize,
+    ) -> Result<Self> {
+        let (n, m) = problem.shape();
+        crate::validate::matrix_bytes(
+            "GW plan",
+            n,
+            m,
+            memory_limit,
+            "GW needs the dense n x m plan; use low-rank GW for large problems",
+        )?;
+        let tensor = GwTensor::new(problem, memory_limit)?;
+        let linear = match problem.geom_xy() {
+            Some(g) => Some(g.cost_matrix(memory_limit)?),
+            None => None,
+        };
+        if let Some(lin) = &linear
+            && let Some(((i, j), &value)) = lin.indexed_iter().find(|(_, v)| !v.is_finite())
+        {
+            return Err(Error::NonFinite {
+                arg: "geom_xy",
+                index: Index::Matrix(i, j),
+                value,
+            });
+        }
+        let plan = match init {
+            Some(p) => checked_init(problem, p)?,
+            None => {
+                let (a, b) = (problem.a(), problem.b());
+                Array2::from_shape_fn((n, m), |(i, j)| a[i] * b[j])
+            }
+        };
+        Ok(Setup {
+            tensor,
+            linear,
+            alpha: problem.fused_penalty(),
+            plan,
+        })
+    }
+
+    /// The linearized cost `(1−α)M + α·∇GW(P)`.
+    fn linearized(&self, prod: &Products) -> Array2<f64> {
+        let mut cost = self.tensor.gradient(prod);
+        cost *= self.alpha;
+        if let Some(lin) = &self.linear {
+            cost.scaled_add(1.0 - self.alpha, lin);
+        }
+        cost
+    }
+
+    fn output(
+        self,
+        converged: bool,
+        iterations: usize,
+        trace: Vec<f64>,
+        potentials: Option<(Array1<f64>, Array1<f64>)>,
+    ) -> Result<GwOutput> {
+        let prod = self.tensor.products(self.plan.view())?;
+        let gw_loss = self.tensor.loss(self.plan.view(), &prod);
+        let linear_loss = self
+            .linear
+            .as_ref()
+            .map(|lin| frobenius_dot(lin.view(), self.plan.view()));
+        Ok(GwOutput {
+            plan: self.plan,
+            gw_loss,
+            linear_loss,
+            alpha: self.alpha,
+            converged,
+            iterations,
+            trace,
+            potentials,
+        })
+    }
+}
+
+/// A user's starting plan: the right shape, finite, non-negative, with the problem's
+/// marginals to 1e-6 (relative to the mass).
+fn checked_init(problem: &QuadraticProblem<'_>, p: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+    let (n, m) = problem.shape();
+    if p.dim() != (n, m) {
+        return Err(Error::Shape {
+            arg: "init",
+            expected: format!("{n} × {m} (source × target points)"),
+            got: format!("{} × {}", p.nrows(), p.ncols()),
+        });
+    }
+    if let Some(((i, j), &value)) = p.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFinite {
+            arg: "init",
+            index: Index::Matrix(i, j),
+            value,
+        });
+    }
+    if let Some(((i, j), &value)) = p.indexed_iter().find(|(_, v)| **v < 0.0) {
+        return Err(Error::InvalidParameter {
+            arg: "init",
+            requirement: "a non-negative plan",
+            value: format!("{value} at [{i}, {j}]"),
+        });
+    }
+    let mass = problem.a().sum();
+    let err = (&p.sum_axis(ndarray::Axis(1)) - &problem.a())
+        .mapv(f64::abs)
+        .sum()
+        + (&p.sum_axis(ndarray::Axis(0)) - &problem.b())
+            .mapv(f64::abs)
+            .sum();
+    if err > 1e-6 * mass {
+        return Err(Error::InvalidParameter {
+            arg: "init",
+            requirement: "a plan with marginals a and b (L1 error <= 1e-6 * mass)",
+            value: format!("L1 marginal error {err:e}"),
+        });
+    }
+    Ok(p.to_owned())
+}
+
+fn check_common(max_iterations: usize, memory_limit: usize) -> Result<()> {
+    if max_iterations == 0 {
+        return Err(Error::invalid("max_iterations", "must be >= 1", 0));
+    }
+    if memory_limit == 0 {
+        return Err(Error::invalid("memory_limit", "must be > 0", 0));
+    }
+    Ok(())
+}
+
+impl EntropicGw {
+    /// Solves `problem` from the product plan `a·bᵀ`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for bad settings; [`Error::TooLarge`] when a cost or the
+    /// plan does not fit in `memory_limit`; the errors of the inner [`Sinkhorn`].
+    pub fn solve(&self, problem: &QuadraticProblem<'_>) -> Result<GwOutput> {
+        self.solve_with(problem, None, &Observer::new())
+    }
+
+    /// [`solve`](Self::solve) from the plan `init` (POT's `G0`), reporting each outer
+    /// iteration to `observer` (the error is `‖P_{k+1} − P_k‖_F`).
+    ///
+    /// # Errors
+    /// As [`solve`](Self::solve), plus [`Error::Shape`], [`Error::NonFinite`] and
+    /// [`Error::InvalidParameter`] (arg `init`) for a bad start, [`Error::Interrupted`].
+    pub fn solve_with(
+        &self,
+        problem: &QuadraticProblem<'_>,
+        init: Option<ArrayView2<'_, f64>>,
+        observer: &Observer<'_>,
+    ) -> Result<GwOutput> {
+        check_common(self.max_iterations, self.memory_limit)?;
+        if !(self.epsilon.is_finite() && self.epsilon > 0.0) {
+            return Err(Error::invalid(
+                "epsilon",
+                "must be finite and > 0",
+                self.epsilon,
+            ));
+        }
+        if self.threshold.is_nan() || self.threshold < 0.0 {
+            return Err(Error::invalid("threshold", "must be >= 0", self.threshold));
+        }
+        let mut setup = Setup::new(problem, init, self.memory_limit)?;
+        let inner = Sinkhorn {
+            epsilon: Epsilon::Absolute(self.epsilon),
+            ..self.sinkhorn
+        };
+        let quiet = observer.cancel_only();
+        let (a, b) = (problem.a(), problem.b());
+        let mut potentials: Option<(Array1<f64>, Array1<f64>)> = None;
+        let mut trace = Vec::new();
+        let (mut converged, mut inner_converged) = (false, true);
+        for k in 0..self.max_iterations {
+            let prod = setup.tensor.products(setup.plan.view())?;
+            let cost = setup.linearized(&prod);
+            let geom =
+                DenseCost::new(cost).map_err(|e| linearization_failed(k, self.epsilon, e))?;
+            let lp = LinearProblem::new(&geom, a.view(), b.view())?;
+            let warm = potentials.as_ref().map(|(f, g)| Potentials {
+                f: f.view(),
+                g: g.view(),
+            });
+            // Inexact steps: far from the fixed point, solve to a tenth of the last change.
+            let inner = Sinkhorn {
+                threshold: inner
+                    .threshold
+                    .max(0.1 * trace.last().copied().unwrap_or(0.0)),
+                ..inner
+            };
+            let out = inner.solve_with(&lp, warm, &quiet)?;
+            inner_converged = out.converged();
+            let next = out.plan_within(&lp, self.memory_limit)?;
+            let change = frobenius_distance(next.view(), setup.plan.view());
+            setup.plan = next;
+            potentials = Some((out.f().to_owned(), out.g().to_owned()));
+            trace.push(change);
+            observer.step(&Progress {
+                iteration: k + 1,
+                max_iterations: self.max_iterations,
+                error: change,
+                epsilon: self.epsilon,
+            })?;
+            if !change.is_finite() {
+                return Err(Error::Numerical {
+                    solver: "entropic GW",
+                    iteration: k + 1,
+                    epsilon: self.epsilon,
+                    detail: format!("the plan change is {change}"),
+                });
+            }
+            if change <= self.threshold {
+                converged = true;
+                break;
+            }
+        }
+        let iterations = trace.len();
+        setup.output(converged && inner_converged, iterations, trace, potentials)
+    }
+}
+
+impl ConditionalGradientGw {
+    /// Solves `problem` from the product plan `a·bᵀ`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for bad settings; [`Error::TooLarge`] when a cost or the
+    /// plan does not fit in `memory_limit`; the errors of the exact solver.
+    pub fn solve(&self, problem: &QuadraticProblem<'_>) -> Result<GwOutput> {
+        self.solve_with(problem, None, &Observer::new())
+    }
+
+    /// [`solve`](Self::solve) from the plan `init` (POT's `G0`), reporting each iteration
+    /// to `observer` (the error is the objective's change).
+    ///
+    /// # Errors
+    /// As [`solve`](Self::solve), plus bad-start errors (arg `init`) and
+    /// [`Error::Interrupted`].
+    pub fn solve_with(
+        &self,
+        problem: &QuadraticProblem<'_>,
+        init: Option<ArrayView2<'_, f64>>,
+        observer: &Observer<'_>,
+    ) -> Result<GwOutput> {
+        check_common(self.max_iterations, self.memory_limit)?;
+        for (arg, v) in [("tol_rel", self.tol_rel), ("tol_abs", self.tol_abs)] {
+            if v.is_nan() || v < 0.0 {
+                return Err(Error::invalid(arg, "must be >= 0", v));
+            }
+        }
+        let mut setup = Setup::new(problem, init, self.memory_limit)?;
+        let alpha = setup.alpha;
+        let (a, b) = (problem.a(), problem.b());
+        let quiet = observer.cancel_only();
+        let mut prod = setup.tensor.products(setup.plan.view())?;
+        let objective = |s: &Setup<'_>, prod: &Products| {
+            let lin = s
+                .linear
+                .as_ref()
+                .map_or(0.0, |m| frobenius_dot(m.view(), s.plan.view()));
+            (1.0 - alpha) * lin + alpha * s.tensor.loss(s.plan.view(), prod)
+        };
+        let mut value = objective(&setup, &prod);
+        let mut trace = vec![value];
+        let mut converged = false;
+        for k in 0..self.max_iterations {
+            let cost = setup.linearized(&prod);
+            let geom = DenseCost::new(cost).map_err(|e| linearization_failed(k, 0.0, e))?;
+            let lp = LinearProblem::new(&geom, a.view(), b.view())?;
+            let vertex = self.exact.solve_with(&lp, &quiet)?;
+            let mut delta = vertex.plan_dense(self.memory_limit)?;
+            delta -= &setup.plan;
+            let dprod = setup.tensor.products(delta.view())?;
+            // E(P + tΔ) = E(P) + slope·t + curvature·t².
+            let lin_slope = setup
+                .linear
+                .as_ref()
+                .map_or(0.0, |m| frobenius_dot(m.view(), delta.view()));
+            let slope = (1.0 - alpha) * lin_slope + alpha * setup.tensor.slope(delta.view(), &prod);
+            let curvature = -alpha * frobenius_dot(dprod.h.view(), delta.view());
+            let step = quadratic_line_search(curvature, slope);
+            setup.plan.scaled_add(step, &delta);
+            prod.add_scaled(step, &dprod);
+            let old = value;
+            value = objective(&setup, &prod);
+            trace.push(value);
+            let change = (value - old).abs();
+            observer.step(&Progress {
+                iteration: k + 1,
+                max_iterations: self.max_iterations,
+                error: change,
+                epsilon: 0.0,
+            })?;
+            if !value.is_finite() {
+                return Err(Error::Numerical {
+                    solver: "conditional gradient GW",
+                    iteration: k + 1,
+                    epsilon: 0.0,
+                    detail: format!("the objective is {value}"),
+                });
+            }
+            if change <= self.tol_abs || change <= self.tol_rel * value.abs() {
+                converged = true;
+                break;
+            }
+        }
+        let iterations = trace.len() - 1;
+        setup.output(converged, iterations, trace, None)
+    }
+}
+
+/// The minimizer over `[0, 1]` of `curvature·t² + slope·t`.
+fn quadratic_line_search(curvature: f64, slope: f64) -> f64 {
+    if curvature > 0.0 {
+        (-slope / (2.0 * curvature)).clamp(0.0, 1.0)
+    } else if curvature + slope < 0.0 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+fn frobenius_distance(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> f64 {
+    let mut sq = vec![0.0; x.nrows()];
+    Zip::from(&mut sq[..])
+        .and(x.rows())
+        .and(y.rows())
+        .par_for_each(|s, xr, yr| *s = xr.iter().zip(yr).map(|(a, b)| (a - b) * (a - b)).sum());
+    sq.iter().sum::<f64>().sqrt()
+}
+
+/// A linearized cost that is not finite (overflow in the products).
+fn linearization_failed(k: usize, epsilon: f64, err: Error) -> Error {
+    Error::Numerical {
+        solver: "GW",
+        iteration: k + 1,
+        epsilon,
+        detail: format!("the linearized cost is not finite ({err})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quadratic_line_search;
+
+    #[test]
+    fn line_search_minimizes_on_the_unit_interval() {
+        // Convex with interior minimum at 0.25.
+        assert!((quadratic_line_search(2.0, -1.0) - 0.25).abs() < 1e-15);
+        // Convex, minimum beyond 1 / before 0.
+        assert_eq!(quadratic_line_search(1.0, -5.0), 1.0);
+        assert_eq!(quadratic_line_search(1.0, 5.0), 0.0);
+        // Concave or linear: the better end.
+        assert_eq!(quadratic_line_search(-1.0, 0.5), 1.0);
+        assert_eq!(quadratic_line_search(-1.0, 1.5), 0.0);
+        assert_eq!(quadratic_line_search(0.0, -1e-3), 1.0);
+    }
+}
