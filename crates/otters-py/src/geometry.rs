@@ -127,6 +127,18 @@ impl DenseCost {
 }
 
 /// A point cloud geometry, typed by its ground cost.
+impl DenseCost {
+    /// The numpy array held.
+    pub(crate) fn array<'py>(&self, py: Python<'py>) -> &Bound<'py, PyArray2<f64>> {
+        self.cost.bind(py)
+    }
+
+    /// The divisor applied to the cost.
+    pub(crate) fn scale_value(&self) -> f64 {
+        self.scale
+    }
+}
+
 pub(crate) enum Cloud {
     SqEuclidean(geo::PointCloud<SqEuclidean>),
     Euclidean(geo::PointCloud<Euclidean>),

@@ -6,6 +6,7 @@ mod errors;
 mod geometry;
 mod linear;
 mod one_d;
+mod quadratic;
 mod run;
 
 use pyo3::prelude::*;
@@ -18,10 +19,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<geometry::PointCloud>()?;
     m.add_class::<linear::SinkhornOutput>()?;
     m.add_class::<linear::ExactOutput>()?;
+    m.add_class::<quadratic::GwOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
     m.add_function(wrap_pyfunction!(linear::check_problem, m)?)?;
+    m.add_function(wrap_pyfunction!(quadratic::solve_gw, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;

@@ -4,9 +4,11 @@ Two faces over one engine:
 
 * POT-compatible functions — ``otters.emd``, ``emd2``, ``sinkhorn``, ``sinkhorn2``,
   ``emd_1d``, ``emd2_1d``, ``wasserstein_1d``, ``sliced_wasserstein_distance``, ``dist``,
-  ``solve``, ``solve_sample``, ``otters.unbalanced.*`` — that drop in where ``ot.*`` is used;
+  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*`` — that drop in
+  where ``ot.*`` is used;
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
-  ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)`` — whose outputs
+  ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
+  ``QuadraticProblem`` → ``GromovWasserstein`` / ``ConditionalGradientGW`` — whose outputs
   answer follow-up questions (``plan()``, ``apply()``, ``transport(x)``, gradients).
 
 Invalid input raises :class:`InvalidInputError` (a ``ValueError``) naming the argument;
@@ -14,8 +16,8 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import unbalanced
-from ._core import DenseCost, ExactOutput, PointCloud, SinkhornOutput, __version__
+from . import gromov, unbalanced
+from ._core import DenseCost, ExactOutput, GwOutput, PointCloud, SinkhornOutput, __version__
 from ._pot import (
     SINKHORN_METHODS,
     dist,
@@ -33,15 +35,18 @@ from ._pot import (
 )
 from ._result import OTResult
 from .exceptions import ConvergenceWarning, InvalidInputError, NumericalError, OttersError, ResourceError
-from .problems import Geometry, LinearProblem
-from .solvers import NetworkSimplex, Sinkhorn
+from .problems import Geometry, LinearProblem, QuadraticProblem
+from .solvers import ConditionalGradientGW, GromovWasserstein, NetworkSimplex, Sinkhorn
 
 __all__ = [
     "SINKHORN_METHODS",
+    "ConditionalGradientGW",
     "ConvergenceWarning",
     "DenseCost",
     "ExactOutput",
     "Geometry",
+    "GromovWasserstein",
+    "GwOutput",
     "InvalidInputError",
     "LinearProblem",
     "NetworkSimplex",
@@ -49,6 +54,7 @@ __all__ = [
     "OTResult",
     "OttersError",
     "PointCloud",
+    "QuadraticProblem",
     "ResourceError",
     "Sinkhorn",
     "SinkhornOutput",
@@ -58,6 +64,7 @@ __all__ = [
     "emd2",
     "emd2_1d",
     "emd_1d",
+    "gromov",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",

@@ -46,3 +46,10 @@ def matrix(m, name):
         err.argument = name
         raise err
     return arr
+
+
+def invalid(name, message):
+    """An :class:`InvalidInputError` naming ``name``."""
+    err = InvalidInputError(message)
+    err.argument = name
+    return err

@@ -9,6 +9,7 @@ __all__ = [
     "DenseCost",
     "__version__",
     "ExactOutput",
+    "GwOutput",
     "PointCloud",
     "SinkhornOutput",
     "check_problem",
@@ -17,6 +18,7 @@ __all__ = [
     "random_directions",
     "sliced_wasserstein",
     "solve_exact",
+    "solve_gw",
     "solve_sinkhorn",
     "wasserstein_1d",
     "wasserstein_1d_batch",
@@ -151,6 +153,42 @@ def sinkhorn_init(
     size: int = 256,
     seed: int = 0,
 ) -> _Array: ...
+@final
+class GwOutput:
+    @property
+    def plan(self) -> _Array: ...
+    @property
+    def loss(self) -> float: ...
+    @property
+    def gw_loss(self) -> float: ...
+    @property
+    def linear_loss(self) -> float | None: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def trace(self) -> _Array: ...
+
+def solve_gw(
+    geom_xx: _Geometry | _ArrayLike,
+    geom_yy: _Geometry | _ArrayLike,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    *,
+    geom_xy: _Geometry | _ArrayLike | None = None,
+    alpha: float = 1.0,
+    loss: str = "square",
+    solver: str = "cg",
+    epsilon: float = 0.1,
+    threshold: float = 1e-9,
+    max_iterations: int | None = None,
+    tol_rel: float = 1e-9,
+    tol_abs: float = 1e-9,
+    inner_threshold: float = 1e-9,
+    inner_max_iterations: int = 100000,
+    init: _ArrayLike | None = None,
+) -> GwOutput: ...
 def solve_exact(
     geom: _Geometry, a: _ArrayLike, b: _ArrayLike, *, max_iterations: int | None = None, assignment: str = "auto"
 ) -> ExactOutput: ...

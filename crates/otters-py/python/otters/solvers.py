@@ -154,3 +154,89 @@ class NetworkSimplex:
         return out
 
     __call__ = solve
+
+
+def _solve_gw(problem, solver, init, warn, **settings):
+    out = _core.solve_gw(problem.geom_xx, problem.geom_yy, problem.a, problem.b, geom_xy=problem.geom_xy,
+                         alpha=problem.fused_penalty, loss=problem.loss, solver=solver,
+                         init=None if init is None else _arrays.matrix(init, "init"), **settings)
+    if warn and not out.converged:
+        warnings.warn(
+            f"Gromov-Wasserstein ({solver}) did not converge in {out.iterations} iterations; "
+            "raise max_iterations or loosen the tolerance",
+            ConvergenceWarning, stacklevel=3,
+        )
+    return out
+
+
+class GromovWasserstein:
+    """Entropic Gromov–Wasserstein (OTT-JAX's ``GromovWasserstein``; POT's
+    ``entropic_gromov_wasserstein``): mirror descent whose every step is a Sinkhorn solve on
+    the linearized cost ``(1 - alpha) M + alpha * grad GW(P)``, warm-started from the last
+    step's potentials.
+
+    Parameters
+    ----------
+    epsilon : float
+        The entropic regularization (absolute; scale the costs, e.g. ``scale_cost="max"``).
+    threshold : float
+        Stop once the Frobenius norm of the plan's change is at most this.
+    max_iterations : int
+        Outer iterations at most.
+    inner_threshold, inner_max_iterations :
+        The Sinkhorn solves' L1 marginal-error target and budget (early steps are solved to
+        a tenth of the last plan change only).
+    warn : bool
+        Emit :class:`otters.ConvergenceWarning` when the budget runs out.
+    """
+
+    def __init__(self, epsilon=0.1, *, threshold=1e-9, max_iterations=1000, inner_threshold=1e-9,
+                 inner_max_iterations=100_000, warn=True):
+        self.epsilon = float(epsilon)
+        self.threshold = float(threshold)
+        self.max_iterations = int(max_iterations)
+        self.inner_threshold = float(inner_threshold)
+        self.inner_max_iterations = int(inner_max_iterations)
+        self.warn = warn
+
+    def solve(self, problem, init=None):
+        """Solves a :class:`otters.QuadraticProblem` (optionally from the plan ``init``)."""
+        return _solve_gw(problem, "entropic", init, self.warn, epsilon=self.epsilon, threshold=self.threshold,
+                         max_iterations=self.max_iterations, inner_threshold=self.inner_threshold,
+                         inner_max_iterations=self.inner_max_iterations)
+
+    __call__ = solve
+
+    def __repr__(self):
+        return f"GromovWasserstein(epsilon={self.epsilon}, threshold={self.threshold})"
+
+
+class ConditionalGradientGW:
+    """Gromov–Wasserstein by conditional gradient (POT's ``gromov_wasserstein``): Frank–Wolfe
+    steps towards the exact OT plan of the linearized cost, with an exact line search.
+
+    Parameters
+    ----------
+    max_iterations : int
+        Iterations at most.
+    tol_rel, tol_abs : float
+        Stop when the objective changes by at most ``tol_rel * |value|`` or ``tol_abs``.
+    warn : bool
+        Emit :class:`otters.ConvergenceWarning` when the budget runs out.
+    """
+
+    def __init__(self, max_iterations=10_000, *, tol_rel=1e-9, tol_abs=1e-9, warn=True):
+        self.max_iterations = int(max_iterations)
+        self.tol_rel = float(tol_rel)
+        self.tol_abs = float(tol_abs)
+        self.warn = warn
+
+    def solve(self, problem, init=None):
+        """Solves a :class:`otters.QuadraticProblem` (optionally from the plan ``init``)."""
+        return _solve_gw(problem, "cg", init, self.warn, max_iterations=self.max_iterations,
+                         tol_rel=self.tol_rel, tol_abs=self.tol_abs)
+
+    __call__ = solve
+
+    def __repr__(self):
+        return f"ConditionalGradientGW(max_iterations={self.max_iterations}, tol_rel={self.tol_rel})"

@@ -1,0 +1,247 @@
+//! Gromov–Wasserstein bindings: `solve_gw` over two (or three, fused) geometries, each an
+//! `otters.DenseCost`, an `otters.PointCloud` or a plain float64 matrix.
+
+use ndarray::ArrayView2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2};
+use otters::geometry::{self as geo, Geometry, ScaleCost};
+use otters::linear::Sinkhorn;
+use otters::quadratic::{
+    self as quad, ConditionalGradientGw, EntropicGw, GwLoss, QuadraticProblem,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+
+use crate::convert;
+use crate::errors::invalid_input;
+use crate::geometry::{Cloud, DenseCost, PointCloud};
+use crate::run;
+
+/// A geometry argument held for the duration of a solve.
+enum Held<'py> {
+    Dense(PyReadonlyArray2<'py, f64>, f64),
+    Cloud(Bound<'py, PointCloud>),
+}
+
+/// What a held geometry lends to the engine (built inside the detached solve).
+enum Lent<'a> {
+    Dense(ArrayView2<'a, f64>, f64),
+    Cloud(&'a Cloud),
+}
+
+fn hold<'py>(geom: &Bound<'py, PyAny>, arg: &'static str) -> PyResult<Held<'py>> {
+    let py = geom.py();
+    if let Ok(dense) = geom.cast::<DenseCost>() {
+        let d = dense.get();
+        return Ok(Held::Dense(d.array(py).readonly(), d.scale_value()));
+    }
+    if let Ok(cloud) = geom.cast::<PointCloud>() {
+        return Ok(Held::Cloud(cloud.clone()));
+    }
+    if geom.hasattr("shape")? || geom.is_instance_of::<pyo3::types::PyList>() {
+        let mut array = convert::matrix(geom, arg)?;
+        if !convert::is_contiguous(&array) {
+            array = py
+                .import("numpy")?
+                .call_method1("ascontiguousarray", (array,))?
+                .cast_into()?;
+        }
+        return Ok(Held::Dense(array.readonly(), 1.0));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{arg} must be an otters.DenseCost, an otters.PointCloud or a 2-D array"
+    )))
+}
+
+impl<'py> Held<'py> {
+    fn lend(&self) -> Lent<'_> {
+        match self {
+            Held::Dense(a, s) => Lent::Dense(a.as_array(), *s),
+            Held::Cloud(c) => Lent::Cloud(&c.get().inner),
+        }
+    }
+}
+
+/// A geometry built from a loan: owned (stored costs) or borrowed (point clouds).
+enum Built<'a> {
+    Dense(geo::DenseCost<'a>),
+    Borrowed(&'a dyn Geometry),
+}
+
+impl<'a> Lent<'a> {
+    fn build(&self) -> otters::Result<Built<'a>> {
+        Ok(match *self {
+            Lent::Dense(view, scale) => {
+                let scale = if scale == 1.0 {
+                    ScaleCost::None
+                } else {
+                    ScaleCost::By(scale)
+                };
+                Built::Dense(geo::DenseCost::new(view)?.with_scale(scale)?)
+            }
+            Lent::Cloud(c) => Built::Borrowed(c.geometry()),
+        })
+    }
+}
+
+impl Built<'_> {
+    fn geom(&self) -> &dyn Geometry {
+        match self {
+            Built::Dense(d) => d,
+            Built::Borrowed(g) => *g,
+        }
+    }
+}
+
+/// Gromov–Wasserstein (fused when `geom_xy` is given), by conditional gradient
+/// (`solver="cg"`) or entropic mirror descent (`solver="entropic"`).
+#[pyfunction]
+#[pyo3(signature = (
+    geom_xx, geom_yy, a, b, *, geom_xy = None, alpha = 1.0, loss = "square", solver = "cg",
+    epsilon = 0.1, threshold = 1e-9, max_iterations = None, tol_rel = 1e-9, tol_abs = 1e-9,
+    inner_threshold = 1e-9, inner_max_iterations = 100_000, init = None
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve_gw(
+    py: Python<'_>,
+    geom_xx: &Bound<'_, PyAny>,
+    geom_yy: &Bound<'_, PyAny>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    geom_xy: Option<&Bound<'_, PyAny>>,
+    alpha: f64,
+    loss: &str,
+    solver: &str,
+    epsilon: f64,
+    threshold: f64,
+    max_iterations: Option<usize>,
+    tol_rel: f64,
+    tol_abs: f64,
+    inner_threshold: f64,
+    inner_max_iterations: usize,
+    init: Option<&Bound<'_, PyAny>>,
+) -> PyResult<GwOutput> {
+    let loss = match loss {
+        "square" | "square_loss" => GwLoss::Square,
+        "kl" | "kl_loss" => GwLoss::Kl,
+        other => {
+            return Err(invalid_input(
+                py,
+                "loss_fun",
+                &format!("unknown loss '{other}'; use 'square_loss' or 'kl_loss'"),
+            ));
+        }
+    };
+    if solver != "cg" && solver != "entropic" {
+        return Err(invalid_input(
+            py,
+            "solver",
+            &format!("unknown solver '{solver}'; use 'cg' or 'entropic'"),
+        ));
+    }
+    let (hx, hy) = (hold(geom_xx, "geom_xx")?, hold(geom_yy, "geom_yy")?);
+    let hxy = match geom_xy {
+        Some(g) if !g.is_none() => Some(hold(g, "geom_xy")?),
+        _ => None,
+    };
+    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (ag, bg) = (a.readonly(), b.readonly());
+    let init = match init {
+        Some(p) if !p.is_none() => Some(convert::matrix(p, "init")?),
+        _ => None,
+    };
+    let init_guard = init.as_ref().map(|p| p.readonly());
+    let init_view = init_guard.as_ref().map(|g| g.as_array());
+    let (lx, ly, lxy) = (hx.lend(), hy.lend(), hxy.as_ref().map(|h| h.lend()));
+    let (av, bv) = (ag.as_array(), bg.as_array());
+    let inner = run::detached(py, |obs| {
+        let (gx, gy) = (lx.build()?, ly.build()?);
+        let gxy = lxy.as_ref().map(|l| l.build()).transpose()?;
+        let mut problem = QuadraticProblem::new(gx.geom(), gy.geom(), av, bv)?.with_loss(loss);
+        if let Some(gxy) = &gxy {
+            problem = problem.fused(gxy.geom(), alpha)?;
+        }
+        if solver == "cg" {
+            let s = ConditionalGradientGw {
+                max_iterations: max_iterations.unwrap_or(10_000),
+                tol_rel,
+                tol_abs,
+                ..ConditionalGradientGw::default()
+            };
+            s.solve_with(&problem, init_view, obs)
+        } else {
+            let s = EntropicGw {
+                epsilon,
+                threshold,
+                max_iterations: max_iterations.unwrap_or(1000),
+                sinkhorn: Sinkhorn {
+                    threshold: inner_threshold,
+                    max_iterations: inner_max_iterations,
+                    ..EntropicGw::default().sinkhorn
+                },
+                ..EntropicGw::default()
+            };
+            s.solve_with(&problem, init_view, obs)
+        }
+    })?;
+    Ok(GwOutput { inner })
+}
+
+/// The result of a Gromov–Wasserstein solve.
+#[pyclass(module = "otters._core", frozen)]
+pub struct GwOutput {
+    inner: quad::GwOutput,
+}
+
+#[pymethods]
+impl GwOutput {
+    /// The coupling, shape (n, m).
+    #[getter]
+    fn plan<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.plan().to_owned().into_pyarray(py)
+    }
+
+    /// (1 − α)⟨M, P⟩ + α·GW(P) (GW(P) when not fused), without entropy.
+    #[getter]
+    fn loss(&self) -> f64 {
+        self.inner.loss()
+    }
+
+    /// GW(P) = Σ L(Cx_ik, Cy_jl) P_ij P_kl.
+    #[getter]
+    fn gw_loss(&self) -> f64 {
+        self.inner.gw_loss()
+    }
+
+    /// ⟨M, P⟩ for a fused problem, else None.
+    #[getter]
+    fn linear_loss(&self) -> Option<f64> {
+        self.inner.linear_loss()
+    }
+
+    /// Whether the stopping criterion was met.
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+
+    /// Outer iterations done.
+    #[getter]
+    fn iterations(&self) -> usize {
+        self.inner.iterations()
+    }
+
+    /// Per iteration: the plan change (entropic) or the objective (conditional gradient).
+    #[getter]
+    fn trace<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.trace().to_vec().into_pyarray(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "GwOutput(loss={}, converged={}, iterations={})",
+            self.inner.loss(),
+            self.inner.converged(),
+            self.inner.iterations()
+        )
+    }
+}
