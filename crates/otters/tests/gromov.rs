@@ -358,3 +358,48 @@ fn bad_quadratic_inputs_name_their_argument() {
         .unwrap();
     assert_eq!(out.loss(), 0.0);
 }
+
+#[test]
+fn factored_low_rank_costs_give_the_same_results() {
+    // n = 80 lets the exact factorization of the squared distances (rank 4 and 5) kick in.
+    let mut rng = Rng::new(21);
+    let (x, y) = (rng.normal_matrix(80, 2), rng.normal_matrix(72, 3));
+    let (mut cx, mut cy) = (sq_euclidean(&x, &x), sq_euclidean(&y, &y));
+    cx /= cx.iter().fold(0.0f64, |m, v| m.max(*v));
+    cy /= cy.iter().fold(0.0f64, |m, v| m.max(*v));
+    let asym = &cx + &Array2::from_shape_fn((80, 80), |(i, j)| 0.1 * (i as f64 - j as f64).tanh());
+    for (label, cx) in [("symmetric", &cx), ("asymmetric", &asym)] {
+        let (gx, gy) = (
+            DenseCost::new(cx.view()).unwrap(),
+            DenseCost::new(cy.view()).unwrap(),
+        );
+        let problem = QuadraticProblem::uniform(&gx, &gy).unwrap();
+        let cg = ConditionalGradientGw::default();
+        let plain = ConditionalGradientGw {
+            low_rank_costs: false,
+            ..cg.clone()
+        };
+        let ent = entropic(0.02);
+        let ent_plain = EntropicGw {
+            low_rank_costs: false,
+            ..ent.clone()
+        };
+        for (what, f, p) in [
+            (
+                "cg",
+                cg.solve(&problem).unwrap(),
+                plain.solve(&problem).unwrap(),
+            ),
+            (
+                "entropic",
+                ent.solve(&problem).unwrap(),
+                ent_plain.solve(&problem).unwrap(),
+            ),
+        ] {
+            assert!(f.converged() && p.converged(), "{label} {what}");
+            assert_close(f.loss(), p.loss(), 1e-10, &format!("{label} {what}"));
+            let diff = max_abs_diff(&f.plan().to_owned(), &p.plan().to_owned());
+            assert!(diff < 1e-10, "{label} {what}: plans differ by {diff:e}");
+        }
+    }
+}

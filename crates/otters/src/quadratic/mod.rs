@@ -6,6 +6,7 @@
 //! [`ConditionalGradientGw`] (Frank–Wolfe with exact directions and line search). Both
 //! evaluate `L⊗P` by two matrix products, never the `n²m²` tensor.
 
+mod factor;
 mod gromov_wasserstein;
 mod problem;
 mod tensor;

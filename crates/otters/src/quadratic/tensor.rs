@@ -21,42 +21,107 @@ const KL_GUARD: f64 = 1e-18;
 /// An entry-wise function of a cost.
 type Map = fn(f64) -> f64;
 
-/// How `X·h₂(Cy)ᵀ` is formed.
+/// A linear operator `K` (an `n × n` or `m × m` cost, or a function of one).
 #[derive(Debug)]
-enum TargetFactor<'p> {
-    /// `factor·Cy`, through the geometry.
+enum Operator<'p> {
+    /// `factor·C` through the geometry.
     Cost(&'p dyn Geometry, f64),
     /// A stored matrix.
     Dense(Array2<f64>),
+    /// `A·Bᵀ`, exact to rounding (see [`super::factor`]).
+    Factored(Array2<f64>, Array2<f64>),
 }
 
-/// `H(P) = h₁(Cx)·P·h₂(Cy)ᵀ` and, for asymmetric costs, `Hᵀ(P) = h₁(Cx)ᵀ·P·h₂(Cy)`.
+impl Operator<'_> {
+    /// `K·X`, or `Kᵀ·X` when `transposed`.
+    fn left(&self, x: ArrayView2<'_, f64>, transposed: bool) -> Result<Array2<f64>> {
+        let rows = match self {
+            Operator::Cost(g, _) => g.shape().0,
+            Operator::Dense(k) => k.nrows(),
+            Operator::Factored(a, _) => a.nrows(),
+        };
+        let mut out = Array2::zeros((rows, x.ncols()));
+        match self {
+            Operator::Cost(g, factor) => {
+                let axis = if transposed { Axis::Cols } else { Axis::Rows };
+                g.apply_cost(axis, x, out.view_mut())?;
+                if *factor != 1.0 {
+                    out *= *factor;
+                }
+            }
+            Operator::Dense(k) => {
+                let k = if transposed { k.t() } else { k.view() };
+                gemm::matmul_par(out.view_mut(), k, x, 1.0, false);
+            }
+            Operator::Factored(a, b) => {
+                let (a, b) = if transposed { (b, a) } else { (a, b) };
+                let mut inner = Array2::zeros((b.ncols(), x.ncols()));
+                gemm::matmul_par(inner.view_mut(), b.t(), x, 1.0, false);
+                gemm::matmul_par(out.view_mut(), a.view(), inner.view(), 1.0, false);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `X·Kᵀ`, or `X·K` when `transposed`: `(K·Xᵀ)ᵀ` and `(Kᵀ·Xᵀ)ᵀ`.
+    fn right(&self, x: ArrayView2<'_, f64>, transposed: bool) -> Result<Array2<f64>> {
+        Ok(self.left(x.t(), transposed)?.reversed_axes())
+    }
+}
+
+/// The operator for `Cx` (or `h₂(Cy)`, given as `factor·C` or a materialized matrix):
+/// factored when `C` is exactly low rank and factoring is allowed.
+fn operator<'p>(
+    geom: &'p dyn Geometry,
+    matrix: &Array2<f64>,
+    factor: f64,
+    factorize: bool,
+) -> Operator<'p> {
+    let max_rank = (matrix.nrows().min(matrix.ncols()) / 8).min(64);
+    if factorize
+        && max_rank >= 1
+        && let Some((a, b)) = super::factor::low_rank(matrix.view(), max_rank)
+    {
+        return Operator::Factored(a * factor, b);
+    }
+    Operator::Cost(geom, factor)
+}
+
+/// `H(P) = h₁(Cx)·P·h₂(Cy)ᵀ` and, for asymmetric costs, `Hᵀ(P) = h₁(Cx)ᵀ·P·h₂(Cy)`:
+/// stored, or (both costs factored, `Cx = Ax·Bxᵀ`, `h₂(Cy) = Ay·Byᵀ`) as the small cores
+/// `K = Bxᵀ·P·By` and `Kᵀ = Axᵀ·P·Ay` of `H = Ax·K·Ayᵀ` and `Hᵀ = Bx·Kᵀ·Byᵀ`.
 #[derive(Debug, Clone)]
 pub(crate) struct Products {
-    pub h: Array2<f64>,
+    h: Array2<f64>,
     /// `None` when both costs are symmetric (then `Hᵀ = H`).
-    pub ht: Option<Array2<f64>>,
+    ht: Option<Array2<f64>>,
 }
 
 impl Products {
-    /// `self += step·other`.
+    /// `self += step·other` (all the maps are linear in `P`).
     pub fn add_scaled(&mut self, step: f64, other: &Products) {
         self.h.scaled_add(step, &other.h);
         if let (Some(a), Some(b)) = (&mut self.ht, &other.ht) {
             a.scaled_add(step, b);
         }
     }
-
-    fn ht(&self) -> &Array2<f64> {
-        self.ht.as_ref().unwrap_or(&self.h)
-    }
 }
+
+/// The factors `(Ax, Bx, Ay, By)` when both operators are factored.
+type Factors<'t> = (
+    &'t Array2<f64>,
+    &'t Array2<f64>,
+    &'t Array2<f64>,
+    &'t Array2<f64>,
+);
 
 /// Everything needed to evaluate a GW objective, its gradient and its exact line search.
 #[derive(Debug)]
 pub(crate) struct GwTensor<'p> {
-    cx: &'p dyn Geometry,
-    target: TargetFactor<'p>,
+    /// `Cx` (`h₁` is the identity for both losses).
+    source: Operator<'p>,
+    /// `h₂(Cy)`.
+    target: Operator<'p>,
     /// `f₁(Cx)·a` and `f₂(Cy)·b`.
     row: Array1<f64>,
     col: Array1<f64>,
@@ -66,8 +131,13 @@ pub(crate) struct GwTensor<'p> {
 
 impl<'p> GwTensor<'p> {
     /// Precomputes the constant terms; the two costs are materialized once (refused above
-    /// `memory_limit` bytes each) to apply `f₁`, `f₂`.
-    pub fn new(problem: &QuadraticProblem<'p>, memory_limit: usize) -> Result<Self> {
+    /// `memory_limit` bytes each) to apply `f₁`, `f₂`, and factored when exactly low rank
+    /// and `factorize` allows.
+    pub fn new(
+        problem: &QuadraticProblem<'p>,
+        memory_limit: usize,
+        factorize: bool,
+    ) -> Result<Self> {
         let (cx, cy) = (problem.geom_xx(), problem.geom_yy());
         let cx_mat = cx.cost_matrix(memory_limit)?;
         let cy_mat = cy.cost_matrix(memory_limit)?;
@@ -92,12 +162,13 @@ impl<'p> GwTensor<'p> {
                 mapped_dot(&cy_mat.t(), f2, b),
             )
         });
+        let source = operator(cx, &cx_mat, 1.0, factorize);
         let target = match loss {
-            GwLoss::Square => TargetFactor::Cost(cy, 2.0),
-            GwLoss::Kl => TargetFactor::Dense(cy_mat.mapv(|c| (c + KL_GUARD).ln())),
+            GwLoss::Square => operator(cy, &cy_mat, 2.0, factorize),
+            GwLoss::Kl => Operator::Dense(cy_mat.mapv(|c| (c + KL_GUARD).ln())),
         };
         Ok(GwTensor {
-            cx,
+            source,
             target,
             row,
             col,
@@ -110,38 +181,35 @@ impl<'p> GwTensor<'p> {
         self.transposed.is_none()
     }
 
-    /// `H(P)` (and `Hᵀ(P)` when asymmetric): two products each.
+    fn factors(&self) -> Option<Factors<'_>> {
+        match (&self.source, &self.target) {
+            (Operator::Factored(ax, bx), Operator::Factored(ay, by)) => Some((ax, bx, ay, by)),
+            _ => None,
+        }
+    }
+
+    /// `H(P)` (and `Hᵀ(P)` when asymmetric): `O(nm·rank)` with factored costs, two
+    /// products each otherwise.
     pub fn products(&self, p: ArrayView2<'_, f64>) -> Result<Products> {
-        let h = self.product(p, false)?;
+        let one = |transposed: bool| -> Result<Array2<f64>> {
+            match self.factors() {
+                Some((ax, bx, ay, by)) => {
+                    let (left, right) = if transposed { (ax, ay) } else { (bx, by) };
+                    Ok(core(left.view(), p, right.view()))
+                }
+                None => {
+                    let w = self.target.right(p, transposed)?;
+                    self.source.left(w.view(), transposed)
+                }
+            }
+        };
+        let h = one(false)?;
         let ht = if self.symmetric() {
             None
         } else {
-            Some(self.product(p, true)?)
+            Some(one(true)?)
         };
         Ok(Products { h, ht })
-    }
-
-    /// `Cx·P·h₂ᵀ`, or `Cxᵀ·P·h₂` when `transposed`.
-    fn product(&self, p: ArrayView2<'_, f64>, transposed: bool) -> Result<Array2<f64>> {
-        let (n, m) = p.dim();
-        // W = P·h₂ᵀ (or P·h₂), n × m.
-        let mut w = Array2::zeros((n, m));
-        match &self.target {
-            TargetFactor::Cost(cy, factor) => {
-                // (Cy·Pᵀ)ᵀ = P·Cyᵀ and (Cyᵀ·Pᵀ)ᵀ = P·Cy, written through a transposed view.
-                let axis = if transposed { Axis::Cols } else { Axis::Rows };
-                cy.apply_cost(axis, p.t(), w.view_mut().reversed_axes())?;
-                w *= *factor;
-            }
-            TargetFactor::Dense(h2) => {
-                let rhs = if transposed { h2.view() } else { h2.t() };
-                gemm::matmul_par(w.view_mut(), p, rhs, 1.0, false);
-            }
-        }
-        let mut out = Array2::zeros((n, m));
-        let axis = if transposed { Axis::Cols } else { Axis::Rows };
-        self.cx.apply_cost(axis, w.view(), out.view_mut())?;
-        Ok(out)
     }
 
     /// The constant vectors for `L⊗P` (`transposed`: for the transposed costs).
@@ -152,21 +220,100 @@ impl<'p> GwTensor<'p> {
         }
     }
 
-    /// The gradient of `GW` at `P` given its products: `L⊗P + Lᵀ⊗P` (`2·L⊗P` when
-    /// symmetric).
-    pub fn gradient(&self, prod: &Products) -> Array2<f64> {
+    /// The linearized cost `(1−α)·M + α·∇GW(P)` with `∇GW(P) = L⊗P + Lᵀ⊗P` (`2·L⊗P` when
+    /// symmetric): one pass for the constants (and `M`), one for the products.
+    pub fn linearized(
+        &self,
+        prod: &Products,
+        alpha: f64,
+        linear: Option<&Array2<f64>>,
+    ) -> Array2<f64> {
         let (r, c) = self.constants(false);
         let (rt, ct) = self.constants(true);
-        let mut grad = -(&prod.h + prod.ht());
-        Zip::indexed(&mut grad).par_for_each(|(i, j), v| *v += r[i] + c[j] + rt[i] + ct[j]);
-        grad
+        let (n, m) = (r.len(), c.len());
+        let twice = if prod.ht.is_none() { 2.0 } else { 1.0 };
+        let cols: Vec<f64> = c.iter().zip(ct).map(|(c, ct)| alpha * (c + ct)).collect();
+        // The products as `−α·Σ_k U_ik·V_jk` (rank 2r with factored costs), or stored.
+        let (u, vt) = match self.factors() {
+            Some((ax, bx, ay, by)) => {
+                let mut u = gemm_new(ax.view(), prod.h.view());
+                let mut v = ay.clone();
+                if let Some(kt) = &prod.ht {
+                    u = ndarray::concatenate![NdAxis(1), u, gemm_new(bx.view(), kt.view())];
+                    v = ndarray::concatenate![NdAxis(1), v, by.view()];
+                }
+                (
+                    Some(u * (-alpha * twice)),
+                    Some(v.reversed_axes().as_standard_layout().into_owned()),
+                )
+            }
+            None => (None, None),
+        };
+        let lin_w = 1.0 - alpha;
+        let mut out = Array2::zeros((n, m));
+        Zip::indexed(out.rows_mut()).par_for_each(|i, mut row| {
+            let row = row.as_slice_mut().expect("fresh arrays are contiguous");
+            let base = alpha * (r[i] + rt[i]);
+            match linear {
+                Some(mm) => {
+                    for ((o, &cj), &mj) in row.iter_mut().zip(&cols).zip(mm.row(i)) {
+                        *o = base + cj + lin_w * mj;
+                    }
+                }
+                None => row
+                    .iter_mut()
+                    .zip(&cols)
+                    .for_each(|(o, &cj)| *o = base + cj),
+            }
+            match (&u, &vt) {
+                (Some(u), Some(vt)) => {
+                    for (k, vk) in vt.outer_iter().enumerate() {
+                        let w = u[[i, k]];
+                        let vk = vk.as_slice().expect("standard layout");
+                        row.iter_mut().zip(vk).for_each(|(o, &v)| *o += w * v);
+                    }
+                }
+                _ => {
+                    let h = prod.h.row(i);
+                    row.iter_mut()
+                        .zip(h)
+                        .for_each(|(o, &h)| *o -= alpha * twice * h);
+                    if let Some(ht) = &prod.ht {
+                        row.iter_mut()
+                            .zip(ht.row(i))
+                            .for_each(|(o, &h)| *o -= alpha * h);
+                    }
+                }
+            }
+        });
+        out
+    }
+
+    /// `⟨H, X⟩` (`transposed`: `⟨Hᵀ, X⟩`).
+    fn inner(&self, prod: &Products, x: ArrayView2<'_, f64>, transposed: bool) -> f64 {
+        let h = match (&prod.ht, transposed) {
+            (Some(ht), true) => ht,
+            _ => &prod.h,
+        };
+        match self.factors() {
+            // ⟨A·K·Bᵀ, X⟩ = ⟨K, Aᵀ·X·B⟩.
+            Some((ax, bx, ay, by)) => {
+                let (left, right) = if transposed && prod.ht.is_some() {
+                    (bx, by)
+                } else {
+                    (ax, ay)
+                };
+                (h * &core(left.view(), x, right.view())).sum()
+            }
+            None => frobenius_dot(h.view(), x),
+        }
     }
 
     /// `GW(P) = ⟨L⊗P, P⟩ = ⟨f₁(Cx)a, P1⟩ + ⟨f₂(Cy)b, Pᵀ1⟩ − ⟨H(P), P⟩` (POT's `gwloss`).
     pub fn loss(&self, p: ArrayView2<'_, f64>, prod: &Products) -> f64 {
         let rows = p.sum_axis(NdAxis(1));
         let cols = p.sum_axis(NdAxis(0));
-        self.row.dot(&rows) + self.col.dot(&cols) - frobenius_dot(prod.h.view(), p)
+        self.row.dot(&rows) + self.col.dot(&cols) - self.inner(prod, p, false)
     }
 
     /// The slope at `t = 0` of `t ↦ GW(P + tΔ)`:
@@ -175,9 +322,27 @@ impl<'p> GwTensor<'p> {
         let rows = delta.sum_axis(NdAxis(1));
         let cols = delta.sum_axis(NdAxis(0));
         self.row.dot(&rows) + self.col.dot(&cols)
-            - frobenius_dot(prod.h.view(), delta)
-            - frobenius_dot(prod.ht().view(), delta)
+            - self.inner(prod, delta, false)
+            - self.inner(prod, delta, true)
     }
+
+    /// `⟨H(Δ), Δ⟩`, the curvature of `t ↦ GW(P + tΔ)` (up to sign).
+    pub fn curvature(&self, delta: ArrayView2<'_, f64>, dprod: &Products) -> f64 {
+        self.inner(dprod, delta, false)
+    }
+}
+
+/// `Lᵀ·X·R` for thin `L` (`n × r₁`) and `R` (`m × r₂`).
+fn core(l: ArrayView2<'_, f64>, x: ArrayView2<'_, f64>, r: ArrayView2<'_, f64>) -> Array2<f64> {
+    let xr = gemm_new(x, r);
+    gemm_new(l.t(), xr.view())
+}
+
+/// `A·B`, allocated.
+fn gemm_new(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((a.nrows(), b.ncols()));
+    gemm::matmul_par(out.view_mut(), a, b, 1.0, false);
+    out
 }
 
 /// `Σ_ij x_ij·y_ij`, in parallel over rows and summed in row order.
