@@ -10,6 +10,8 @@ const EXAMPLES: &str = "Examples:
   otters solve --x source.npy --y target.npy --method sinkhorn --epsilon 0.01 --out results/
   otters solve --cost C.csv --a a.csv --b b.csv --method exact --out results/ --json
   otters solve --x data.npz:xs --y data.npz:xt --method unbalanced --rho 0.5 --plot plan.png
+  otters solve --x shape2d.npy --y shape3d.npy --method gw --scale-cost max --out results/
+  otters solve --cost-xx Cx.npy --cost-yy Cy.npy --cost M.npy --method fgw --alpha 0.5
 
 Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
 (unless --allow-nonconverged), 130 interrupted.";
@@ -47,6 +49,22 @@ pub enum Method {
     Sinkhorn,
     /// Unbalanced entropic OT: marginals penalized by --rho (KL or TV).
     Unbalanced,
+    /// Gromov–Wasserstein between the costs within each space (--x and --y may differ in
+    /// dimension, or give --cost-xx and --cost-yy): conditional gradient, or entropic when
+    /// --epsilon is given.
+    Gw,
+    /// Fused Gromov–Wasserstein: GW weighted by --alpha plus (1 − alpha) times the linear
+    /// cost between the spaces (--cost, or the points' cost when they share a dimension).
+    Fgw,
+}
+
+/// Losses comparing the two spaces' costs in (fused) GW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GwLossArg {
+    /// (c − c')²
+    Square,
+    /// c·log(c/c') − c + c'
+    Kl,
 }
 
 /// Ground costs between points.
@@ -131,14 +149,20 @@ pub struct DemoArgs {
 #[group(required = true, multiple = true)]
 pub struct Inputs {
     /// Source points, n × d (FILE or FILE.npz:NAME).
-    #[arg(long, value_name = "FILE", requires = "y", conflicts_with = "cost")]
+    #[arg(long, value_name = "FILE", requires = "y")]
     pub x: Option<String>,
-    /// Target points, m × d.
-    #[arg(long, value_name = "FILE", requires = "x", conflicts_with = "cost")]
+    /// Target points, m × d (m × d' for gw).
+    #[arg(long, value_name = "FILE", requires = "x")]
     pub y: Option<String>,
-    /// Cost matrix, n × m (+inf marks a forbidden pair).
+    /// Cost matrix, n × m (+inf marks a forbidden pair); for fgw, the linear cost.
     #[arg(long, value_name = "FILE")]
     pub cost: Option<String>,
+    /// Costs within the source space, n × n (gw, fgw).
+    #[arg(long, value_name = "FILE", requires = "cost_yy", conflicts_with_all = ["x", "y"])]
+    pub cost_xx: Option<String>,
+    /// Costs within the target space, m × m (gw, fgw).
+    #[arg(long, value_name = "FILE", requires = "cost_xx", conflicts_with_all = ["x", "y"])]
+    pub cost_yy: Option<String>,
 }
 
 /// Options of `otters solve`.
@@ -189,6 +213,12 @@ pub struct SolveArgs {
     /// Kind of marginal penalty of `--method unbalanced`.
     #[arg(long, value_enum, default_value_t = PenaltyArg::Kl)]
     pub penalty: PenaltyArg,
+    /// Weight of the GW term in fgw (the linear cost gets 1 − alpha).
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = closed_unit_interval)]
+    pub alpha: f64,
+    /// Loss comparing the two spaces' costs (gw, fgw).
+    #[arg(long, value_enum, default_value_t = GwLossArg::Square)]
+    pub loss: GwLossArg,
     /// Stop when the marginal L1 error is below this (Sinkhorn).
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true, value_parser = positive)]
     pub threshold: f64,
@@ -226,6 +256,18 @@ fn positive(text: &str) -> Result<f64, String> {
         Ok(value)
     } else {
         Err(format!("must be a finite number > 0, got {text}"))
+    }
+}
+
+/// A number in [0, 1].
+fn closed_unit_interval(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("must be in [0, 1], got {text}"))
     }
 }
 

@@ -513,3 +513,141 @@ fn e7_a_closed_pipe_is_a_quiet_success() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
 }
+
+#[test]
+fn gw_and_fgw_solve_across_spaces_and_refuse_bad_combinations() {
+    let dir = workspace();
+    let d = dir.path();
+    // y3: the 20 source points, embedded in 3-D, reversed and shifted (an isometric copy).
+    let x: Vec<f64> = (0..40).map(|k| ((k * 37) % 17) as f64 / 7.0).collect();
+    let y3: Vec<f64> = (0..20)
+        .rev()
+        .flat_map(|i| [x[2 * i] + 1.0, -3.0, x[2 * i + 1]])
+        .collect();
+    std::fs::write(d.join("y3.npy"), npy::encode(&[20, 3], &y3)).unwrap();
+    let out = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y3.npy",
+            "--method",
+            "gw",
+            "--scale-cost",
+            "max",
+            "--out",
+            "gw",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rep = report(&d.join("gw"));
+    assert_eq!(rep["method"], "gw");
+    assert_eq!(rep["solver"], "conditional gradient GW");
+    assert!(rep["cost"].as_f64().unwrap().abs() < 1e-12, "{rep}");
+    assert!(rep["marginal_error"].as_f64().unwrap() < 1e-12);
+    let plan = read_npy(&d.join("gw/plan.npy"));
+    assert_eq!(plan.shape, vec![20, 20]);
+    assert!(!d.join("gw/f.npy").exists());
+    // Entropic GW with --epsilon.
+    let out = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y3.npy",
+            "--method",
+            "gw",
+            "--scale-cost",
+            "max",
+            "--epsilon",
+            "0.05",
+            "--json",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rep: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rep["solver"], "entropic GW");
+    assert_eq!(rep["converged"], true);
+    // Fused GW on two 2-D clouds (the linear cost comes from the points).
+    let out = otters(
+        &[
+            "solve", "--x", "x.npy", "--y", "y.npy", "--method", "fgw", "--alpha", "0.3", "--json",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Usage errors (exit 2) naming what is wrong.
+    for (args, needle) in [
+        (
+            vec!["--x", "x.npy", "--y", "y3.npy", "--method", "fgw"],
+            "--cost",
+        ),
+        (
+            vec![
+                "--x", "x.npy", "--y", "y.npy", "--method", "gw", "--rho", "1",
+            ],
+            "--rho",
+        ),
+        (
+            vec![
+                "--x", "x.npy", "--y", "y.npy", "--method", "fgw", "--alpha", "1.5",
+            ],
+            "--alpha",
+        ),
+        (
+            vec![
+                "--x",
+                "x.npy",
+                "--y",
+                "y.npy",
+                "--method",
+                "gw",
+                "--relative-epsilon",
+                "0.1",
+            ],
+            "--epsilon",
+        ),
+        (
+            vec![
+                "--cost-xx",
+                "C.csv",
+                "--cost-yy",
+                "C.csv",
+                "--method",
+                "sinkhorn",
+            ],
+            "--cost-xx",
+        ),
+        (
+            vec![
+                "--x", "x.npy", "--y", "y.npy", "--cost", "C.csv", "--method", "gw",
+            ],
+            "--cost",
+        ),
+    ] {
+        let mut full = vec!["solve"];
+        full.extend(args);
+        let out = otters(&full, d);
+        assert_eq!(out.status.code(), Some(2), "{full:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
+    }
+    // A non-square cost within a space is an input error naming the argument.
+    let out = otters(
+        &[
+            "solve",
+            "--cost-xx",
+            "C.csv",
+            "--cost-yy",
+            "C.csv",
+            "--method",
+            "gw",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("geom_xx"), "{}", stderr(&out));
+}

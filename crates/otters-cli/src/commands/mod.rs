@@ -2,6 +2,7 @@
 //! running a solver with a progress bar and Ctrl-C.
 
 pub mod demo;
+mod quadratic;
 pub mod solve;
 
 use std::fmt;

@@ -28,7 +28,7 @@ use crate::report::{Parameters, ProblemInfo, Report, Status};
 
 const OUTPUT_FILES: [&str; 5] = ["report.json", "f.npy", "g.npy", "plan.npy", "plan.npz"];
 
-fn usage(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
 }
 
@@ -50,7 +50,7 @@ fn boxed<C: CostFn + 'static>(
     Ok(Box::new(PointCloud::new(x, y, cost)?.with_scale(scale)?))
 }
 
-fn cloud(
+pub(crate) fn cloud(
     x: &Array2<f64>,
     y: &Array2<f64>,
     cost_fn: CostFnArg,
@@ -68,24 +68,25 @@ fn cloud(
 }
 
 /// Source and target points, when the input was points.
-type Clouds = (Array2<f64>, Array2<f64>);
+pub(crate) type Clouds = (Array2<f64>, Array2<f64>);
 
-/// The outcome of either kind of solver, reduced to what the CLI writes.
-struct Solved {
-    solver: String,
-    f: Array1<f64>,
-    g: Array1<f64>,
-    cost: f64,
-    regularized_cost: Option<f64>,
-    converged: bool,
-    iterations: usize,
-    marginal_error: f64,
-    transported_mass: f64,
-    epsilon: Option<f64>,
+/// The outcome of any solver, reduced to what the CLI writes.
+pub(crate) struct Solved {
+    pub(crate) solver: String,
+    /// Dual potentials (linear OT only).
+    pub(crate) f: Option<Array1<f64>>,
+    pub(crate) g: Option<Array1<f64>>,
+    pub(crate) cost: f64,
+    pub(crate) regularized_cost: Option<f64>,
+    pub(crate) converged: bool,
+    pub(crate) iterations: usize,
+    pub(crate) marginal_error: f64,
+    pub(crate) transported_mass: f64,
+    pub(crate) epsilon: Option<f64>,
     /// Sparse entries for exact OT.
-    sparse: Option<Vec<(usize, usize, f64)>>,
+    pub(crate) sparse: Option<Vec<(usize, usize, f64)>>,
     /// The dense plan, when entropic and small enough.
-    dense: Option<Array2<f64>>,
+    pub(crate) dense: Option<Array2<f64>>,
 }
 
 /// Runs `otters solve`.
@@ -97,13 +98,14 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         ("x", &args.inputs.x),
         ("y", &args.inputs.y),
         ("cost", &args.inputs.cost),
+        ("cost_xx", &args.inputs.cost_xx),
+        ("cost_yy", &args.inputs.cost_yy),
         ("a", &args.a),
         ("b", &args.b),
     ]
     .into_iter()
     .filter_map(|(role, v)| v.as_deref().map(|t| (role, InputSpec::parse(t))))
     .collect();
-    let spec = |role: &str| specs.iter().find(|(r, _)| *r == role).map(|(_, s)| s);
     let input_paths: Vec<&Path> = specs.iter().map(|(_, s)| s.path.as_path()).collect();
 
     // Method-specific flags, checked before any work.
@@ -114,12 +116,23 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                 "--method unbalanced needs --rho (or --rho-a / --rho-b)",
             ));
         }
-        (Method::Exact | Method::Sinkhorn, true) => {
+        (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw, true) => {
             return Err(usage(
                 "--rho, --rho-a and --rho-b only apply to --method unbalanced",
             ));
         }
         _ => {}
+    }
+    let quadratic = matches!(args.method, Method::Gw | Method::Fgw);
+    if quadratic && (args.relative_epsilon.is_some() || args.epsilon_scaling.is_some()) {
+        return Err(usage(
+            "--method gw/fgw take an absolute --epsilon (entropic) or none (conditional gradient)",
+        ));
+    }
+    if !quadratic && args.inputs.cost_xx.is_some() {
+        return Err(usage(
+            "--cost-xx and --cost-yy only apply to --method gw and fgw",
+        ));
     }
     if args.method == Method::Exact
         && (args.epsilon.is_some()
@@ -153,60 +166,16 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         };
         info.inputs.insert(role.to_string(), label);
     }
-    let scale = scale(args.scale_cost);
-    let (geom, points): (Box<dyn Geometry>, Option<Clouds>) =
-        match (spec("x"), spec("y"), spec("cost")) {
-            (Some(sx), Some(sy), None) => {
-                let (x, note_x) = read_matrix(sx, true, false)?;
-                let (y, note_y) = read_matrix(sy, true, false)?;
-                info.notes.extend(note_x.into_iter().chain(note_y));
-                info.dimension = Some(x.ncols());
-                (cloud(&x, &y, args.cost_fn, args.p, scale)?, Some((x, y)))
-            }
-            (None, None, Some(sc)) => {
-                let (c, note) = read_matrix(sc, false, true)?;
-                info.notes.extend(note);
-                (Box::new(DenseCost::new(c)?.with_scale(scale)?), None)
-            }
-            _ => return Err(usage("give exactly one of --cost or --x with --y")),
-        };
-    let (n, m) = geom.shape();
-    (info.n, info.m) = (n, m);
-    let weights = |role: &str, len: usize| -> Result<Array1<f64>> {
-        match spec(role) {
-            Some(s) => {
-                let (w, _) = read_vector(s)?;
-                Ok(w)
-            }
-            None => Ok(Array1::from_elem(len, 1.0 / len as f64)),
-        }
-    };
-    let (a, b) = (weights("a", n)?, weights("b", m)?);
-    let penalty = |rho: Option<f64>| match (rho, args.penalty) {
-        (None, _) => MarginalPenalty::Hard,
-        (Some(rho), PenaltyArg::Kl) => MarginalPenalty::Kl { rho },
-        (Some(rho), PenaltyArg::Tv) => MarginalPenalty::TotalVariation { rho },
-    };
-    let (pa, pb) = (
-        penalty(args.rho.or(args.rho_a)),
-        penalty(args.rho.or(args.rho_b)),
-    );
-    let problem =
-        LinearProblem::unbalanced(geom.as_ref(), a, b, pa, pb).context("invalid problem")?;
-
     let max_iterations = args.max_iterations.map(|v| v as usize);
     let mut parameters = Parameters {
-        cost_fn: points
-            .as_ref()
-            .map(|_| format!("{:?}", args.cost_fn).to_lowercase()),
         scale_cost: format!("{:?}", args.scale_cost).to_lowercase(),
-        threshold: (args.method != Method::Exact).then_some(args.threshold),
+        threshold: (!matches!(args.method, Method::Exact | Method::Gw | Method::Fgw))
+            .then_some(args.threshold),
         rho_a: args.rho.or(args.rho_a),
         rho_b: args.rho.or(args.rho_b),
         penalty: unbalanced.then(|| format!("{:?}", args.penalty).to_lowercase()),
         ..Parameters::default()
     };
-
     let tracker = Tracker::new(
         &format!("{:?}", args.method).to_lowercase(),
         max_iterations.unwrap_or(0),
@@ -214,73 +183,10 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     let callback = |p: &Progress| tracker.update(p);
     let observer = progress::observer(&callback);
     let start = Instant::now();
-    let result: otters::Result<Solved> = match args.method {
-        Method::Exact => {
-            let solver = NetworkSimplex {
-                max_iterations: max_iterations.unwrap_or(NetworkSimplex::default().max_iterations),
-                ..NetworkSimplex::default()
-            };
-            parameters.max_iterations = solver.max_iterations as u64;
-            solver.solve_with(&problem, &observer).map(|out| Solved {
-                solver: match out.method() {
-                    ExactMethod::NetworkSimplex => "network simplex".into(),
-                    ExactMethod::Assignment => "assignment (LAPJV)".into(),
-                },
-                f: out.f().to_owned(),
-                g: out.g().to_owned(),
-                cost: out.cost(),
-                regularized_cost: None,
-                converged: out.converged(),
-                iterations: out.iterations(),
-                marginal_error: out.marginal_error(),
-                transported_mass: out.plan().values().iter().sum(),
-                epsilon: None,
-                sparse: Some(out.plan().iter().collect()),
-                dense: None,
-            })
-        }
-        Method::Sinkhorn | Method::Unbalanced => {
-            let epsilon = match (args.epsilon, args.relative_epsilon) {
-                (Some(e), _) => Epsilon::Absolute(e),
-                (None, Some(x)) => Epsilon::RelativeToMean(x),
-                (None, None) => Epsilon::RelativeToMean(0.05),
-            };
-            let solver = Sinkhorn {
-                threshold: args.threshold,
-                max_iterations: max_iterations.unwrap_or(10_000),
-                scaling: args
-                    .epsilon_scaling
-                    .map_or(EpsilonScaling::None, EpsilonScaling::from_max_cost),
-                acceleration: match args.acceleration {
-                    AccelerationArg::Anderson => Acceleration::default(),
-                    AccelerationArg::Adaptive => Acceleration::AdaptiveRelaxation,
-                    AccelerationArg::None => Acceleration::None,
-                },
-                ..Sinkhorn::new(epsilon)
-            };
-            parameters.max_iterations = solver.max_iterations as u64;
-            solver
-                .solve_with(&problem, None, &observer)
-                .and_then(|out| {
-                    let dense = (n.saturating_mul(m).saturating_mul(8) <= args.max_plan_bytes)
-                        .then(|| out.plan_within(&problem, args.max_plan_bytes))
-                        .transpose()?;
-                    Ok(Solved {
-                        solver: "log-domain sinkhorn".into(),
-                        f: out.f().to_owned(),
-                        g: out.g().to_owned(),
-                        cost: out.linear_cost(&problem)?,
-                        regularized_cost: Some(out.reg_ot_cost()),
-                        converged: out.converged(),
-                        iterations: out.iterations(),
-                        marginal_error: out.marginal_error(),
-                        transported_mass: out.plan_mass(),
-                        epsilon: Some(out.epsilon()),
-                        sparse: None,
-                        dense,
-                    })
-                })
-        }
+    let (result, points, (n, m)) = if quadratic {
+        super::quadratic::solve(args, &specs, &mut info, &mut parameters, &observer)?
+    } else {
+        solve_linear(args, &specs, &mut info, &mut parameters, &observer)?
     };
     let seconds = start.elapsed().as_secs_f64();
     tracker.finish();
@@ -397,6 +303,140 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     })
 }
 
+/// What a solve returns to the writer: the outcome, the points (for plots) and the shape.
+pub(crate) type SolveResult = (otters::Result<Solved>, Option<Clouds>, (usize, usize));
+
+/// The input given for `role`.
+pub(crate) fn find_spec<'s>(specs: &'s [(&str, InputSpec)], role: &str) -> Option<&'s InputSpec> {
+    specs.iter().find(|(r, _)| *r == role).map(|(_, s)| s)
+}
+
+/// Exact, entropic and unbalanced OT.
+fn solve_linear(
+    args: &SolveArgs,
+    specs: &[(&str, InputSpec)],
+    info: &mut ProblemInfo,
+    parameters: &mut Parameters,
+    observer: &otters::Observer<'_>,
+) -> Result<SolveResult> {
+    let spec = |role: &str| super::solve::find_spec(specs, role);
+    let scale = scale(args.scale_cost);
+    let (geom, points): (Box<dyn Geometry>, Option<Clouds>) =
+        match (spec("x"), spec("y"), spec("cost")) {
+            (Some(sx), Some(sy), None) => {
+                let (x, note_x) = read_matrix(sx, true, false)?;
+                let (y, note_y) = read_matrix(sy, true, false)?;
+                info.notes.extend(note_x.into_iter().chain(note_y));
+                info.dimension = Some(x.ncols());
+                (cloud(&x, &y, args.cost_fn, args.p, scale)?, Some((x, y)))
+            }
+            (None, None, Some(sc)) => {
+                let (c, note) = read_matrix(sc, false, true)?;
+                info.notes.extend(note);
+                (Box::new(DenseCost::new(c)?.with_scale(scale)?), None)
+            }
+            _ => return Err(usage("give exactly one of --cost or --x with --y")),
+        };
+    let (n, m) = geom.shape();
+    (info.n, info.m) = (n, m);
+    let weights = |role: &str, len: usize| -> Result<Array1<f64>> {
+        match spec(role) {
+            Some(s) => {
+                let (w, _) = read_vector(s)?;
+                Ok(w)
+            }
+            None => Ok(Array1::from_elem(len, 1.0 / len as f64)),
+        }
+    };
+    let (a, b) = (weights("a", n)?, weights("b", m)?);
+    let penalty = |rho: Option<f64>| match (rho, args.penalty) {
+        (None, _) => MarginalPenalty::Hard,
+        (Some(rho), PenaltyArg::Kl) => MarginalPenalty::Kl { rho },
+        (Some(rho), PenaltyArg::Tv) => MarginalPenalty::TotalVariation { rho },
+    };
+    let (pa, pb) = (
+        penalty(args.rho.or(args.rho_a)),
+        penalty(args.rho.or(args.rho_b)),
+    );
+    let problem =
+        LinearProblem::unbalanced(geom.as_ref(), a, b, pa, pb).context("invalid problem")?;
+
+    let max_iterations = args.max_iterations.map(|v| v as usize);
+    parameters.cost_fn = points
+        .as_ref()
+        .map(|_| format!("{:?}", args.cost_fn).to_lowercase());
+    let result: otters::Result<Solved> = match args.method {
+        Method::Exact => {
+            let solver = NetworkSimplex {
+                max_iterations: max_iterations.unwrap_or(NetworkSimplex::default().max_iterations),
+                ..NetworkSimplex::default()
+            };
+            parameters.max_iterations = solver.max_iterations as u64;
+            solver.solve_with(&problem, observer).map(|out| Solved {
+                solver: match out.method() {
+                    ExactMethod::NetworkSimplex => "network simplex".into(),
+                    ExactMethod::Assignment => "assignment (LAPJV)".into(),
+                },
+                f: Some(out.f().to_owned()),
+                g: Some(out.g().to_owned()),
+                cost: out.cost(),
+                regularized_cost: None,
+                converged: out.converged(),
+                iterations: out.iterations(),
+                marginal_error: out.marginal_error(),
+                transported_mass: out.plan().values().iter().sum(),
+                epsilon: None,
+                sparse: Some(out.plan().iter().collect()),
+                dense: None,
+            })
+        }
+        Method::Gw | Method::Fgw => {
+            return Err(usage("gw and fgw are quadratic problems"));
+        }
+        Method::Sinkhorn | Method::Unbalanced => {
+            let epsilon = match (args.epsilon, args.relative_epsilon) {
+                (Some(e), _) => Epsilon::Absolute(e),
+                (None, Some(x)) => Epsilon::RelativeToMean(x),
+                (None, None) => Epsilon::RelativeToMean(0.05),
+            };
+            let solver = Sinkhorn {
+                threshold: args.threshold,
+                max_iterations: max_iterations.unwrap_or(10_000),
+                scaling: args
+                    .epsilon_scaling
+                    .map_or(EpsilonScaling::None, EpsilonScaling::from_max_cost),
+                acceleration: match args.acceleration {
+                    AccelerationArg::Anderson => Acceleration::default(),
+                    AccelerationArg::Adaptive => Acceleration::AdaptiveRelaxation,
+                    AccelerationArg::None => Acceleration::None,
+                },
+                ..Sinkhorn::new(epsilon)
+            };
+            parameters.max_iterations = solver.max_iterations as u64;
+            solver.solve_with(&problem, None, observer).and_then(|out| {
+                let dense = (n.saturating_mul(m).saturating_mul(8) <= args.max_plan_bytes)
+                    .then(|| out.plan_within(&problem, args.max_plan_bytes))
+                    .transpose()?;
+                Ok(Solved {
+                    solver: "log-domain sinkhorn".into(),
+                    f: Some(out.f().to_owned()),
+                    g: Some(out.g().to_owned()),
+                    cost: out.linear_cost(&problem)?,
+                    regularized_cost: Some(out.reg_ot_cost()),
+                    converged: out.converged(),
+                    iterations: out.iterations(),
+                    marginal_error: out.marginal_error(),
+                    transported_mass: out.plan_mass(),
+                    epsilon: Some(out.epsilon()),
+                    sparse: None,
+                    dense,
+                })
+            })
+        }
+    };
+    Ok((result, points, (n, m)))
+}
+
 fn check_plot_path(path: &Path, inputs: &[&Path], force: bool) -> Result<()> {
     if let Ok(canonical) = std::fs::canonicalize(path) {
         if inputs
@@ -437,8 +477,10 @@ fn write_results(
     max_plan_bytes: usize,
     info: &mut ProblemInfo,
 ) -> Result<()> {
-    dir.write("f.npy", |f| Ok(solved.f.write_npy(f)?))?;
-    dir.write("g.npy", |f| Ok(solved.g.write_npy(f)?))?;
+    if let (Some(f_pot), Some(g_pot)) = (&solved.f, &solved.g) {
+        dir.write("f.npy", |f| Ok(f_pot.write_npy(f)?))?;
+        dir.write("g.npy", |f| Ok(g_pot.write_npy(f)?))?;
+    }
     if let Some(entries) = &solved.sparse {
         let rows = Array1::from_iter(entries.iter().map(|e| e.0 as i64));
         let cols = Array1::from_iter(entries.iter().map(|e| e.1 as i64));
@@ -490,7 +532,7 @@ fn write_plot(
     };
     let title = format!("otters {method}: cost {:.4}", solved.cost);
     match points {
-        Some((x, y)) if x.ncols() == 2 => {
+        Some((x, y)) if x.ncols() == 2 && y.ncols() == 2 => {
             // The strongest coupling of each source point keeps the picture readable.
             let mut best: Vec<Option<(usize, usize, f64)>> = vec![None; shape.0];
             for &(i, j, v) in &entries {
