@@ -6,6 +6,7 @@
 
 mod assignment;
 mod exact;
+mod low_rank;
 mod network_simplex;
 mod one_d;
 mod problem;
@@ -16,6 +17,7 @@ mod sparse_plan;
 pub use exact::{
     ASSIGNMENT_BUDGET, AssignmentFastPath, ExactMethod, ExactOutput, ExactStatus, NetworkSimplex,
 };
+pub use low_rank::{LowRankInit, LowRankOutput, LowRankSinkhorn};
 pub use one_d::{
     OneDimensionalOutput, ot_1d, ot_1d_potentials, wasserstein_1d, wasserstein_1d_batch,
 };
