@@ -9,7 +9,7 @@ use ndarray::ArrayView1;
 
 use super::momentum::relax;
 use super::settings::UnbalancedUpdates;
-use crate::kernels::lse::Lse;
+use crate::kernels::lse::{self, Lse};
 use crate::linear::MarginalPenalty;
 
 /// One side of the problem: its weights and how its marginal is enforced.
@@ -76,13 +76,19 @@ impl<'a> Side<'a> {
         eps: f64,
         out: &mut [f64],
     ) {
-        for ((o, &p), &s) in out.iter_mut().zip(pot).zip(s) {
-            *o = if s == f64::INFINITY {
-                0.0
-            } else {
-                ((p - s - shift) / eps).exp()
-            };
-        }
+        // The exponents first (−∞ where s = +∞), then the vectorized exp of the row kernel.
+        let t: Vec<f64> = pot
+            .iter()
+            .zip(s)
+            .map(|(&p, &s)| {
+                if s == f64::INFINITY {
+                    f64::NEG_INFINITY
+                } else {
+                    (p - s - shift) / eps
+                }
+            })
+            .collect();
+        lse::exp_row(0.0, &t, &vec![0.0; t.len()], 0.0, out);
     }
 
     /// `Σ_i residual_i`: how far the marginal `w·r` is from what optimality requires.
