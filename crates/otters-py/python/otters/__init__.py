@@ -4,11 +4,12 @@ Two faces over one engine:
 
 * POT-compatible functions — ``otters.emd``, ``emd2``, ``sinkhorn``, ``sinkhorn2``,
   ``emd_1d``, ``emd2_1d``, ``wasserstein_1d``, ``sliced_wasserstein_distance``, ``dist``,
-  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*`` — that drop in
+  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*``, ``otters.lowrank.*`` — that drop in
   where ``ot.*`` is used;
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
   ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
-  ``QuadraticProblem`` → ``GromovWasserstein`` / ``ConditionalGradientGW`` — whose outputs
+  ``QuadraticProblem`` → ``GromovWasserstein`` / ``ConditionalGradientGW``, and
+  ``LowRankSinkhorn`` — whose outputs
   answer follow-up questions (``plan()``, ``apply()``, ``transport(x)``, gradients).
 
 Invalid input raises :class:`InvalidInputError` (a ``ValueError``) naming the argument;
@@ -16,8 +17,8 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import gromov, unbalanced
-from ._core import DenseCost, ExactOutput, GwOutput, PointCloud, SinkhornOutput, __version__
+from . import gromov, lowrank, unbalanced
+from ._core import DenseCost, ExactOutput, GwOutput, LowRankOutput, PointCloud, SinkhornOutput, __version__
 from ._pot import (
     SINKHORN_METHODS,
     dist,
@@ -36,7 +37,7 @@ from ._pot import (
 from ._result import OTResult
 from .exceptions import ConvergenceWarning, InvalidInputError, NumericalError, OttersError, ResourceError
 from .problems import Geometry, LinearProblem, QuadraticProblem
-from .solvers import ConditionalGradientGW, GromovWasserstein, NetworkSimplex, Sinkhorn
+from .solvers import ConditionalGradientGW, GromovWasserstein, LowRankSinkhorn, NetworkSimplex, Sinkhorn
 
 __all__ = [
     "SINKHORN_METHODS",
@@ -49,6 +50,8 @@ __all__ = [
     "GwOutput",
     "InvalidInputError",
     "LinearProblem",
+    "LowRankOutput",
+    "LowRankSinkhorn",
     "NetworkSimplex",
     "NumericalError",
     "OTResult",
@@ -65,6 +68,7 @@ __all__ = [
     "emd2_1d",
     "emd_1d",
     "gromov",
+    "lowrank",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",

@@ -10,6 +10,7 @@ __all__ = [
     "__version__",
     "ExactOutput",
     "GwOutput",
+    "LowRankOutput",
     "PointCloud",
     "SinkhornOutput",
     "check_problem",
@@ -19,6 +20,7 @@ __all__ = [
     "sliced_wasserstein",
     "solve_exact",
     "solve_gw",
+    "solve_lowrank",
     "solve_sinkhorn",
     "wasserstein_1d",
     "wasserstein_1d_batch",
@@ -189,6 +191,44 @@ def solve_gw(
     inner_max_iterations: int = 100000,
     init: _ArrayLike | None = None,
 ) -> GwOutput: ...
+@final
+class LowRankOutput:
+    @property
+    def q(self) -> _Array: ...
+    @property
+    def r(self) -> _Array: ...
+    @property
+    def g(self) -> _Array: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def errors(self) -> _Array: ...
+    @property
+    def marginal_error(self) -> float: ...
+    def plan(self) -> _Array: ...
+    def apply(self, v: _ArrayLike, axis: int = 0) -> _Array: ...
+
+def solve_lowrank(
+    geom: _Geometry,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    *,
+    rank: int,
+    epsilon: float = 0.0,
+    gamma: float = 10.0,
+    threshold: float = 1e-5,
+    max_iterations: int = 1000,
+    min_iterations: int = 10,
+    inner_threshold: float = 1e-5,
+    inner_max_iterations: int = 10000,
+    min_g: float = 1e-10,
+    init: str = "random",
+    seed: int = 0,
+) -> LowRankOutput: ...
 def solve_exact(
     geom: _Geometry, a: _ArrayLike, b: _ArrayLike, *, max_iterations: int | None = None, assignment: str = "auto"
 ) -> ExactOutput: ...

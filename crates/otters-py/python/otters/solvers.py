@@ -240,3 +240,60 @@ class ConditionalGradientGW:
 
     def __repr__(self):
         return f"ConditionalGradientGW(max_iterations={self.max_iterations}, tol_rel={self.tol_rel})"
+
+
+class LowRankSinkhorn:
+    """Low-rank OT (Scetbon, Cuturi, Peyré 2021; OTT-JAX's ``LRSinkhorn``): couplings
+    ``P = Q diag(1/g) R^T`` of rank ``rank``, by mirror descent with Dykstra projections. The
+    cost enters only through ``C R`` and ``C^T Q``, so a squared-Euclidean
+    :class:`otters.PointCloud` (factored) costs linear time in the number of points.
+
+    Parameters
+    ----------
+    rank : int
+        The rank ``r`` (``1 <= r <= min(n, m)``).
+    epsilon : float
+        Entropic regularization of the factors (0: none).
+    gamma : float
+        Step scale; each step uses ``gamma / max |grad|_inf^2`` (OTT's rescaled step).
+    threshold : float
+        Stop once the symmetric KL between successive ``(Q, R, g)`` is at most this.
+    max_iterations, min_iterations : int
+        Outer iteration budget.
+    inner_threshold, inner_max_iterations :
+        The L1 marginal error the returned factors must reach, and the Dykstra budget per
+        projection (earlier projections stop at a looser tolerance).
+    min_g : float
+        Lower bound on the entries of ``g``.
+    init : {"random", "rank2"}
+        Random factors (seeded by ``seed``) or the deterministic rank-2 start.
+    warn : bool
+        Emit :class:`otters.ConvergenceWarning` when not converged.
+    """
+
+    def __init__(self, rank, *, epsilon=0.0, gamma=10.0, threshold=1e-5, max_iterations=1000, min_iterations=10,
+                 inner_threshold=1e-5, inner_max_iterations=10_000, min_g=1e-10, init="random", seed=0, warn=True):
+        self.rank = int(rank)
+        self.settings = dict(epsilon=float(epsilon), gamma=float(gamma), threshold=float(threshold),
+                             max_iterations=int(max_iterations), min_iterations=int(min_iterations),
+                             inner_threshold=float(inner_threshold), inner_max_iterations=int(inner_max_iterations),
+                             min_g=float(min_g), init=init, seed=int(seed))
+        self.warn = warn
+
+    def solve(self, problem):
+        """Solves a balanced :class:`otters.LinearProblem`; returns an :class:`otters.LowRankOutput`."""
+        if not problem.is_balanced:
+            raise ValueError("LowRankSinkhorn needs a balanced problem (unbalanced low-rank OT is not available yet)")
+        out = _core.solve_lowrank(problem.geom, problem.a, problem.b, rank=self.rank, **self.settings)
+        if self.warn and not out.converged:
+            warnings.warn(
+                f"low-rank Sinkhorn did not converge in {out.iterations} iterations (marginal error "
+                f"{out.marginal_error:.2e}); raise max_iterations / inner_max_iterations or epsilon",
+                ConvergenceWarning, stacklevel=2,
+            )
+        return out
+
+    __call__ = solve
+
+    def __repr__(self):
+        return f"LowRankSinkhorn(rank={self.rank})"

@@ -1,0 +1,164 @@
+//! Low-rank OT bindings: `solve_lowrank` over any geometry and its output.
+
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
+use otters::DEFAULT_MEMORY_LIMIT;
+use otters::geometry::Axis;
+use otters::linear::{self as lin, LinearProblem, LowRankInit, LowRankSinkhorn};
+use pyo3::prelude::*;
+
+use crate::convert;
+use crate::errors::invalid_input;
+use crate::geometry::with_geometry;
+
+/// Low-rank Sinkhorn (see `otters.LowRankSinkhorn`).
+#[pyfunction]
+#[pyo3(signature = (geom, a, b, *, rank, epsilon = 0.0, gamma = 10.0, threshold = 1e-5,
+    max_iterations = 1000, min_iterations = 10, inner_threshold = 1e-5, inner_max_iterations = 10_000,
+    min_g = 1e-10, init = "random", seed = 0))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve_lowrank(
+    py: Python<'_>,
+    geom: &Bound<'_, PyAny>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    rank: usize,
+    epsilon: f64,
+    gamma: f64,
+    threshold: f64,
+    max_iterations: usize,
+    min_iterations: usize,
+    inner_threshold: f64,
+    inner_max_iterations: usize,
+    min_g: f64,
+    init: &str,
+    seed: u64,
+) -> PyResult<LowRankOutput> {
+    let init = match init {
+        "random" => LowRankInit::Random { seed },
+        "rank2" | "deterministic" => LowRankInit::Rank2,
+        other => {
+            return Err(invalid_input(
+                py,
+                "init",
+                &format!("unknown init '{other}'; use 'random' or 'rank2'"),
+            ));
+        }
+    };
+    let solver = LowRankSinkhorn {
+        rank,
+        epsilon,
+        gamma,
+        threshold,
+        max_iterations,
+        min_iterations,
+        inner_threshold,
+        inner_max_iterations,
+        min_g,
+        init,
+    };
+    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (ag, bg) = (a.readonly(), b.readonly());
+    let (av, bv) = (ag.as_array(), bg.as_array());
+    let inner = with_geometry(py, geom, None, |g, _, obs| {
+        solver.solve_with(&LinearProblem::new(g, av, bv)?, obs)
+    })?;
+    Ok(LowRankOutput { inner })
+}
+
+/// A low-rank coupling P = Q diag(1/g) Rᵀ.
+#[pyclass(module = "otters._core", frozen)]
+pub struct LowRankOutput {
+    inner: lin::LowRankOutput,
+}
+
+#[pymethods]
+impl LowRankOutput {
+    /// Q, shape (n, r): Q1 = a, Qᵀ1 = g.
+    #[getter]
+    fn q<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.q().to_owned().into_pyarray(py)
+    }
+
+    /// R, shape (m, r): R1 = b, Rᵀ1 = g.
+    #[getter]
+    fn r<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.r().to_owned().into_pyarray(py)
+    }
+
+    /// g, shape (r,).
+    #[getter]
+    fn g<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.g().to_owned().into_pyarray(py)
+    }
+
+    /// ⟨C, P⟩, computed in linear time for factored costs.
+    #[getter]
+    fn cost(&self) -> f64 {
+        self.inner.cost()
+    }
+
+    /// Whether the iterates stopped moving and the marginals reached their target.
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+
+    /// Outer iterations done.
+    #[getter]
+    fn iterations(&self) -> usize {
+        self.inner.iterations()
+    }
+
+    /// The convergence criterion after each outer iteration.
+    #[getter]
+    fn errors<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.errors().to_vec().into_pyarray(py)
+    }
+
+    /// ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁.
+    #[getter]
+    fn marginal_error(&self) -> f64 {
+        self.inner.marginal_error()
+    }
+
+    /// The dense plan (refused above the memory limit).
+    fn plan<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let plan = self
+            .inner
+            .plan(DEFAULT_MEMORY_LIMIT)
+            .map_err(|e| crate::errors::to_py(py, &e))?;
+        Ok(plan.into_pyarray(py))
+    }
+
+    /// P·v (axis=0) or Pᵀ·v (axis=1) for v of shape (m, k) / (n, k), without forming P.
+    #[pyo3(signature = (v, axis = 0))]
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        v: &Bound<'py, PyAny>,
+        axis: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let axis = match axis {
+            0 => Axis::Rows,
+            1 => Axis::Cols,
+            _ => return Err(invalid_input(py, "axis", "axis must be 0 or 1")),
+        };
+        let v = convert::matrix(v, "v")?;
+        let guard = v.readonly();
+        let out = self
+            .inner
+            .apply(axis, guard.as_array())
+            .map_err(|e| crate::errors::to_py(py, &e))?;
+        Ok(out.into_pyarray(py))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "LowRankOutput(rank={}, cost={}, converged={}, iterations={})",
+            self.inner.g().len(),
+            self.inner.cost(),
+            self.inner.converged(),
+            self.inner.iterations()
+        )
+    }
+}
