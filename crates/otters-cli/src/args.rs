@@ -12,6 +12,7 @@ const EXAMPLES: &str = "Examples:
   otters solve --x data.npz:xs --y data.npz:xt --method unbalanced --rho 0.5 --plot plan.png
   otters solve --x shape2d.npy --y shape3d.npy --method gw --scale-cost max --out results/
   otters solve --cost-xx Cx.npy --cost-yy Cy.npy --cost M.npy --method fgw --alpha 0.5
+  otters solve --x big_source.npy --y big_target.npy --method lowrank --rank 20 --scale-cost max
 
 Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
 (unless --allow-nonconverged), 130 interrupted.";
@@ -56,6 +57,9 @@ pub enum Method {
     /// Fused Gromov–Wasserstein: GW weighted by --alpha plus (1 − alpha) times the linear
     /// cost between the spaces (--cost, or the points' cost when they share a dimension).
     Fgw,
+    /// Low-rank OT of rank --rank (P = Q diag(1/g) Rᵀ; linear time in the number of points
+    /// for squared-Euclidean point clouds).
+    Lowrank,
 }
 
 /// Losses comparing the two spaces' costs in (fused) GW.
@@ -216,6 +220,9 @@ pub struct SolveArgs {
     /// Weight of the GW term in fgw (the linear cost gets 1 − alpha).
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = closed_unit_interval)]
     pub alpha: f64,
+    /// Rank of the coupling (lowrank).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rank: u32,
     /// Loss comparing the two spaces' costs (gw, fgw).
     #[arg(long, value_enum, default_value_t = GwLossArg::Square)]
     pub loss: GwLossArg,

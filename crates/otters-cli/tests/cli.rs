@@ -651,3 +651,52 @@ fn gw_and_fgw_solve_across_spaces_and_refuse_bad_combinations() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("geom_xx"), "{}", stderr(&out));
 }
+
+#[test]
+fn lowrank_writes_a_plan_of_the_requested_rank() {
+    let dir = workspace();
+    let d = dir.path();
+    let out = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y.npy",
+            "--method",
+            "lowrank",
+            "--rank",
+            "3",
+            "--scale-cost",
+            "max",
+            "--out",
+            "lr",
+        ],
+        d,
+    );
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(3),
+        "{}",
+        stderr(&out)
+    );
+    let rep = report(&d.join("lr"));
+    assert_eq!(rep["solver"], "low-rank sinkhorn (rank 3)");
+    assert!(rep["marginal_error"].as_f64().unwrap() < 1e-3);
+    let plan = read_npy(&d.join("lr/plan.npy"));
+    assert_eq!(plan.shape, vec![20, 15]);
+    let out = otters(
+        &[
+            "solve", "--x", "x.npy", "--y", "y.npy", "--method", "lowrank", "--rank", "0",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = otters(
+        &[
+            "solve", "--x", "x.npy", "--y", "y.npy", "--method", "lowrank", "--rank", "40",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rank"), "{}", stderr(&out));
+}

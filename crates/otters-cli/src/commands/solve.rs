@@ -12,8 +12,8 @@ use otters::geometry::{
     Cosine, CostFn, DenseCost, Euclidean, Geometry, Lp, PointCloud, ScaleCost, SqEuclidean,
 };
 use otters::linear::{
-    Acceleration, Epsilon, EpsilonScaling, ExactMethod, LinearProblem, MarginalPenalty,
-    NetworkSimplex, Sinkhorn,
+    Acceleration, Epsilon, EpsilonScaling, ExactMethod, LinearProblem, LowRankSinkhorn,
+    MarginalPenalty, NetworkSimplex, Sinkhorn,
 };
 use otters::{Error, Progress};
 
@@ -116,7 +116,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                 "--method unbalanced needs --rho (or --rho-a / --rho-b)",
             ));
         }
-        (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw, true) => {
+        (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw | Method::Lowrank, true) => {
             return Err(usage(
                 "--rho, --rho-a and --rho-b only apply to --method unbalanced",
             ));
@@ -132,6 +132,13 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     if !quadratic && args.inputs.cost_xx.is_some() {
         return Err(usage(
             "--cost-xx and --cost-yy only apply to --method gw and fgw",
+        ));
+    }
+    if matches!(args.method, Method::Exact | Method::Lowrank)
+        && (args.relative_epsilon.is_some() || args.epsilon_scaling.is_some())
+    {
+        return Err(usage(
+            "--relative-epsilon and --epsilon-scaling do not apply to --method exact or lowrank",
         ));
     }
     if args.method == Method::Exact
@@ -392,6 +399,34 @@ fn solve_linear(
         }
         Method::Gw | Method::Fgw => {
             return Err(usage("gw and fgw are quadratic problems"));
+        }
+        Method::Lowrank => {
+            let solver = LowRankSinkhorn {
+                epsilon: args.epsilon.unwrap_or(0.0),
+                max_iterations: max_iterations.unwrap_or(1000),
+                ..LowRankSinkhorn::new(args.rank as usize)
+            };
+            parameters.max_iterations = solver.max_iterations as u64;
+            parameters.threshold = Some(solver.inner_threshold);
+            solver.solve_with(&problem, observer).and_then(|out| {
+                let dense = (n.saturating_mul(m).saturating_mul(8) <= args.max_plan_bytes)
+                    .then(|| out.plan(args.max_plan_bytes))
+                    .transpose()?;
+                Ok(Solved {
+                    solver: format!("low-rank sinkhorn (rank {})", args.rank),
+                    f: None,
+                    g: None,
+                    cost: out.cost(),
+                    regularized_cost: None,
+                    converged: out.converged(),
+                    iterations: out.iterations(),
+                    marginal_error: out.marginal_error(),
+                    transported_mass: out.g().sum(),
+                    epsilon: (solver.epsilon > 0.0).then_some(solver.epsilon),
+                    sparse: None,
+                    dense,
+                })
+            })
         }
         Method::Sinkhorn | Method::Unbalanced => {
             let epsilon = match (args.epsilon, args.relative_epsilon) {
