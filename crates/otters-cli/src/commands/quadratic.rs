@@ -2,13 +2,13 @@
 //! given as points (each with its own dimension) or as the costs within each space.
 
 use anyhow::{Context, Result};
-use ndarray::{Array1, Axis};
+use ndarray::Axis;
 use otters::geometry::{DenseCost, Geometry};
 use otters::quadratic::{ConditionalGradientGw, EntropicGw, GwLoss, QuadraticProblem};
 
-use super::solve::{SolveResult, Solved, cloud, scale, usage};
+use super::solve::{SolveResult, Solved, cloud, scale, usage, weights};
 use crate::args::{GwLossArg, Method, SolveArgs};
-use crate::io::{InputSpec, read_matrix, read_vector};
+use crate::io::{InputSpec, read_matrix};
 use crate::report::{Parameters, ProblemInfo};
 
 /// Reads the two spaces (and the linear cost of fgw), solves, and reduces the result.
@@ -62,13 +62,7 @@ pub(crate) fn solve(
             ));
         }
     };
-    let weights = |role: &str, len: usize| -> Result<Array1<f64>> {
-        match spec(role) {
-            Some(s) => Ok(read_vector(s)?.0),
-            None => Ok(Array1::from_elem(len, 1.0 / len as f64)),
-        }
-    };
-    let (a, b) = (weights("a", n)?, weights("b", m)?);
+    let (a, b) = (weights(specs, "a", n)?, weights(specs, "b", m)?);
     let loss = match args.loss {
         GwLossArg::Square => GwLoss::Square,
         GwLossArg::Kl => GwLoss::Kl,

@@ -313,6 +313,14 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
 /// What a solve returns to the writer: the outcome, the points (for plots) and the shape.
 pub(crate) type SolveResult = (otters::Result<Solved>, Option<Clouds>, (usize, usize));
 
+/// The weights given for `role`, or uniform weights of length `len`.
+pub(crate) fn weights(specs: &[(&str, InputSpec)], role: &str, len: usize) -> Result<Array1<f64>> {
+    match find_spec(specs, role) {
+        Some(s) => Ok(read_vector(s)?.0),
+        None => Ok(Array1::from_elem(len, 1.0 / len as f64)),
+    }
+}
+
 /// The input given for `role`.
 pub(crate) fn find_spec<'s>(specs: &'s [(&str, InputSpec)], role: &str) -> Option<&'s InputSpec> {
     specs.iter().find(|(r, _)| *r == role).map(|(_, s)| s)
@@ -326,7 +334,7 @@ fn solve_linear(
     parameters: &mut Parameters,
     observer: &otters::Observer<'_>,
 ) -> Result<SolveResult> {
-    let spec = |role: &str| super::solve::find_spec(specs, role);
+    let spec = |role: &str| find_spec(specs, role);
     let scale = scale(args.scale_cost);
     let (geom, points): (Box<dyn Geometry>, Option<Clouds>) =
         match (spec("x"), spec("y"), spec("cost")) {
@@ -346,16 +354,7 @@ fn solve_linear(
         };
     let (n, m) = geom.shape();
     (info.n, info.m) = (n, m);
-    let weights = |role: &str, len: usize| -> Result<Array1<f64>> {
-        match spec(role) {
-            Some(s) => {
-                let (w, _) = read_vector(s)?;
-                Ok(w)
-            }
-            None => Ok(Array1::from_elem(len, 1.0 / len as f64)),
-        }
-    };
-    let (a, b) = (weights("a", n)?, weights("b", m)?);
+    let (a, b) = (weights(specs, "a", n)?, weights(specs, "b", m)?);
     let penalty = |rho: Option<f64>| match (rho, args.penalty) {
         (None, _) => MarginalPenalty::Hard,
         (Some(rho), PenaltyArg::Kl) => MarginalPenalty::Kl { rho },
