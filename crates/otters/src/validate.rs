@@ -54,16 +54,19 @@ pub(crate) fn points(arg: &'static str, x: ArrayView2<'_, f64>) -> Result<()> {
             got: format!("{} x 0", x.nrows()),
         });
     }
-    for ((i, j), &v) in x.indexed_iter() {
-        if !v.is_finite() {
-            return Err(Error::NonFinite {
-                arg,
-                index: Index::Matrix(i, j),
-                value: v,
-            });
-        }
+    finite_matrix(arg, x)
+}
+
+/// [`Error::NonFinite`] naming the first (row-major) entry that is NaN or infinite.
+pub(crate) fn finite_matrix(arg: &'static str, x: ArrayView2<'_, f64>) -> Result<()> {
+    match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((i, j), &value)) => Err(Error::NonFinite {
+            arg,
+            index: Index::Matrix(i, j),
+            value,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Bytes of an `rows × cols` array of `f64`, or [`Error::TooLarge`] above `limit`

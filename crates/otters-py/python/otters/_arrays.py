@@ -16,9 +16,7 @@ def as_float64(x, name):
     """``x`` as a float64 ndarray, following the module's cast rule."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
-        err = InvalidInputError(f"`{name}` must hold real numbers, got dtype {arr.dtype}")
-        err.argument = name
-        raise err
+        raise invalid(name, f"`{name}` must hold real numbers, got dtype {arr.dtype}")
     return arr if arr.dtype == np.float64 else arr.astype(np.float64)
 
 
@@ -32,9 +30,7 @@ def weights(w, n, name):
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()
     if arr.ndim != 1:
-        err = InvalidInputError(f"`{name}` must be a 1-D array of weights, got shape {arr.shape}")
-        err.argument = name
-        raise err
+        raise invalid(name, f"`{name}` must be a 1-D array of weights, got shape {arr.shape}")
     return arr
 
 
@@ -42,9 +38,7 @@ def matrix(m, name):
     """A 2-D float64 array."""
     arr = as_float64(m, name)
     if arr.ndim != 2:
-        err = InvalidInputError(f"`{name}` must be a 2-D array, got shape {arr.shape}")
-        err.argument = name
-        raise err
+        raise invalid(name, f"`{name}` must be a 2-D array, got shape {arr.shape}")
     return arr
 
 

@@ -27,9 +27,10 @@ SINKHORN_METHODS = ("sinkhorn", "sinkhorn_log", "sinkhorn_stabilized", "greenkho
 _IGNORED = ("print_period", "tau", "epsilon0", "stopInnerThr", "numInnerItermax", "verbose", "processes", "numThreads", "n_threads")
 
 
-def _check_kwargs(function, kwargs):
+def _check_kwargs(function, kwargs, ignored=_IGNORED):
+    """Unknown keywords raise ``TypeError``; the ``ignored`` ones warn, naming themselves."""
     for key, value in kwargs.items():
-        if key not in _IGNORED:
+        if key not in ignored:
             raise TypeError(f"{function}() got an unexpected keyword argument {key!r}")
         warnings.warn(f"{function}(): {key}={value!r} is ignored by otters", UserWarning, stacklevel=3)
 

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from . import _arrays
+from ._pot import _check_kwargs
 from .problems import QuadraticProblem
 from .solvers import ConditionalGradientGW, GromovWasserstein
 
@@ -55,15 +56,8 @@ def _problem(C1, C2, p, q, loss_fun, M=None, alpha=1.0):
     return QuadraticProblem(C1, C2, p, q, geom_xy=M, fused_penalty=alpha, loss=loss_fun)
 
 
-def _ignore(function, kwargs, allowed):
-    for key, value in kwargs.items():
-        if key not in allowed:
-            raise TypeError(f"{function}() got an unexpected keyword argument {key!r}")
-        warnings.warn(f"{function}(): {key}={value!r} is ignored by otters", UserWarning, stacklevel=3)
-
-
 def _cg(function, problem, G0, armijo, max_iter, tol_rel, tol_abs, kwargs):
-    _ignore(function, kwargs, _CG_IGNORED)
+    _check_kwargs(function, kwargs, _CG_IGNORED)
     if armijo:
         warnings.warn(f"{function}(): armijo=True is ignored; otters uses the exact line search",
                       UserWarning, stacklevel=3)
@@ -78,7 +72,7 @@ def _entropic(function, problem, epsilon, G0, max_iter, tol, solver, kwargs):
     for key in list(kwargs):
         if key in inner:
             inner[key] = kwargs.pop(key)
-    _ignore(function, kwargs, ("verbose", "method"))
+    _check_kwargs(function, kwargs, ("verbose", "method"))
     gw = GromovWasserstein(epsilon, threshold=tol, max_iterations=max_iter, inner_threshold=inner["stopThr"],
                            inner_max_iterations=inner["numItermax"])
     return gw.solve(problem, init=G0)

@@ -421,6 +421,8 @@ impl LowRankSinkhorn {
         let (mut q3_1, mut q3_2) = (Array1::ones(r), Array1::ones(r));
         let (mut q1, mut q2) = (Array1::ones(r), Array1::ones(r));
         let (mut v1, mut v2) = (Array1::ones(r), Array1::ones(r));
+        // Contiguous weights once, for the row passes.
+        let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
         let (mut u1, mut u2) = (Array1::zeros(a.len()), Array1::zeros(b.len()));
         let (mut next1, mut next2) = (u1.clone(), u2.clone());
         let mut g = g_t.clone();
@@ -428,8 +430,8 @@ impl LowRankSinkhorn {
         for it in 0..self.inner_max_iterations {
             // One pass per factor: u ← w/(K·v) into `next`, s = Kᵀ·u_next, and the row error
             // of the current state (u, v), whose columns are exactly g.
-            let (s1, err1) = scale_rows(&kqt, v1.view(), a, u1.view(), next1.view_mut());
-            let (s2, err2) = scale_rows(&krt, v2.view(), b, u2.view(), next2.view_mut());
+            let (s1, err1) = scale_rows(&kqt, v1.view(), a.view(), u1.view(), next1.view_mut());
+            let (s2, err2) = scale_rows(&krt, v2.view(), b.view(), u2.view(), next2.view_mut());
             if it > 0 && it % 10 == 0 {
                 let err = err1 + err2;
                 if !err.is_finite() {
@@ -515,8 +517,11 @@ fn scale_rows(
     const BLOCK: usize = 512;
     let (r, n) = kt.dim();
     let kdata = kt.as_slice().expect("kernels are standard layout");
-    let v = v.to_vec();
-    let (w, u) = (w.to_vec(), u.to_vec());
+    let v = v.as_slice().expect("contiguous");
+    let (w, u) = (
+        w.as_slice().expect("contiguous"),
+        u.as_slice().expect("contiguous"),
+    );
     let next = next.as_slice_mut().expect("contiguous");
     let block = |(blk, out): (usize, &mut [f64])| {
         let i0 = blk * BLOCK;

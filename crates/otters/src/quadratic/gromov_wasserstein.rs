@@ -10,12 +10,12 @@ use rayon::prelude::*;
 
 use super::problem::QuadraticProblem;
 use super::tensor::{GwTensor, Products, frobenius_dot};
-use crate::error::{Error, Index, Result};
+use crate::error::{Error, Result};
 use crate::geometry::{DenseCost, LogPlan};
 use crate::kernels::lse;
 use crate::linear::{Epsilon, LinearProblem, NetworkSimplex, Potentials, Sinkhorn};
 use crate::observe::{Observer, Progress};
-use crate::validate::DEFAULT_MEMORY_LIMIT;
+use crate::validate::{self, DEFAULT_MEMORY_LIMIT};
 
 /// Entropic GW: `P_{k+1} = argmin_{P ∈ Π(a,b)} ⟨∇E(P_k), P⟩ − ε·H(P)` with
 /// `E = (1−α)⟨M, ·⟩ + α·GW` (POT's `entropic_gromov_wasserstein` with `solver="PGD"`, OTT's
@@ -170,7 +170,7 @@ impl<'p> Setup<'p> {
         factorize: bool,
     ) -> Result<Self> {
         let (n, m) = problem.shape();
-        crate::validate::matrix_bytes(
+        validate::matrix_bytes(
             "GW plan",
             n,
             m,
@@ -182,14 +182,8 @@ impl<'p> Setup<'p> {
             Some(g) => Some(g.cost_matrix(memory_limit)?),
             None => None,
         };
-        if let Some(lin) = &linear
-            && let Some(((i, j), &value)) = lin.indexed_iter().find(|(_, v)| !v.is_finite())
-        {
-            return Err(Error::NonFinite {
-                arg: "geom_xy",
-                index: Index::Matrix(i, j),
-                value,
-            });
+        if let Some(lin) = &linear {
+            validate::finite_matrix("geom_xy", lin.view())?;
         }
         let plan = match init {
             Some(p) => checked_init(problem, p)?,
@@ -249,13 +243,7 @@ fn checked_init(problem: &QuadraticProblem<'_>, p: ArrayView2<'_, f64>) -> Resul
             got: format!("{} × {}", p.nrows(), p.ncols()),
         });
     }
-    if let Some(((i, j), &value)) = p.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite {
-            arg: "init",
-            index: Index::Matrix(i, j),
-            value,
-        });
-    }
+    validate::finite_matrix("init", p)?;
     if let Some(((i, j), &value)) = p.indexed_iter().find(|(_, v)| **v < 0.0) {
         return Err(Error::InvalidParameter {
             arg: "init",

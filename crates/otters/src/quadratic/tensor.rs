@@ -10,9 +10,10 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis as NdAxis, Zip};
 
 use super::problem::{GwLoss, QuadraticProblem};
-use crate::error::{Error, Index, Result};
+use crate::error::{Error, Result};
 use crate::geometry::{Axis, Geometry};
 use crate::kernels::gemm;
+use crate::validate;
 
 /// POT's guard inside the logarithms of the KL loss (`log(c + 1e-18)`), so that zero costs
 /// (the diagonal of a distance matrix) are allowed.
@@ -141,8 +142,8 @@ impl<'p> GwTensor<'p> {
         let (cx, cy) = (problem.geom_xx(), problem.geom_yy());
         let cx_mat = cx.cost_matrix(memory_limit)?;
         let cy_mat = cy.cost_matrix(memory_limit)?;
-        finite("geom_xx", &cx_mat)?;
-        finite("geom_yy", &cy_mat)?;
+        validate::finite_matrix("geom_xx", cx_mat.view())?;
+        validate::finite_matrix("geom_yy", cy_mat.view())?;
         let loss = problem.loss();
         if loss == GwLoss::Kl {
             non_negative("geom_xx", &cx_mat)?;
@@ -381,17 +382,6 @@ fn non_negative(arg: &'static str, c: &Array2<f64>) -> Result<()> {
             arg,
             requirement: "non-negative costs for the KL loss",
             value: format!("{value} at [{i}, {j}]"),
-        }),
-        None => Ok(()),
-    }
-}
-
-fn finite(arg: &'static str, c: &Array2<f64>) -> Result<()> {
-    match c.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        Some(((i, j), &value)) => Err(Error::NonFinite {
-            arg,
-            index: Index::Matrix(i, j),
-            value,
         }),
         None => Ok(()),
     }
