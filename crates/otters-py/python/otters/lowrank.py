@@ -4,7 +4,8 @@ Differences from POT, on purpose:
 
 * the outer loop stops on the change of the factors (OTT-JAX's criterion, ``threshold``
   1e-5) instead of running exactly 100 steps; ``stopThr`` and ``numItermax`` keep POT's
-  meaning (the Dykstra projection's L1 marginal tolerance and budget);
+  meaning (each projection's L1 marginal tolerance and budget; otters solves the
+  projection by Newton's method on its dual where POT runs Dykstra's algorithm);
 * ``rescale_cost=True`` divides the cost by its maximum (POT divides each factor by the
   square root of its largest entry);
 * ``init="kmeans"`` and ``gamma_init="theory"`` are not available (``ValueError``);

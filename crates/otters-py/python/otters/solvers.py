@@ -244,7 +244,8 @@ class ConditionalGradientGW:
 
 class LowRankSinkhorn:
     """Low-rank OT (Scetbon, Cuturi, Peyré 2021; OTT-JAX's ``LRSinkhorn``): couplings
-    ``P = Q diag(1/g) R^T`` of rank ``rank``, by mirror descent with Dykstra projections. The
+    ``P = Q diag(1/g) R^T`` of rank ``rank``, by mirror descent; each step's KL projection onto
+    the coupled marginal constraints is solved by Newton's method on its ``2r``-dimensional dual. The
     cost enters only through ``C R`` and ``C^T Q``, so a squared-Euclidean
     :class:`otters.PointCloud` (factored) costs linear time in the number of points.
 
@@ -261,8 +262,7 @@ class LowRankSinkhorn:
     max_iterations, min_iterations : int
         Outer iteration budget.
     inner_threshold, inner_max_iterations :
-        The L1 marginal error the returned factors must reach, and the Dykstra budget per
-        projection (earlier projections stop at a looser tolerance).
+        The L1 marginal error each projection must reach, and its budget of Newton steps.
     min_g : float
         Lower bound on the entries of ``g``.
     init : {"random", "rank2"}

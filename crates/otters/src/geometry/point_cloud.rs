@@ -16,7 +16,7 @@ use super::{
     resolve_scale, tiled,
 };
 use crate::error::{Error, Result};
-use crate::kernels::gemm::mul_transposed;
+use crate::kernels::gemm::{matmul_par, mul_transposed};
 use crate::kernels::lse::exp_row;
 use crate::kernels::tiles::{self, TileSource};
 use crate::validate;
@@ -349,7 +349,7 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         &self,
         axis: Axis,
         v: ArrayView2<'_, f64>,
-        mut out: ArrayViewMut2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         let Some((a, b)) = &self.factors else {
             return tiled::apply_cost(self, self.shape(), self.scale, axis, v, out);
@@ -360,7 +360,9 @@ impl<C: CostFn> Geometry for PointCloud<C> {
             Axis::Rows => (a, b),
             Axis::Cols => (b, a),
         };
-        out.assign(&(lhs.dot(&rhs.t().dot(&v)) / self.scale));
+        let mut inner = Array2::zeros((rhs.ncols(), v.ncols()));
+        matmul_par(inner.view_mut(), rhs.t(), v, 1.0, false);
+        matmul_par(out, lhs.view(), inner.view(), 1.0 / self.scale, false);
         Ok(())
     }
 

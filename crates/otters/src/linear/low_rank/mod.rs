@@ -2,7 +2,8 @@
 //! factorization*): couplings `P = Q·diag(1/g)·Rᵀ` with `Q ∈ Π(a, g)`, `R ∈ Π(b, g)`,
 //! `g ∈ Δ_r`, found by mirror descent on `⟨C, P⟩` (optionally `− ε·(H(Q) + H(R) + H(g))`)
 //! with the adaptive step of Scetbon & Cuturi 2022 (`γ = γ₀ / max‖∇‖²_∞`, OTT-JAX's
-//! `gamma_rescale`), each step a Dykstra projection onto the coupled constraints.
+//! `gamma_rescale`), each step a KL projection onto the coupled constraints solved by Newton's
+//! method on its `2r`-dimensional dual (`projection.rs`).
 //!
 //! The cost enters only through `C·R` and `Cᵀ·Q` (the geometry's
 //! [`apply_cost`](crate::geometry::Geometry::apply_cost)), so a factored cost — a squared-Euclidean
@@ -15,14 +16,14 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+mod projection;
+
+use self::projection::{Factor, Kernel, Kernels};
 use super::problem::LinearProblem;
 use crate::error::{Error, Result};
 use crate::geometry::Axis;
 use crate::observe::{Observer, Progress};
 use crate::validate;
-
-/// L1 marginal error at which the intermediate projections stop.
-const INTERMEDIATE_TOLERANCE: f64 = 1e-3;
 
 /// How the factors start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub enum LowRankInit {
     Rank2,
 }
 
-/// Low-rank Sinkhorn (mirror descent with Dykstra projections). Settings only.
+/// Low-rank Sinkhorn (mirror descent with exact KL projections). Settings only.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LowRankSinkhorn {
     /// The rank `r` of the coupling (`1 ≤ r ≤ min(n, m)`).
@@ -53,12 +54,10 @@ pub struct LowRankSinkhorn {
     pub max_iterations: usize,
     /// Never stop before this many outer iterations.
     pub min_iterations: usize,
-    /// L1 marginal error of the returned factors (the last Dykstra projection's target;
-    /// earlier ones stop at 1e-3, OTT-JAX's default).
-    /// Projections slow down as the factors sharpen, so very tight targets cost many
-    /// inner iterations.
+    /// L1 marginal error at which each projection stops (Newton converges quadratically,
+    /// so tight targets cost a step or two more).
     pub inner_threshold: f64,
-    /// Dykstra iterations at most per projection.
+    /// Newton steps at most per projection.
     pub inner_max_iterations: usize,
     /// The smallest entry of `g` (keeps `diag(1/g)` bounded; OTT-JAX uses 1e-6).
     pub min_g: f64,
@@ -250,32 +249,49 @@ impl LowRankSinkhorn {
         let (n, m) = geom.shape();
         self.check(n, m)?;
         let (a, b) = (problem.a(), problem.b());
-        let (mut q, mut r, mut g) = self.initial(a, b);
+        let (q0, r0, mut g) = self.initial(a, b);
+        let with_log = |x: Array2<f64>| Factor {
+            log: x.mapv(slog),
+            value: x,
+        };
+        let (mut q, mut r) = (with_log(q0), with_log(r0));
         let mut cr = Array2::zeros((n, self.rank));
         let mut ctq = Array2::zeros((m, self.rank));
         let mut errors = Vec::new();
         let mut converged = false;
+        let mut duals = (Array1::zeros(self.rank), Array1::zeros(self.rank));
         for it in 0..self.max_iterations {
-            geom.apply_cost(Axis::Rows, r.view(), cr.view_mut())?;
-            geom.apply_cost(Axis::Cols, q.view(), ctq.view_mut())?;
-            // Gradients of ⟨C, Q diag(1/g) Rᵀ⟩ − ε(H(Q) + H(R) + H(g)).
+            geom.apply_cost(Axis::Rows, r.value.view(), cr.view_mut())?;
+            geom.apply_cost(Axis::Cols, q.value.view(), ctq.view_mut())?;
+            // Gradients of ⟨C, Q diag(1/g) Rᵀ⟩ − ε(H(Q) + H(R) + H(g)), in place of C·R
+            // and Cᵀ·Q (which are computed anew each iteration).
             let eps = self.epsilon;
-            let mut grad_q = &cr / &g.view().insert_axis(NdAxis(0));
-            let mut grad_r = &ctq / &g.view().insert_axis(NdAxis(0));
-            let omega = (&q * &cr).sum_axis(NdAxis(0));
+            let log_g = g.mapv(slog);
+            let omega = column_dots(&q.value, &cr);
             let mut grad_g = -&omega / &(&g * &g);
+            let inv_g = g.mapv(f64::recip);
+            let gradient = |c: &mut Array2<f64>, log: &Array2<f64>| -> f64 {
+                par_rows(c, log, |row, lrow| {
+                    let mut sup = 0.0f64;
+                    for ((x, &l), &ig) in row.iter_mut().zip(lrow).zip(&inv_g) {
+                        *x = *x * ig + eps * l;
+                        // A non-finite entry makes the norm infinite (`max` skips NaN).
+                        sup = if x.is_finite() {
+                            sup.max(x.abs())
+                        } else {
+                            f64::INFINITY
+                        };
+                    }
+                    sup
+                })
+            };
+            let sup_q = gradient(&mut cr, &q.log);
+            let sup_r = gradient(&mut ctq, &r.log);
             if eps > 0.0 {
-                grad_q.zip_mut_with(&q, |d, &x| *d += eps * slog(x));
-                grad_r.zip_mut_with(&r, |d, &x| *d += eps * slog(x));
-                grad_g.zip_mut_with(&g, |d, &x| *d += eps * slog(x));
+                grad_g.scaled_add(eps, &log_g);
             }
-            let sup = |x: &Array2<f64>| x.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
-            let norm = sup(&grad_q).powi(2).max(sup(&grad_r).powi(2)).max(
-                grad_g
-                    .iter()
-                    .fold(0.0f64, |acc, v| acc.max(v.abs()))
-                    .powi(2),
-            );
+            let sup_g = grad_g.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+            let norm = sup_q.max(sup_r).max(sup_g).powi(2);
             if !norm.is_finite() {
                 return Err(numerical(it, "the gradient is not finite"));
             }
@@ -283,22 +299,58 @@ impl LowRankSinkhorn {
             let damp = 1.0 / (eps * gamma + 1.0);
             gamma *= damp;
             // Log-kernels of the mirror step: log ξ = −γ∇ + damp·log(current).
-            let log_xq = Zip::from(&grad_q)
-                .and(&q)
-                .map_collect(|&d, &x| -gamma * d + damp * slog(x));
-            let log_xr = Zip::from(&grad_r)
-                .and(&r)
-                .map_collect(|&d, &x| -gamma * d + damp * slog(x));
+            let step = |mut grad: Array2<f64>, log: &Array2<f64>| {
+                par_rows(&mut grad, log, |row, lrow| {
+                    row.iter_mut()
+                        .zip(lrow)
+                        .for_each(|(d, &l)| *d = -gamma * *d + damp * l);
+                    0.0
+                });
+                Kernel::from_log(grad)
+            };
+            let kq = step(
+                std::mem::replace(&mut cr, Array2::zeros((n, self.rank))),
+                &q.log,
+            );
+            let kr = step(
+                std::mem::replace(&mut ctq, Array2::zeros((m, self.rank))),
+                &r.log,
+            );
             let log_xg = Zip::from(&grad_g)
-                .and(&g)
-                .map_collect(|&d, &x| -gamma * d + damp * slog(x));
-            // Inexact projections while the iterates move (OTT-JAX's Dykstra tolerance); the
-            // last one is redone to `inner_threshold`.
-            let tol = INTERMEDIATE_TOLERANCE.max(self.inner_threshold);
-            let mut next = self.project(&log_xq, &log_xr, &log_xg, a, b, tol)?;
-            let err = sym_kl(next.q.iter(), q.iter())
-                + sym_kl(next.r.iter(), r.iter())
-                + sym_kl(next.g.iter(), g.iter());
+                .and(&log_g)
+                .map_collect(|&d, &l| -gamma * d + damp * l);
+            let gmax = log_xg.fold(f64::NEG_INFINITY, |x, &y| x.max(y));
+            let mut xg = log_xg.mapv(|v| (v - gmax).max(-700.0).exp());
+            xg /= xg.sum();
+            let next = projection::project(
+                Kernels {
+                    kq,
+                    kr,
+                    xg,
+                    a,
+                    b,
+                    min_g: self.min_g,
+                },
+                duals,
+                self.inner_threshold,
+                self.inner_max_iterations,
+            );
+            duals = next.duals.clone();
+            let finite = |f: &Factor| f.value.iter().chain(f.log.iter()).all(|v| v.is_finite());
+            if !(finite(&next.q) && finite(&next.r) && next.g.iter().all(|v| v.is_finite())) {
+                return Err(numerical(
+                    it + 1,
+                    "the projection produced non-finite factors",
+                ));
+            }
+            let err = sym_kl(&next.q, &q) + sym_kl(&next.r, &r) + {
+                let next_log_g = next.g.mapv(slog);
+                Zip::from(&next.g)
+                    .and(&g)
+                    .and(&next_log_g)
+                    .and(&log_g)
+                    .fold(0.0, |acc, &x, &y, &lx, &ly| acc + (x - y) * (lx - ly))
+            };
             if !err.is_finite() {
                 return Err(numerical(it + 1, "the factors are not finite"));
             }
@@ -313,17 +365,14 @@ impl LowRankSinkhorn {
             if err <= self.threshold && it + 1 >= self.min_iterations {
                 converged = true;
             }
+            // Converged only if the final marginals are as asked.
+            converged &= next.reached;
+            (q, r, g) = (next.q, next.r, next.g);
             if converged || last {
-                if tol > self.inner_threshold {
-                    next = self.project(&log_xq, &log_xr, &log_xg, a, b, self.inner_threshold)?;
-                }
-                // Converged only if the final marginals are as asked.
-                converged &= next.reached;
-                (q, r, g) = (next.q, next.r, next.g);
                 break;
             }
-            (q, r, g) = (next.q, next.r, next.g);
         }
+        let (q, r) = (q.value, r.value);
         geom.apply_cost(Axis::Rows, r.view(), cr.view_mut())?;
         let cost = ((&q * &cr).sum_axis(NdAxis(0)) / &g).sum();
         let p_rows = q.sum_axis(NdAxis(1));
@@ -393,182 +442,63 @@ impl LowRankSinkhorn {
             }
         }
     }
+}
 
-    /// Dykstra's projection (kernel form, rows stabilized) of `(ξ_Q, ξ_R, ξ_g)` onto
-    /// `{Q1 = a, R1 = b, Qᵀ1 = Rᵀ1 = g, g ≥ min_g}` in KL (Scetbon et al. 2021, Alg. 2).
-    /// Stops when the row marginals are within `tol` in L1 (the column constraints hold
-    /// exactly after each step).
-    fn project(
-        &self,
-        log_xq: &Array2<f64>,
-        log_xr: &Array2<f64>,
-        log_xg: &Array1<f64>,
-        a: ArrayView1<'_, f64>,
-        b: ArrayView1<'_, f64>,
-        tol: f64,
-    ) -> Result<Projection> {
-        let r = self.rank;
-        // Scaling a row of ξ_Q (or all of ξ_g) by a constant leaves the projection
-        // unchanged (the constraints fix Q1 and Σg), so each is shifted to a maximum of 0.
-        let kq = stabilized_exp(log_xq);
-        let kr = stabilized_exp(log_xr);
-        let (kqt, krt) = (
-            kq.t().as_standard_layout().into_owned(),
-            kr.t().as_standard_layout().into_owned(),
-        );
-        let gmax = log_xg.fold(f64::NEG_INFINITY, |x, &y| x.max(y));
-        let mut g_t = log_xg.mapv(|v| (v - gmax).max(-700.0).exp());
-        let (mut q3_1, mut q3_2) = (Array1::ones(r), Array1::ones(r));
-        let (mut q1, mut q2) = (Array1::ones(r), Array1::ones(r));
-        let (mut v1, mut v2) = (Array1::ones(r), Array1::ones(r));
-        // Contiguous weights once, for the row passes.
-        let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
-        let (mut u1, mut u2) = (Array1::zeros(a.len()), Array1::zeros(b.len()));
-        let (mut next1, mut next2) = (u1.clone(), u2.clone());
-        let mut g = g_t.clone();
-        let mut reached = false;
-        for it in 0..self.inner_max_iterations {
-            // One pass per factor: u ← w/(K·v) into `next`, s = Kᵀ·u_next, and the row error
-            // of the current state (u, v), whose columns are exactly g.
-            let (s1, err1) = scale_rows(&kqt, v1.view(), a.view(), u1.view(), next1.view_mut());
-            let (s2, err2) = scale_rows(&krt, v2.view(), b.view(), u2.view(), next2.view_mut());
-            if it > 0 && it % 10 == 0 {
-                let err = err1 + err2;
-                if !err.is_finite() {
-                    return Err(numerical(0, "the Dykstra projection diverged"));
-                }
-                if err <= tol {
-                    reached = true;
-                    break;
-                }
+/// `ω_k = Σ_i x_ik y_ik` (the diagonal of `xᵀy`) for two `n × r` arrays, in one pass.
+fn column_dots(x: &Array2<f64>, y: &Array2<f64>) -> Array1<f64> {
+    let r = x.ncols().max(1);
+    let xs = x.as_slice().expect("standard layout");
+    let ys = y.as_slice().expect("standard layout");
+    let chunk = |(xc, yc): (&[f64], &[f64])| {
+        let mut acc = vec![0.0; r];
+        for (row, other) in xc.chunks(r).zip(yc.chunks(r)) {
+            for ((a, &u), &v) in acc.iter_mut().zip(row).zip(other) {
+                *a += u * v;
             }
-            std::mem::swap(&mut u1, &mut next1);
-            std::mem::swap(&mut u2, &mut next2);
-            // g ≥ min_g (with its Dykstra correction q3_1).
-            let floored = (&g_t * &q3_1).mapv(|v| v.max(self.min_g));
-            q3_1 = &(&g_t * &q3_1) / &floored;
-            g_t = floored;
-            g = Zip::from(&g_t)
-                .and(&q3_2)
-                .and(&v1)
-                .and(&q1)
-                .and(&s1)
-                .map_collect(|&gt: &f64, &c: &f64, &v: &f64, &qq: &f64, &s: &f64| {
-                    (gt * c * v * qq * s).cbrt()
-                });
-            g.zip_mut_with(&(&(&v2 * &q2) * &s2), |x, &y| *x *= y.cbrt());
-            let v1_new = &g / &s1;
-            let v2_new = &g / &s2;
-            q1 = &(&v1 * &q1) / &v1_new;
-            q2 = &(&v2 * &q2) / &v2_new;
-            q3_2 = &(&g_t * &q3_2) / &g;
-            v1 = v1_new;
-            v2 = v2_new;
-            g_t = g.clone();
         }
-        let factor = |k: &Array2<f64>, u: &Array1<f64>, v: &Array1<f64>| {
-            let mut f = k.clone();
-            Zip::from(f.rows_mut()).and(u).for_each(|mut row, &ui| {
-                row.zip_mut_with(v, |x, &vk| *x *= ui * vk);
-            });
-            f
-        };
-        let q = factor(&kq, &u1, &v1);
-        let rr = factor(&kr, &u2, &v2);
-        if q.iter()
-            .chain(rr.iter())
-            .chain(g.iter())
-            .any(|v| !v.is_finite())
-        {
-            return Err(numerical(
-                0,
-                "the Dykstra projection produced non-finite factors",
-            ));
-        }
-        Ok(Projection {
-            q,
-            r: rr,
-            g,
-            reached,
-        })
-    }
-}
-
-/// The projected factors, and whether the row marginals reached the tolerance.
-struct Projection {
-    q: Array2<f64>,
-    r: Array2<f64>,
-    g: Array1<f64>,
-    reached: bool,
-}
-
-/// For a row-scaled kernel given transposed, `kt = Kᵀ` (`r × n`, each component
-/// contiguous): `next_i = w_i/(K·v)_i` (0 for a zero weight), `s = Kᵀ·next`, and the row
-/// error `Σ_i |u_i·(K·v)_i − w_i|` of the current scaling `u`. One pass over `K` in blocks
-/// of rows (vectorized along the rows), in parallel for large kernels, reduced in a fixed
-/// order.
-fn scale_rows(
-    kt: &Array2<f64>,
-    v: ArrayView1<'_, f64>,
-    w: ArrayView1<'_, f64>,
-    u: ArrayView1<'_, f64>,
-    mut next: ndarray::ArrayViewMut1<'_, f64>,
-) -> (Array1<f64>, f64) {
-    const BLOCK: usize = 512;
-    let (r, n) = kt.dim();
-    let kdata = kt.as_slice().expect("kernels are standard layout");
-    let v = v.as_slice().expect("contiguous");
-    let (w, u) = (
-        w.as_slice().expect("contiguous"),
-        u.as_slice().expect("contiguous"),
-    );
-    let next = next.as_slice_mut().expect("contiguous");
-    let block = |(blk, out): (usize, &mut [f64])| {
-        let i0 = blk * BLOCK;
-        let len = out.len();
-        let mut kv = [0.0f64; BLOCK];
-        let kv = &mut kv[..len];
-        for (k, &vk) in v.iter().enumerate() {
-            let col = &kdata[k * n + i0..k * n + i0 + len];
-            kv.iter_mut().zip(col).for_each(|(acc, &x)| *acc += vk * x);
-        }
-        let mut err = 0.0;
-        for (t, o) in out.iter_mut().enumerate() {
-            let (wi, ui) = (w[i0 + t], u[i0 + t]);
-            err += (ui * kv[t] - wi).abs();
-            *o = if wi > 0.0 { wi / kv[t] } else { 0.0 };
-        }
-        let s: Vec<f64> = (0..r)
-            .map(|k| {
-                let col = &kdata[k * n + i0..k * n + i0 + len];
-                col.iter().zip(out.iter()).map(|(x, y)| x * y).sum()
-            })
-            .collect();
-        (s, err)
+        Array1::from(acc)
     };
-    // Small kernels stay on one thread: a parallel dispatch costs more than the pass.
-    let partials: Vec<(Vec<f64>, f64)> = if kdata.len() < 1 << 16 {
-        next.chunks_mut(BLOCK).enumerate().map(block).collect()
+    let rows = 256 * r;
+    let parts: Vec<Array1<f64>> = if xs.len() < projection::PARALLEL {
+        xs.chunks(rows).zip(ys.chunks(rows)).map(chunk).collect()
     } else {
-        next.par_chunks_mut(BLOCK).enumerate().map(block).collect()
+        xs.par_chunks(rows)
+            .zip(ys.par_chunks(rows))
+            .map(chunk)
+            .collect()
     };
-    let mut s = Array1::zeros(r);
-    let mut err = 0.0;
-    for (p, e) in partials {
-        s += &Array1::from(p);
-        err += e;
-    }
-    (s, err)
+    parts
+        .into_iter()
+        .fold(Array1::zeros(x.ncols()), |acc, p| acc + p)
 }
 
-/// `exp(x − max of its row)`, exponents clamped at −700 so no entry underflows to zero.
-fn stabilized_exp(x: &Array2<f64>) -> Array2<f64> {
-    let mut out = x.clone();
-    Zip::from(out.rows_mut()).par_for_each(|mut row| {
-        let mx = row.fold(f64::NEG_INFINITY, |acc, &v| acc.max(v));
-        row.mapv_inplace(|v| (v - mx).max(-700.0).exp());
-    });
-    out
+/// Applies `f` to the matching rows of two `n × r` arrays, in parallel blocks for large
+/// ones; returns the largest value `f` returned.
+fn par_rows(
+    x: &mut Array2<f64>,
+    y: &Array2<f64>,
+    f: impl Fn(&mut [f64], &[f64]) -> f64 + Sync,
+) -> f64 {
+    let r = x.ncols().max(1);
+    let xs = x.as_slice_mut().expect("standard layout");
+    let ys = y.as_slice().expect("standard layout");
+    let chunk = |(xc, yc): (&mut [f64], &[f64])| {
+        xc.chunks_mut(r)
+            .zip(yc.chunks(r))
+            .fold(0.0f64, |acc, (row, lrow)| acc.max(f(row, lrow)))
+    };
+    let rows = 256 * r;
+    if xs.len() < projection::PARALLEL {
+        xs.chunks_mut(rows)
+            .zip(ys.chunks(rows))
+            .map(chunk)
+            .fold(0.0, f64::max)
+    } else {
+        xs.par_chunks_mut(rows)
+            .zip(ys.par_chunks(rows))
+            .map(chunk)
+            .reduce(|| 0.0, f64::max)
+    }
 }
 
 /// `log x`, with `log 0` replaced by the log of the smallest positive double (OTT's `slog`).
@@ -576,9 +506,31 @@ fn slog(x: f64) -> f64 {
     x.max(f64::MIN_POSITIVE).ln()
 }
 
-/// Symmetric generalized KL `Σ (p − q)(log p − log q)`.
-fn sym_kl<'a>(p: impl Iterator<Item = &'a f64>, q: impl Iterator<Item = &'a f64>) -> f64 {
-    p.zip(q).map(|(&x, &y)| (x - y) * (slog(x) - slog(y))).sum()
+/// Symmetric generalized KL `Σ (p − q)(log p − log q)` between two factors, in parallel
+/// over rows.
+fn sym_kl(p: &Factor, q: &Factor) -> f64 {
+    fn slice(x: &Array2<f64>) -> &[f64] {
+        x.as_slice().expect("standard layout")
+    }
+    let (x, y, lx, ly) = (
+        slice(&p.value),
+        slice(&q.value),
+        slice(&p.log),
+        slice(&q.log),
+    );
+    let part = |range: std::ops::Range<usize>| -> f64 {
+        range.map(|i| (x[i] - y[i]) * (lx[i] - ly[i])).sum::<f64>()
+    };
+    const CHUNK: usize = 1 << 14;
+    if x.len() < projection::PARALLEL {
+        part(0..x.len())
+    } else {
+        let parts: Vec<f64> = (0..x.len().div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| part(c * CHUNK..((c + 1) * CHUNK).min(x.len())))
+            .collect();
+        parts.into_iter().sum()
+    }
 }
 
 fn numerical(iteration: usize, detail: &str) -> Error {
