@@ -17,7 +17,7 @@ mod sparse_plan;
 pub use exact::{
     ASSIGNMENT_BUDGET, AssignmentFastPath, ExactMethod, ExactOutput, ExactStatus, NetworkSimplex,
 };
-pub use low_rank::{LowRankInit, LowRankOutput, LowRankSinkhorn};
+pub use low_rank::{LowRankInit, LowRankOutput, LowRankSinkhorn, LowRankStart};
 pub use one_d::{
     OneDimensionalOutput, ot_1d, ot_1d_potentials, wasserstein_1d, wasserstein_1d_batch,
 };

@@ -83,6 +83,70 @@ impl LowRankSinkhorn {
     }
 }
 
+/// Starting factors given by the caller (see [`LowRankSinkhorn::solve_from`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LowRankStart<'a> {
+    /// `Q` (`n × r`), `Q1 = a`, `Qᵀ1 = g`.
+    pub q: ArrayView2<'a, f64>,
+    /// `R` (`m × r`), `R1 = b`, `Rᵀ1 = g`.
+    pub r: ArrayView2<'a, f64>,
+    /// `g` (length `r`, positive).
+    pub g: ArrayView1<'a, f64>,
+}
+
+impl LowRankStart<'_> {
+    /// Owned copies, after checking shapes, signs and marginals (`L1 ≤ 1e-6`).
+    fn checked(
+        &self,
+        a: ArrayView1<'_, f64>,
+        b: ArrayView1<'_, f64>,
+        rank: usize,
+    ) -> Result<(Array2<f64>, Array2<f64>, Array1<f64>)> {
+        const TOL: f64 = 1e-6;
+        let shape = |what: &str, dim: (usize, usize), want: (usize, usize)| {
+            if dim == want {
+                Ok(())
+            } else {
+                Err(Error::Shape {
+                    arg: "init",
+                    expected: format!("{what} of shape {} × {}", want.0, want.1),
+                    got: format!("{} × {}", dim.0, dim.1),
+                })
+            }
+        };
+        shape("q", self.q.dim(), (a.len(), rank))?;
+        shape("r", self.r.dim(), (b.len(), rank))?;
+        shape("g", (1, self.g.len()), (1, rank))?;
+        validate::finite_matrix("init", self.q)?;
+        validate::finite_matrix("init", self.r)?;
+        let bad = |requirement: &'static str, value: String| {
+            Err(Error::InvalidParameter {
+                arg: "init",
+                requirement,
+                value,
+            })
+        };
+        if let Some(v) = self.q.iter().chain(self.r.iter()).find(|v| **v < 0.0) {
+            return bad("non-negative factors q and r", format!("{v}"));
+        }
+        if let Some(v) = self.g.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return bad("g finite and > 0", format!("{v}"));
+        }
+        let l1 = |x: Array1<f64>, y: ArrayView1<'_, f64>| (&x - &y).mapv(f64::abs).sum();
+        let err = l1(self.q.sum_axis(NdAxis(1)), a)
+            + l1(self.r.sum_axis(NdAxis(1)), b)
+            + l1(self.q.sum_axis(NdAxis(0)), self.g)
+            + l1(self.r.sum_axis(NdAxis(0)), self.g);
+        if err > TOL {
+            return bad(
+                "factors with Q1 = a, R1 = b, Qᵀ1 = Rᵀ1 = g (L1 error <= 1e-6)",
+                format!("L1 error {err:e}"),
+            );
+        }
+        Ok((self.q.to_owned(), self.r.to_owned(), self.g.to_owned()))
+    }
+}
+
 /// A low-rank coupling `P = Q·diag(1/g)·Rᵀ` and how it was found.
 #[derive(Debug, Clone)]
 pub struct LowRankOutput {
@@ -238,6 +302,22 @@ impl LowRankSinkhorn {
         problem: &LinearProblem<'_>,
         observer: &Observer<'_>,
     ) -> Result<LowRankOutput> {
+        self.solve_from(problem, None, observer)
+    }
+
+    /// [`solve_with`](Self::solve_with) from the factors `start` (`Q`, `R`, `g`: a point of
+    /// the constraint set, as OTT-JAX's `init`) instead of [`init`](Self::init).
+    ///
+    /// # Errors
+    /// As [`solve_with`](Self::solve_with); `start` with the wrong shapes, non-finite or
+    /// negative entries, a non-positive `g`, or marginals off by more than `1e-6` (L1) is
+    /// [`Error::InvalidParameter`] / [`Error::Shape`] naming `init`.
+    pub fn solve_from(
+        &self,
+        problem: &LinearProblem<'_>,
+        start: Option<LowRankStart<'_>>,
+        observer: &Observer<'_>,
+    ) -> Result<LowRankOutput> {
         if !problem.is_balanced() {
             return Err(Error::invalid(
                 "problem",
@@ -249,7 +329,10 @@ impl LowRankSinkhorn {
         let (n, m) = geom.shape();
         self.check(n, m)?;
         let (a, b) = (problem.a(), problem.b());
-        let (q0, r0, mut g) = self.initial(a, b);
+        let (q0, r0, mut g) = match start {
+            Some(start) => start.checked(a, b, self.rank)?,
+            None => self.initial(a, b),
+        };
         let with_log = |x: Array2<f64>| Factor {
             log: x.mapv(slog),
             value: x,
