@@ -292,21 +292,7 @@ impl GwBarycenter {
             }
         }
         let plans: Vec<Array2<f64>> = plans.into_iter().flatten().collect();
-        // The losses of the returned pair (C, T_s): the update can only lower them.
-        let bary = DenseCost::new(cost.view())?;
-        let mut gw_losses = Array1::zeros(inputs.len());
-        for (s, (input, geom)) in inputs.iter().zip(&geoms).enumerate() {
-            let problem =
-                QuadraticProblem::new(&bary, geom, setup.weights.view(), input.weights.view())?
-                    .with_loss(self.loss);
-            let tensor = GwTensor::new(
-                &problem,
-                self.solver.memory_limit(),
-                self.solver.low_rank_costs(),
-            )?;
-            let prod = tensor.products(plans[s].view())?;
-            gw_losses[s] = tensor.loss(plans[s].view(), &prod);
-        }
+        let gw_losses = self.gw_losses(&cost, setup.weights.view(), inputs, &geoms, &plans)?;
         let loss = setup
             .lambdas
             .iter()
@@ -324,6 +310,32 @@ impl GwBarycenter {
             trace,
             loss_trace,
         })
+    }
+
+    /// `GW(C, C_s)` for the given plans (those of the returned pair `(C, T_s)`, which the
+    /// update can only have lowered).
+    fn gw_losses(
+        &self,
+        cost: &Array2<f64>,
+        weights: ArrayView1<'_, f64>,
+        inputs: &[GwBarycenterInput<'_>],
+        geoms: &[DenseCost<'_>],
+        plans: &[Array2<f64>],
+    ) -> Result<Array1<f64>> {
+        let bary = DenseCost::new(cost.view())?;
+        let mut losses = Array1::zeros(inputs.len());
+        for (s, ((input, geom), plan)) in inputs.iter().zip(geoms).zip(plans).enumerate() {
+            let problem = QuadraticProblem::new(&bary, geom, weights, input.weights.view())?
+                .with_loss(self.loss);
+            let tensor = GwTensor::new(
+                &problem,
+                self.solver.memory_limit(),
+                self.solver.low_rank_costs(),
+            )?;
+            let prod = tensor.products(plan.view())?;
+            losses[s] = tensor.loss(plan.view(), &prod);
+        }
+        Ok(losses)
     }
 
     /// Validates the settings and the inputs; materializes the costs once.
