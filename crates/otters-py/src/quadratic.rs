@@ -6,7 +6,8 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2};
 use otters::geometry::{self as geo, Geometry, ScaleCost};
 use otters::linear::Sinkhorn;
 use otters::quadratic::{
-    self as quad, ConditionalGradientGw, EntropicGw, GwLoss, QuadraticProblem,
+    self as quad, BarycenterInit, BarycenterStop, ConditionalGradientGw, EntropicGw, GwBarycenter,
+    GwBarycenterInput, GwLoss, GwPlanSolver, QuadraticProblem,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -92,6 +93,64 @@ impl Built<'_> {
     }
 }
 
+/// The GW loss named by a Python string (otters' or POT's spelling).
+fn gw_loss(py: Python<'_>, loss: &str) -> PyResult<GwLoss> {
+    match loss {
+        "square" | "square_loss" => Ok(GwLoss::Square),
+        "kl" | "kl_loss" => Ok(GwLoss::Kl),
+        other => Err(invalid_input(
+            py,
+            "loss_fun",
+            &format!("unknown loss '{other}'; use 'square_loss' or 'kl_loss'"),
+        )),
+    }
+}
+
+/// The settings of a GW solver, as the Python keywords give them.
+struct GwSettings {
+    epsilon: f64,
+    threshold: f64,
+    max_iterations: Option<usize>,
+    tol_rel: f64,
+    tol_abs: f64,
+    inner_threshold: f64,
+    inner_max_iterations: usize,
+    inexact_steps: bool,
+    check_every: usize,
+}
+
+impl GwSettings {
+    /// Conditional gradient (`"cg"`) or entropic mirror descent (`"entropic"`).
+    fn solver(&self, py: Python<'_>, solver: &str) -> PyResult<GwPlanSolver> {
+        match solver {
+            "cg" => Ok(GwPlanSolver::ConditionalGradient(ConditionalGradientGw {
+                max_iterations: self.max_iterations.unwrap_or(10_000),
+                tol_rel: self.tol_rel,
+                tol_abs: self.tol_abs,
+                ..ConditionalGradientGw::default()
+            })),
+            "entropic" => Ok(GwPlanSolver::Entropic(EntropicGw {
+                epsilon: self.epsilon,
+                threshold: self.threshold,
+                max_iterations: self.max_iterations.unwrap_or(1000),
+                sinkhorn: Sinkhorn {
+                    threshold: self.inner_threshold,
+                    max_iterations: self.inner_max_iterations,
+                    ..EntropicGw::default().sinkhorn
+                },
+                inexact_steps: self.inexact_steps,
+                check_every: self.check_every,
+                ..EntropicGw::default()
+            })),
+            other => Err(invalid_input(
+                py,
+                "solver",
+                &format!("unknown solver '{other}'; use 'cg' or 'entropic'"),
+            )),
+        }
+    }
+}
+
 /// Gromov–Wasserstein (fused when `geom_xy` is given), by conditional gradient
 /// (`solver="cg"`) or entropic mirror descent (`solver="entropic"`).
 #[pyfunction]
@@ -120,24 +179,19 @@ pub(crate) fn solve_gw(
     inner_max_iterations: usize,
     init: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<GwOutput> {
-    let loss = match loss {
-        "square" | "square_loss" => GwLoss::Square,
-        "kl" | "kl_loss" => GwLoss::Kl,
-        other => {
-            return Err(invalid_input(
-                py,
-                "loss_fun",
-                &format!("unknown loss '{other}'; use 'square_loss' or 'kl_loss'"),
-            ));
-        }
-    };
-    if solver != "cg" && solver != "entropic" {
-        return Err(invalid_input(
-            py,
-            "solver",
-            &format!("unknown solver '{solver}'; use 'cg' or 'entropic'"),
-        ));
+    let loss = gw_loss(py, loss)?;
+    let solver = GwSettings {
+        epsilon,
+        threshold,
+        max_iterations,
+        tol_rel,
+        tol_abs,
+        inner_threshold,
+        inner_max_iterations,
+        inexact_steps: true,
+        check_every: 1,
     }
+    .solver(py, solver)?;
     let (hx, hy) = (hold(geom_xx, "geom_xx")?, hold(geom_yy, "geom_yy")?);
     let hxy = match geom_xy {
         Some(g) if !g.is_none() => Some(hold(g, "geom_xy")?),
@@ -160,28 +214,7 @@ pub(crate) fn solve_gw(
         if let Some(gxy) = &gxy {
             problem = problem.fused(gxy.geom(), alpha)?;
         }
-        if solver == "cg" {
-            let s = ConditionalGradientGw {
-                max_iterations: max_iterations.unwrap_or(10_000),
-                tol_rel,
-                tol_abs,
-                ..ConditionalGradientGw::default()
-            };
-            s.solve_with(&problem, init_view, obs)
-        } else {
-            let s = EntropicGw {
-                epsilon,
-                threshold,
-                max_iterations: max_iterations.unwrap_or(1000),
-                sinkhorn: Sinkhorn {
-                    threshold: inner_threshold,
-                    max_iterations: inner_max_iterations,
-                    ..EntropicGw::default().sinkhorn
-                },
-                ..EntropicGw::default()
-            };
-            s.solve_with(&problem, init_view, obs)
-        }
+        solver.solve_with(&problem, init_view, obs)
     })?;
     Ok(GwOutput { inner })
 }
@@ -239,6 +272,210 @@ impl GwOutput {
     fn __repr__(&self) -> String {
         format!(
             "GwOutput(loss={}, converged={}, iterations={})",
+            self.inner.loss(),
+            self.inner.converged(),
+            self.inner.iterations()
+        )
+    }
+}
+
+/// A Gromov–Wasserstein barycenter of the costs `costs[s]` with weights `weights[s]`: `size`
+/// points of weights `barycenter_weights` (uniform when None), plans by conditional gradient
+/// (`solver="cg"`) or entropic mirror descent (`solver="entropic"`), stopped on the change
+/// of the costs (`stop="barycenter"`) or the relative change of the loss (`stop="loss"`).
+/// `inexact_steps=False` solves every entropic step to `inner_threshold`; `check_every=k`
+/// tests the entropic solves' stopping rule after iterations 1, 1 + k, … only.
+#[pyfunction]
+#[pyo3(signature = (
+    costs, weights, size, *, barycenter_weights = None, lambdas = None, loss = "square",
+    solver = "cg", epsilon = 0.1, threshold = 1e-9, inner_iterations = None, tol_rel = 1e-9,
+    tol_abs = 1e-9, inner_threshold = 1e-9, inner_max_iterations = 100_000,
+    inexact_steps = true, check_every = 1, max_iterations = 1000, tolerance = 1e-9, stop = "barycenter",
+    init = None, seed = 0, warm_start = false
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve_gw_barycenter(
+    py: Python<'_>,
+    costs: Vec<Bound<'_, PyAny>>,
+    weights: Vec<Bound<'_, PyAny>>,
+    size: usize,
+    barycenter_weights: Option<&Bound<'_, PyAny>>,
+    lambdas: Option<Vec<f64>>,
+    loss: &str,
+    solver: &str,
+    epsilon: f64,
+    threshold: f64,
+    inner_iterations: Option<usize>,
+    tol_rel: f64,
+    tol_abs: f64,
+    inner_threshold: f64,
+    inner_max_iterations: usize,
+    inexact_steps: bool,
+    check_every: usize,
+    max_iterations: usize,
+    tolerance: f64,
+    stop: &str,
+    init: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+    warm_start: bool,
+) -> PyResult<GwBarycenterOutput> {
+    let loss = gw_loss(py, loss)?;
+    let solver = GwSettings {
+        epsilon,
+        threshold,
+        max_iterations: inner_iterations,
+        tol_rel,
+        tol_abs,
+        inner_threshold,
+        inner_max_iterations,
+        inexact_steps,
+        check_every,
+    }
+    .solver(py, solver)?;
+    let stop = match stop {
+        "barycenter" => BarycenterStop::CostChange,
+        "loss" => BarycenterStop::LossChange,
+        other => {
+            return Err(invalid_input(
+                py,
+                "stop_criterion",
+                &format!("unknown stop criterion '{other}'; use 'barycenter' or 'loss'"),
+            ));
+        }
+    };
+    if costs.len() != weights.len() {
+        return Err(invalid_input(
+            py,
+            "weights",
+            &format!(
+                "one weight vector per cost is needed: {} costs, {} weight vectors",
+                costs.len(),
+                weights.len()
+            ),
+        ));
+    }
+    let held = costs
+        .iter()
+        .map(|c| hold(c, "costs"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let weights = weights
+        .iter()
+        .map(|w| convert::vector(w, "weights"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let weight_guards: Vec<_> = weights.iter().map(|w| w.readonly()).collect();
+    let barycenter_weights = match barycenter_weights {
+        Some(w) if !w.is_none() => Some(
+            convert::vector(w, "barycenter_weights")?
+                .readonly()
+                .as_array()
+                .to_owned(),
+        ),
+        _ => None,
+    };
+    let init = match init {
+        Some(c) if !c.is_none() => {
+            BarycenterInit::Cost(convert::matrix(c, "init")?.readonly().as_array().to_owned())
+        }
+        _ => BarycenterInit::Random { seed },
+    };
+    let settings = GwBarycenter {
+        size,
+        weights: barycenter_weights,
+        lambdas,
+        loss,
+        solver,
+        max_iterations,
+        tolerance,
+        stop,
+        init,
+        warm_start,
+    };
+    let lent: Vec<Lent<'_>> = held.iter().map(|h| h.lend()).collect();
+    let views: Vec<_> = weight_guards.iter().map(|g| g.as_array()).collect();
+    let inner = run::detached(py, |obs| {
+        let built = lent
+            .iter()
+            .map(|l| l.build())
+            .collect::<otters::Result<Vec<_>>>()?;
+        let inputs: Vec<GwBarycenterInput<'_>> = built
+            .iter()
+            .zip(&views)
+            .map(|(g, w)| GwBarycenterInput::new(g.geom(), w.view()))
+            .collect();
+        settings.solve_with(&inputs, obs)
+    })?;
+    Ok(GwBarycenterOutput { inner })
+}
+
+/// The result of a Gromov–Wasserstein barycenter solve.
+#[pyclass(module = "otters._core", frozen)]
+pub struct GwBarycenterOutput {
+    inner: quad::GwBarycenterOutput,
+}
+
+#[pymethods]
+impl GwBarycenterOutput {
+    /// The barycenter costs C, shape (N, N), defined up to a permutation of its points.
+    #[getter]
+    fn cost<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.cost().to_owned().into_pyarray(py)
+    }
+
+    /// The barycenter weights p, shape (N,).
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.weights().to_owned().into_pyarray(py)
+    }
+
+    /// The plans T_s of the last iteration, each of shape (N, n_s).
+    #[getter]
+    fn plans<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray2<f64>>> {
+        self.inner
+            .plans()
+            .iter()
+            .map(|t| t.clone().into_pyarray(py))
+            .collect()
+    }
+
+    /// GW_s for the returned costs and plans, per input.
+    #[getter]
+    fn gw_losses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.gw_losses().to_owned().into_pyarray(py)
+    }
+
+    /// The objective Σ_s λ_s·GW_s.
+    #[getter]
+    fn loss(&self) -> f64 {
+        self.inner.loss()
+    }
+
+    /// Whether the stopping rule was met and the last plan solves converged.
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+
+    /// Outer iterations done.
+    #[getter]
+    fn iterations(&self) -> usize {
+        self.inner.iterations()
+    }
+
+    /// Per iteration, the stopping rule's value (‖ΔC‖_F, or the loss's relative change).
+    #[getter]
+    fn trace<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.trace().to_vec().into_pyarray(py)
+    }
+
+    /// Per iteration (rows) and input (columns), the GW loss of that iteration's plan.
+    #[getter]
+    fn loss_trace<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.loss_trace().to_owned().into_pyarray(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "GwBarycenterOutput(loss={}, converged={}, iterations={})",
             self.inner.loss(),
             self.inner.converged(),
             self.inner.iterations()

@@ -111,3 +111,122 @@ def test_non_convergence_warns():
     _, _, C1, C2, _ = clouds(15, 15)
     with pytest.warns(otters.ConvergenceWarning):
         otters.gromov.entropic_gromov_wasserstein(C1, C2, epsilon=0.01, max_iter=2, tol=1e-14)
+
+
+def barycenter_inputs(sizes=(10, 12, 8), seed=7, shift=0.0):
+    """Costs of random clouds of several sizes (scaled to max 1, plus ``shift``), random
+    weights, and a symmetric random start built like POT's."""
+    rng = np.random.default_rng(seed)
+    Cs, ps = [], []
+    for n in sizes:
+        x = rng.normal(size=(n, 2))
+        C = ot.dist(x, x)
+        Cs.append(C / C.max() + shift)
+        w = rng.uniform(0.3, 1.0, n)
+        ps.append(w / w.sum())
+    z = rng.normal(size=(6, 2))
+    init_C = ot.dist(z, z)
+    return Cs, ps, init_C / init_C.max() + shift
+
+
+@pytest.mark.parametrize("stop_criterion", ["barycenter", "loss"])
+@pytest.mark.parametrize("loss_fun", ["square_loss", "kl_loss"])
+def test_gromov_barycenters_match_pot(loss_fun, stop_criterion):
+    shift = 0.1 if loss_fun == "kl_loss" else 0.0
+    Cs, ps, init_C = barycenter_inputs(shift=shift)
+    # The loss rule follows the weighted loss (POT: the unweighted sum): the same rule for
+    # uniform lambdas only.
+    lambdas = [0.2, 0.5, 0.3] if stop_criterion == "barycenter" else None
+    tol = 1e-9 if stop_criterion == "barycenter" else 1e-10
+    kw = dict(ps=ps, lambdas=lambdas, loss_fun=loss_fun, tol=tol, stop_criterion=stop_criterion, init_C=init_C,
+              log=True)
+    C, log = otters.gromov.gromov_barycenters(6, Cs, **kw)
+    C_pot, log_pot = ot.gromov.gromov_barycenters(6, Cs, **kw)
+    assert log["converged"]
+    assert np.abs(C - C_pot).max() <= 1e-8 * np.abs(C_pot).max()
+    assert log["niter"] == len(log_pot["err"])
+    for T, T_pot in zip(log["T"], log_pot["T"]):
+        np.testing.assert_allclose(T, T_pot, atol=1e-10)
+    np.testing.assert_allclose(log["p"], log_pot["p"], atol=1e-15)
+    if stop_criterion == "barycenter":
+        np.testing.assert_allclose(log["err"], log_pot["err"], rtol=1e-6, atol=1e-12)
+    else:
+        np.testing.assert_allclose(log["loss"], log_pot["loss"], rtol=1e-10)
+        np.testing.assert_allclose(log["err"][1:], log_pot["err"][1:], rtol=1e-6, atol=1e-14)
+    # The reported per-input losses are GW of the returned C with the returned plans.
+    for s, (Cs_s, ps_s, T) in enumerate(zip(Cs, ps, log["T"])):
+        constC, hC1, hC2 = ot.gromov.init_matrix(C, Cs_s, log["p"], ps_s, loss_fun)
+        assert abs(log["gw_losses"][s] - ot.gromov.gwloss(constC, hC1, hC2, T)) < 1e-12
+
+
+@pytest.mark.parametrize("loss_fun", ["square_loss", "kl_loss"])
+def test_entropic_gromov_barycenters_match_pot(loss_fun):
+    shift = 0.1 if loss_fun == "kl_loss" else 0.0
+    Cs, ps, init_C = barycenter_inputs(shift=shift)
+    kw = dict(ps=ps, lambdas=[0.2, 0.5, 0.3], loss_fun=loss_fun, epsilon=0.05, tol=1e-9, init_C=init_C, log=True)
+    C, log = otters.gromov.entropic_gromov_barycenters(6, Cs, stopThr=1e-12, **kw)
+    C_pot, log_pot = ot.gromov.entropic_gromov_barycenters(6, Cs, numItermax=100_000, stopThr=1e-12, **kw)
+    assert log["converged"]
+    assert np.abs(C - C_pot).max() <= 1e-8 * np.abs(C_pot).max()
+    for T, T_pot in zip(log["T"], log_pot["T"]):
+        np.testing.assert_allclose(T, T_pot, atol=1e-9)
+
+
+def test_a_barycenter_of_one_space_and_its_relabelling_is_that_space():
+    Cs, _, _ = barycenter_inputs(sizes=(9,), seed=11)
+    C = Cs[0]
+    perm = np.random.default_rng(3).permutation(9)
+    for seed in (0, 1, 2):
+        C_bar, log = otters.gromov.gromov_barycenters(9, [C, C[perm][:, perm]], random_state=seed, log=True)
+        assert log["converged"]
+        assert np.abs(log["gw_losses"]).max() < 1e-10
+        sigma = log["T"][0].argmax(axis=1)
+        np.testing.assert_allclose(C_bar, C[sigma][:, sigma], atol=1e-10)
+
+
+def test_random_start_is_reproducible():
+    Cs, ps, _ = barycenter_inputs(seed=5)
+    run = lambda rs: otters.gromov.gromov_barycenters(6, Cs, ps, max_iter=3, random_state=rs, log=True)
+    with pytest.warns(otters.ConvergenceWarning):
+        (a, la), (b, lb), (c, _), (d, ld) = run(4), run(4), run(None), run(0)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(c, d)
+    assert la["err"][0] != ld["err"][0]
+
+
+def test_barycenter_bad_inputs_name_their_argument():
+    Cs, ps, init_C = barycenter_inputs(sizes=(5, 4), seed=2)
+    bary = otters.gromov.gromov_barycenters
+    cases = [
+        (lambda: bary(0, Cs), "N"),
+        (lambda: bary(2.5, Cs), "N"),
+        (lambda: bary(6, []), "Cs"),
+        (lambda: bary(6, [Cs[0], Cs[1][:, :3]]), "Cs"),
+        (lambda: bary(6, [Cs[0], np.where(Cs[1] > 0.5, np.nan, Cs[1])]), "Cs"),
+        (lambda: bary(6, [Cs[0] - 1.0, Cs[1]], loss_fun="kl_loss"), "Cs"),
+        (lambda: bary(6, Cs, ps=ps[:1]), "ps"),
+        (lambda: bary(6, Cs, ps=[ps[0], np.ones(5) / 5]), "ps"),
+        (lambda: bary(6, Cs, ps=[ps[0], 2 * ps[1]]), "ps"),
+        (lambda: bary(6, Cs, ps=[ps[0], -ps[1]]), "ps"),
+        (lambda: bary(6, Cs, p=np.ones(5) / 5), "p"),
+        (lambda: bary(6, Cs, p=[0.5, 0.5, 0, 0, 0, 0]), "p"),
+        (lambda: bary(6, Cs, lambdas=[1.0]), "lambdas"),
+        (lambda: bary(6, Cs, lambdas=[1.0, -0.5]), "lambdas"),
+        (lambda: bary(6, Cs, lambdas=[np.nan, 1.0]), "lambdas"),
+        (lambda: bary(6, Cs, init_C=init_C[:5, :5]), "init_C"),
+        (lambda: bary(6, Cs, init_C=np.full((6, 6), np.inf)), "init_C"),
+        (lambda: bary(6, Cs, random_state="seed"), "random_state"),
+        (lambda: otters.gromov.entropic_gromov_barycenters(6, Cs, epsilon=-1.0), "epsilon"),
+    ]
+    for call, name in cases:
+        with pytest.raises(otters.InvalidInputError) as info:
+            call()
+        assert info.value.argument == name, (name, str(info.value))
+    with pytest.raises(ValueError, match="loss_fun"):
+        bary(6, Cs, loss_fun="l1")
+    with pytest.raises(ValueError, match="stop_criterion"):
+        bary(6, Cs, stop_criterion="plan")
+    with pytest.raises(ValueError, match="PPA"):
+        otters.gromov.entropic_gromov_barycenters(6, Cs, solver="PPA")
+    with pytest.raises(TypeError, match="bogus"):
+        bary(6, Cs, bogus=1)

@@ -327,6 +327,14 @@ fn bad_quadratic_inputs_name_their_argument() {
         };
         assert_eq!(arg(solver.solve(&problem).unwrap_err()), "epsilon");
     }
+    let never_checked = EntropicGw {
+        check_every: 0,
+        ..EntropicGw::default()
+    };
+    assert_eq!(
+        arg(never_checked.solve(&problem).unwrap_err()),
+        "check_every"
+    );
     let zero_iter = ConditionalGradientGw {
         max_iterations: 0,
         ..ConditionalGradientGw::default()
@@ -407,4 +415,47 @@ fn factored_low_rank_costs_give_the_same_results() {
             assert!(diff < 1e-10, "{label} {what}: plans differ by {diff:e}");
         }
     }
+}
+
+#[test]
+fn entropic_step_policies_reach_the_same_fixed_point() {
+    // Exact steps (every Sinkhorn solve to its threshold) and tests of the stopping rule
+    // every 10th iteration only (POT's policy) change the path, not the fixed point; a
+    // loose threshold then stops at iteration 1, 11, 21, ...
+    let mut rng = Rng::new(17);
+    let (x, y) = (rng.normal_matrix(14, 2), rng.normal_matrix(11, 2));
+    let (cx, cy) = (sq_euclidean(&x, &x), sq_euclidean(&y, &y));
+    let (cx, cy) = (
+        &cx / cx.iter().fold(0.0f64, |m, &v| m.max(v)),
+        &cy / cy.iter().fold(0.0f64, |m, &v| m.max(v)),
+    );
+    let (gx, gy) = (
+        DenseCost::new(cx.view()).unwrap(),
+        DenseCost::new(cy.view()).unwrap(),
+    );
+    let problem = QuadraticProblem::uniform(&gx, &gy).unwrap();
+    let base = entropic(0.05);
+    let reference = base.solve(&problem).unwrap();
+    assert!(reference.converged());
+    for (inexact_steps, check_every) in [(false, 1), (false, 10), (true, 10)] {
+        let solver = EntropicGw {
+            inexact_steps,
+            check_every,
+            ..base.clone()
+        };
+        let out = solver.solve(&problem).unwrap();
+        assert!(out.converged());
+        assert_eq!(out.iterations() % check_every, 1 % check_every);
+        let err = max_abs_diff(&out.plan().to_owned(), &reference.plan().to_owned());
+        assert!(err < 1e-9, "{inexact_steps} {check_every}: {err:e}");
+    }
+    let loose = EntropicGw {
+        threshold: 1e-4,
+        check_every: 10,
+        ..base.clone()
+    };
+    let out = loose.solve(&problem).unwrap();
+    assert_eq!(out.iterations() % 10, 1);
+    let first = out.trace().iter().position(|&c| c <= 1e-4).unwrap();
+    assert!(out.iterations() > first, "stopped before the rule held");
 }

@@ -9,6 +9,7 @@ __all__ = [
     "DenseCost",
     "__version__",
     "ExactOutput",
+    "GwBarycenterOutput",
     "GwOutput",
     "LowRankOutput",
     "PointCloud",
@@ -20,6 +21,7 @@ __all__ = [
     "sliced_wasserstein",
     "solve_exact",
     "solve_gw",
+    "solve_gw_barycenter",
     "solve_lowrank",
     "solve_sinkhorn",
     "wasserstein_1d",
@@ -191,6 +193,52 @@ def solve_gw(
     inner_max_iterations: int = 100000,
     init: _ArrayLike | None = None,
 ) -> GwOutput: ...
+@final
+class GwBarycenterOutput:
+    @property
+    def cost(self) -> _Array: ...
+    @property
+    def weights(self) -> _Array: ...
+    @property
+    def plans(self) -> list[_Array]: ...
+    @property
+    def gw_losses(self) -> _Array: ...
+    @property
+    def loss(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def trace(self) -> _Array: ...
+    @property
+    def loss_trace(self) -> _Array: ...
+
+def solve_gw_barycenter(
+    costs: list[_Geometry | _ArrayLike],
+    weights: list[_ArrayLike],
+    size: int,
+    *,
+    barycenter_weights: _ArrayLike | None = None,
+    lambdas: list[float] | None = None,
+    loss: str = "square",
+    solver: str = "cg",
+    epsilon: float = 0.1,
+    threshold: float = 1e-9,
+    inner_iterations: int | None = None,
+    tol_rel: float = 1e-9,
+    tol_abs: float = 1e-9,
+    inner_threshold: float = 1e-9,
+    inner_max_iterations: int = 100000,
+    inexact_steps: bool = True,
+    check_every: int = 1,
+    max_iterations: int = 1000,
+    tolerance: float = 1e-9,
+    stop: str = "barycenter",
+    init: _ArrayLike | None = None,
+    seed: int = 0,
+    warm_start: bool = False,
+) -> GwBarycenterOutput: ...
 @final
 class LowRankOutput:
     @property
