@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate the OTT-JAX low-rank OT fixtures (testdata/ott_lowrank.json; run by hand, not in CI).
 
-Needs ott-jax and jax (the benchmark environment has them: bench/requirements.txt). Each
+Balanced cases and unbalanced ones (KL-relaxed marginals, OTT's non-translation-invariant
+variant). Needs ott-jax and jax (the benchmark environment has them: bench/requirements.txt). Each
 case runs OTT's `LRSinkhorn` in float64 for a fixed number of outer iterations from a given
 feasible start (the deterministic rank-2 mixture of Scetbon et al. 2021), with its Dykstra
 projections run far past OTT's default tolerance so that the trajectory is the exact
@@ -61,21 +62,30 @@ def rank2_start(a, b, r):
     return factor(a), factor(b), g
 
 
-def case(rng, name, n, m, dim, rank, epsilon, iterations, weight_kind):
+def case(rng, name, n, m, dim, rank, epsilon, iterations, weight_kind, rho=None, mass_b=1.0):
+    """rho: KL strength of both relaxed marginals (OTT's tau = rho / (1 + rho) for low rank,
+    run without OTT's translation-invariant variant); None for hard marginals."""
     x = clusters(rng, 4, n // 4, dim, 0.0)[:n]
     y = clusters(rng, 4, m // 4, dim, 1.0)[:m]
     a, b = weights(rng, len(x), weight_kind), weights(rng, len(y), weight_kind)
     q0, r0, g0 = rank2_start(a, b, rank)
+    b = b * mass_b
     geom = pointcloud.PointCloud(jnp.asarray(x), jnp.asarray(y), scale_cost="max_cost")
-    prob = linear_problem.LinearProblem(geom, a=jnp.asarray(a), b=jnp.asarray(b))
+    tau = 1.0 if rho is None else rho / (1.0 + rho)
+    prob = linear_problem.LinearProblem(geom, a=jnp.asarray(a), b=jnp.asarray(b), tau_a=tau, tau_b=tau)
+    dykstra = {"tolerance": 1e-12, "max_iter": 200_000}
+    if rho is None:
+        dykstra["min_entry_value"] = 1e-10
+    else:
+        dykstra["translation_invariant"] = False
     solver = sinkhorn_lr.LRSinkhorn(
         rank=rank, gamma=10.0, epsilon=epsilon, threshold=0.0, min_iterations=iterations,
-        max_iterations=iterations, inner_iterations=10,
-        kwargs_dys={"tolerance": 1e-12, "max_iter": 200_000, "min_entry_value": 1e-10})
+        max_iterations=iterations, inner_iterations=10, kwargs_dys=dykstra)
     out = solver(prob, init=(jnp.asarray(q0), jnp.asarray(r0), jnp.asarray(g0)))
     q, r, g = (np.asarray(t) for t in (out.q, out.r, out.g))
-    marginal = (np.abs(q.sum(1) - a).sum() + np.abs(r.sum(1) - b).sum()
-                + np.abs(q.sum(0) - g).sum() + np.abs(r.sum(0) - g).sum())
+    marginal = np.abs(q.sum(0) - g).sum() + np.abs(r.sum(0) - g).sum()
+    if rho is None:
+        marginal += np.abs(q.sum(1) - a).sum() + np.abs(r.sum(1) - b).sum()
     if not np.isfinite(marginal) or marginal > 1e-9:
         print(f"skip {name}: OTT's marginal error {marginal:.2e}")
         return None
@@ -86,7 +96,7 @@ def case(rng, name, n, m, dim, rank, epsilon, iterations, weight_kind):
     cost = float(out.primal_cost)
     print(f"{name}: cost {cost:.6f}, marginal error {marginal:.1e}")
     return {"name": name, "x": x.tolist(), "y": y.tolist(), "a": a.tolist(), "b": b.tolist(),
-            "rank": rank, "epsilon": epsilon, "gamma": 10.0, "iterations": iterations,
+            "rank": rank, "epsilon": epsilon, "rho": rho, "gamma": 10.0, "iterations": iterations,
             "q0": q0.tolist(), "r0": r0.tolist(), "g0": g0.tolist(),
             "q": q.tolist(), "r": r.tolist(), "g": g.tolist(), "cost": cost}
 
@@ -97,8 +107,14 @@ def main():
         ("rank3_eps0_uniform_40x36", 40, 36, 2, 3, 0.0, 30, "uniform"),
         ("rank5_eps0_random_weights_48x40", 48, 40, 3, 5, 0.0, 30, "random"),
         ("rank4_eps0.05_uniform_44x44", 44, 44, 2, 4, 0.05, 30, "uniform"),
+        ("rank3_eps0_uniform_36x32", 36, 32, 2, 3, 0.0, 20, "uniform"),
+    ]
+    unbalanced = [
+        ("unbalanced_rho1_rank3_eps0_40x36_mass1.3", 40, 36, 2, 3, 0.0, 30, "random", 1.0, 1.3),
+        ("unbalanced_rho0.1_rank4_eps0.02_32x40", 32, 40, 2, 4, 0.02, 30, "uniform", 0.1, 1.0),
     ]
     cases = [c for spec in specs if (c := case(rng, *spec))]
+    cases += [c for spec in unbalanced if (c := case(rng, *spec[:-2], rho=spec[-2], mass_b=spec[-1]))]
     meta = {"generator": "scripts/make_ott_fixtures.py", "seed": SEED, "ott_version": ott.__version__,
             "jax_version": jax.__version__, "cases": cases}
     TESTDATA.mkdir(exist_ok=True)

@@ -23,7 +23,7 @@ type Triplets<'py> = (
 use crate::errors::invalid_input;
 use crate::geometry::{with_cloud, with_geometry};
 
-fn penalty(
+pub(crate) fn penalty(
     py: Python<'_>,
     rho: Option<f64>,
     kind: &str,

@@ -3,18 +3,19 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
 use otters::DEFAULT_MEMORY_LIMIT;
 use otters::geometry::Axis;
-use otters::linear::{self as lin, LinearProblem, LowRankInit, LowRankSinkhorn};
+use otters::linear::{self as lin, LinearProblem, LowRankInit, LowRankSinkhorn, LowRankStart};
 use pyo3::prelude::*;
 
 use crate::convert;
 use crate::errors::invalid_input;
 use crate::geometry::with_geometry;
+use crate::linear::penalty;
 
 /// Low-rank Sinkhorn (see `otters.LowRankSinkhorn`).
 #[pyfunction]
-#[pyo3(signature = (geom, a, b, *, rank, epsilon = 0.0, gamma = 10.0, threshold = 1e-5,
-    max_iterations = 1000, min_iterations = 10, inner_threshold = 1e-5, inner_max_iterations = 10_000,
-    min_g = 1e-10, init = "random", seed = 0))]
+#[pyo3(signature = (geom, a, b, *, rank, rho_a = None, rho_b = None, penalty_kind = "kl", epsilon = 0.0,
+    gamma = 10.0, threshold = 1e-5, max_iterations = 1000, min_iterations = 10, inner_threshold = 1e-5,
+    inner_max_iterations = 10_000, min_g = 1e-10, init = "random", seed = 0, start = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_lowrank(
     py: Python<'_>,
@@ -22,6 +23,9 @@ pub(crate) fn solve_lowrank(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
     rank: usize,
+    rho_a: Option<f64>,
+    rho_b: Option<f64>,
+    penalty_kind: &str,
     epsilon: f64,
     gamma: f64,
     threshold: f64,
@@ -32,7 +36,23 @@ pub(crate) fn solve_lowrank(
     min_g: f64,
     init: &str,
     seed: u64,
+    start: Option<(Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>)>,
 ) -> PyResult<LowRankOutput> {
+    let (pa, pb) = (
+        penalty(py, rho_a, penalty_kind, "rho_a")?,
+        penalty(py, rho_b, penalty_kind, "rho_b")?,
+    );
+    let start = match &start {
+        Some((q, r, g)) => Some((
+            convert::matrix(q, "init")?,
+            convert::matrix(r, "init")?,
+            convert::vector(g, "init")?,
+        )),
+        None => None,
+    };
+    let start_views = start
+        .as_ref()
+        .map(|(q, r, g)| (q.readonly(), r.readonly(), g.readonly()));
     let init = match init {
         "random" => LowRankInit::Random { seed },
         "rank2" | "deterministic" => LowRankInit::Rank2,
@@ -59,8 +79,14 @@ pub(crate) fn solve_lowrank(
     let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
     let (ag, bg) = (a.readonly(), b.readonly());
     let (av, bv) = (ag.as_array(), bg.as_array());
+    let start = start_views.as_ref().map(|(q, r, g)| LowRankStart {
+        q: q.as_array(),
+        r: r.as_array(),
+        g: g.as_array(),
+    });
     let inner = with_geometry(py, geom, None, |g, _, obs| {
-        solver.solve_with(&LinearProblem::new(g, av, bv)?, obs)
+        let problem = LinearProblem::unbalanced(g, av, bv, pa, pb)?;
+        solver.solve_from(&problem, start, obs)
     })?;
     Ok(LowRankOutput { inner })
 }

@@ -51,10 +51,47 @@ def test_bad_low_rank_inputs():
     with pytest.raises(otters.InvalidInputError) as info:
         otters.LowRankSinkhorn(2, gamma=-1).solve(otters.LinearProblem(otters.PointCloud(x, x)))
     assert info.value.argument == "gamma"
-    with pytest.raises(ValueError, match="balanced"):
-        otters.LowRankSinkhorn(2).solve(otters.LinearProblem(otters.PointCloud(x, x), rho_a=1.0, rho_b=1.0))
+    with pytest.raises(otters.InvalidInputError) as info:
+        otters.LowRankSinkhorn(2).solve(
+            otters.LinearProblem(otters.PointCloud(x, x), rho_a=1.0, rho_b=1.0, penalty="tv"))
+    assert info.value.argument == "problem"
+    n = len(x)
+    g = np.full(2, 0.5)
+    q = np.full((n, 2), 0.5 / n)
+    for bad in [(q[:, :1], q, g), (q * 2, q, g), (q, q, np.array([1.0, 0.0])), (np.full_like(q, np.nan), q, g)]:
+        with pytest.raises(otters.InvalidInputError) as info:
+            otters.LowRankSinkhorn(2).solve(otters.LinearProblem(otters.PointCloud(x, x)), init=bad)
+        assert info.value.argument == "init"
     with pytest.raises(ValueError, match="kmeans"):
         otters.lowrank.lowrank_sinkhorn(x, x, rank=2, init="kmeans")
     with pytest.raises(otters.InvalidInputError) as info:
         otters.lowrank.lowrank_sinkhorn(x, np.full((20, 2), np.nan), rank=2)
     assert info.value.argument == "y"
+
+
+def test_unbalanced_low_rank_and_a_given_start():
+    """KL-relaxed marginals: a huge rho gives the balanced factors; a moderate rho against a
+    target of twice the mass transports a mass in between. A given start is used as is: the
+    rank-2 start passed explicitly reproduces init="rank2"."""
+    x, y = clusters(k=3, per=20, seed=5), clusters(k=3, per=20, seed=6, shift=0.2)
+    geom = otters.PointCloud(x, y, scale_cost="max")
+    solver = otters.LowRankSinkhorn(3, init="rank2")
+    balanced = solver.solve(otters.LinearProblem(geom))
+    huge = solver.solve(otters.LinearProblem(geom, rho_a=1e9, rho_b=1e9))
+    np.testing.assert_allclose(huge.q, balanced.q, atol=1e-6)
+    heavy = solver.solve(otters.LinearProblem(geom, np.full(60, 1 / 60), np.full(60, 2 / 60), rho_a=10.0, rho_b=10.0))
+    assert heavy.converged and 1.2 < heavy.g.sum() < 1.45
+    np.testing.assert_allclose(heavy.q.sum(0), heavy.g, atol=1e-12)
+    # The first iterate from the rank-2 start equals the first iterate of init="rank2".
+    one = otters.LowRankSinkhorn(3, init="rank2", max_iterations=1, min_iterations=1, warn=False)
+    first = one.solve(otters.LinearProblem(geom))
+    r0 = otters.LowRankSinkhorn(3, max_iterations=1, min_iterations=1, warn=False)
+    lam = 0.5 / 60
+    ramp = np.arange(1, 61) / np.arange(1, 61).sum()
+    g1 = np.arange(1, 4) / 6.0
+    g0 = np.full(3, 1 / 3)
+    g2 = (g0 - lam * g1) / (1 - lam)
+    x2 = (np.full(60, 1 / 60) - lam * ramp) / (1 - lam)
+    start = lam * np.outer(ramp, g1) + (1 - lam) * np.outer(x2, g2)
+    given = r0.solve(otters.LinearProblem(geom), init=(start, start, g0))
+    np.testing.assert_allclose(given.q, first.q, atol=1e-14)

@@ -24,6 +24,7 @@ struct OttCase {
     b: Vec<f64>,
     rank: usize,
     epsilon: f64,
+    rho: Option<f64>,
     gamma: f64,
     iterations: usize,
     q0: Vec<Vec<f64>>,
@@ -42,20 +43,28 @@ struct OttFixtures {
 
 /// From OTT's start, for OTT's number of steps, otters follows OTT's trajectory: the same
 /// mirror step (OTT's rescaled γ and ε damping) and the same projection (otters solves it
-/// by Newton's method, OTT by Dykstra run to 1e-12), so the factors agree to 1e-7.
+/// by Newton's method, OTT by Dykstra run to 1e-12), so the factors agree to 1e-7 —
+/// balanced, and unbalanced with KL-relaxed marginals (the mass of `b` differing).
 #[test]
 fn matches_ott_lrsinkhorn_from_the_same_start() {
     let text =
         std::fs::read_to_string(testdata("ott_lowrank.json")).expect("testdata/ott_lowrank.json");
     let fixtures: OttFixtures = serde_json::from_str(&text).expect("valid fixture file");
-    assert!(fixtures.cases.len() >= 2);
+    assert!(fixtures.cases.iter().filter(|c| c.rho.is_none()).count() >= 2);
+    assert!(fixtures.cases.iter().filter(|c| c.rho.is_some()).count() >= 2);
     for case in &fixtures.cases {
         let (x, y) = (matrix(&case.x), matrix(&case.y));
         let (a, b) = (Array1::from(case.a.clone()), Array1::from(case.b.clone()));
         let cloud = PointCloud::sq_euclidean(x.view(), y.view())
             .and_then(|c| c.with_scale(ScaleCost::Max))
             .unwrap();
-        let problem = LinearProblem::new(&cloud, a.view(), b.view()).unwrap();
+        let problem = match case.rho {
+            None => LinearProblem::new(&cloud, a.view(), b.view()).unwrap(),
+            Some(rho) => {
+                let kl = MarginalPenalty::Kl { rho };
+                LinearProblem::unbalanced(&cloud, a.view(), b.view(), kl, kl).unwrap()
+            }
+        };
         let solver = LowRankSinkhorn {
             epsilon: case.epsilon,
             gamma: case.gamma,
@@ -91,7 +100,10 @@ fn matches_ott_lrsinkhorn_from_the_same_start() {
             "{}: q {dq:e} r {dr:e} g {dg:e}",
             case.name
         );
-        assert_close(out.cost(), case.cost, 1e-7, &case.name);
+        if case.rho.is_none() {
+            // OTT's primal cost of an unbalanced problem adds its marginal terms.
+            assert_close(out.cost(), case.cost, 1e-7, &case.name);
+        }
     }
 }
 
@@ -325,10 +337,60 @@ fn bad_low_rank_settings_name_their_argument() {
     ] {
         assert_eq!(arg(solver.solve(&problem).unwrap_err()), name);
     }
-    let kl = MarginalPenalty::Kl { rho: 1.0 };
-    let unbalanced = LinearProblem::unbalanced(&geom, uniform(2), uniform(2), kl, kl).unwrap();
+    // KL-relaxed marginals are solved; total-variation ones are refused, naming `problem`.
+    let tv = MarginalPenalty::TotalVariation { rho: 1.0 };
+    let unbalanced = LinearProblem::unbalanced(&geom, uniform(2), uniform(2), tv, tv).unwrap();
     assert_eq!(
         arg(LowRankSinkhorn::new(1).solve(&unbalanced).unwrap_err()),
         "problem"
     );
+}
+
+/// Unbalanced low-rank OT: with a huge ρ it is the balanced solution; against a target of
+/// twice the mass, a moderate ρ transports a mass between the two (near their geometric
+/// mean), a small ρ destroys mass rather than pay transport, and the columns of the factors
+/// still meet `g` exactly.
+#[test]
+fn unbalanced_low_rank_limits() {
+    let (x, y) = (clusters(3, 20, 3, 0.0), clusters(3, 20, 4, 0.2));
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view())
+        .and_then(|c| c.with_scale(ScaleCost::Max))
+        .unwrap();
+    let (a, b) = (uniform(60), uniform(60));
+    let solver = LowRankSinkhorn {
+        init: LowRankInit::Rank2,
+        ..LowRankSinkhorn::new(3)
+    };
+    let balanced = solver
+        .solve(&LinearProblem::new(&cloud, a.view(), b.view()).unwrap())
+        .unwrap();
+    let huge = MarginalPenalty::Kl { rho: 1e9 };
+    let nearly = solver
+        .solve(&LinearProblem::unbalanced(&cloud, a.view(), b.view(), huge, huge).unwrap())
+        .unwrap();
+    assert!(balanced.converged() && nearly.converged());
+    let dq = max_abs_diff(&balanced.q().to_owned(), &nearly.q().to_owned());
+    assert!(dq < 1e-6, "ρ = 1e9 vs balanced: {dq:e}");
+    assert_close(nearly.cost(), balanced.cost(), 1e-5, "ρ = 1e9 cost");
+
+    let heavy = &b * 2.0;
+    let mut masses = Vec::new();
+    for rho in [10.0, 0.05] {
+        let kl = MarginalPenalty::Kl { rho };
+        let out = solver
+            .solve(&LinearProblem::unbalanced(&cloud, a.view(), heavy.view(), kl, kl).unwrap())
+            .unwrap();
+        assert!(out.converged());
+        let (q, r, g) = (out.q(), out.r(), out.g());
+        let col_err = (&q.sum_axis(ndarray::Axis(0)) - &g).mapv(f64::abs).sum()
+            + (&r.sum_axis(ndarray::Axis(0)) - &g).mapv(f64::abs).sum();
+        assert!(col_err < 1e-12, "{col_err:e}");
+        masses.push(g.sum());
+    }
+    assert!(
+        masses[0] > 1.2 && masses[0] < 1.45,
+        "ρ = 10: mass {}",
+        masses[0]
+    );
+    assert!(masses[1] < 0.9 * masses[0], "ρ = 0.05: mass {}", masses[1]);
 }

@@ -266,6 +266,9 @@ def solve_lowrank(
     b: _ArrayLike,
     *,
     rank: int,
+    rho_a: float | None = None,
+    rho_b: float | None = None,
+    penalty_kind: str = "kl",
     epsilon: float = 0.0,
     gamma: float = 10.0,
     threshold: float = 1e-5,
@@ -276,6 +279,7 @@ def solve_lowrank(
     min_g: float = 1e-10,
     init: str = "random",
     seed: int = 0,
+    start: tuple[_ArrayLike, _ArrayLike, _ArrayLike] | None = None,
 ) -> LowRankOutput: ...
 def solve_exact(
     geom: _Geometry, a: _ArrayLike, b: _ArrayLike, *, max_iterations: int | None = None, assignment: str = "auto"

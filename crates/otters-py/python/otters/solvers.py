@@ -280,11 +280,16 @@ class LowRankSinkhorn:
                              min_g=float(min_g), init=init, seed=int(seed))
         self.warn = warn
 
-    def solve(self, problem):
-        """Solves a balanced :class:`otters.LinearProblem`; returns an :class:`otters.LowRankOutput`."""
-        if not problem.is_balanced:
-            raise ValueError("LowRankSinkhorn needs a balanced problem (unbalanced low-rank OT is not available yet)")
-        out = _core.solve_lowrank(problem.geom, problem.a, problem.b, rank=self.rank, **self.settings)
+    def solve(self, problem, init=None):
+        """Solves a :class:`otters.LinearProblem` (balanced, or with KL-relaxed marginals:
+        unbalanced low-rank OT, Scetbon et al. 2023, without the translation-invariant
+        variant); returns an :class:`otters.LowRankOutput`.
+
+        ``init``: optional starting factors ``(q, r, g)`` (OTT-JAX's ``init``), a point of the
+        constraint set (``q.sum(0) == r.sum(0) == g``, rows summing to the hard marginals).
+        """
+        out = _core.solve_lowrank(problem.geom, problem.a, problem.b, rank=self.rank, rho_a=problem.rho_a,
+                                  rho_b=problem.rho_b, penalty_kind=problem.penalty, start=init, **self.settings)
         if self.warn and not out.converged:
             warnings.warn(
                 f"low-rank Sinkhorn did not converge in {out.iterations} iterations (marginal error "

@@ -3,7 +3,9 @@
 //! `g ∈ Δ_r`, found by mirror descent on `⟨C, P⟩` (optionally `− ε·(H(Q) + H(R) + H(g))`)
 //! with the adaptive step of Scetbon & Cuturi 2022 (`γ = γ₀ / max‖∇‖²_∞`, OTT-JAX's
 //! `gamma_rescale`), each step a KL projection onto the coupled constraints solved by Newton's
-//! method on its `2r`-dimensional dual (`projection.rs`).
+//! method on its `2r`-dimensional dual (`projection.rs`). Unbalanced low-rank OT (Scetbon,
+//! Klein, Palla, Cuturi 2023) relaxes `Q1 = a`, `R1 = b` to `ρ·KL` penalties inside the same
+//! projection.
 //!
 //! The cost enters only through `C·R` and `Cᵀ·Q` (the geometry's
 //! [`apply_cost`](crate::geometry::Geometry::apply_cost)), so a factored cost — a squared-Euclidean
@@ -19,7 +21,7 @@ use rayon::prelude::*;
 mod projection;
 
 use self::projection::{Factor, Kernel, Kernels};
-use super::problem::LinearProblem;
+use super::problem::{LinearProblem, MarginalPenalty};
 use crate::error::{Error, Result};
 use crate::geometry::Axis;
 use crate::observe::{Observer, Progress};
@@ -95,12 +97,13 @@ pub struct LowRankStart<'a> {
 }
 
 impl LowRankStart<'_> {
-    /// Owned copies, after checking shapes, signs and marginals (`L1 ≤ 1e-6`).
+    /// Owned copies, after checking shapes, signs and marginals (`L1 ≤ 1e-6`; the row
+    /// marginals only where they are hard constraints, `a`/`b` given).
     fn checked(
         &self,
-        a: ArrayView1<'_, f64>,
-        b: ArrayView1<'_, f64>,
-        rank: usize,
+        hard_a: Option<ArrayView1<'_, f64>>,
+        hard_b: Option<ArrayView1<'_, f64>>,
+        (n, m, rank): (usize, usize, usize),
     ) -> Result<(Array2<f64>, Array2<f64>, Array1<f64>)> {
         const TOL: f64 = 1e-6;
         let shape = |what: &str, dim: (usize, usize), want: (usize, usize)| {
@@ -114,8 +117,8 @@ impl LowRankStart<'_> {
                 })
             }
         };
-        shape("q", self.q.dim(), (a.len(), rank))?;
-        shape("r", self.r.dim(), (b.len(), rank))?;
+        shape("q", self.q.dim(), (n, rank))?;
+        shape("r", self.r.dim(), (m, rank))?;
         shape("g", (1, self.g.len()), (1, rank))?;
         validate::finite_matrix("init", self.q)?;
         validate::finite_matrix("init", self.r)?;
@@ -133,8 +136,11 @@ impl LowRankStart<'_> {
             return bad("g finite and > 0", format!("{v}"));
         }
         let l1 = |x: Array1<f64>, y: ArrayView1<'_, f64>| (&x - &y).mapv(f64::abs).sum();
-        let err = l1(self.q.sum_axis(NdAxis(1)), a)
-            + l1(self.r.sum_axis(NdAxis(1)), b)
+        let rows = |f: ArrayView2<'_, f64>, w: Option<ArrayView1<'_, f64>>| {
+            w.map_or(0.0, |w| l1(f.sum_axis(NdAxis(1)), w))
+        };
+        let err = rows(self.q, hard_a)
+            + rows(self.r, hard_b)
             + l1(self.q.sum_axis(NdAxis(0)), self.g)
             + l1(self.r.sum_axis(NdAxis(0)), self.g);
         if err > TOL {
@@ -284,10 +290,12 @@ impl LowRankSinkhorn {
         Ok(())
     }
 
-    /// Solves a balanced `problem`.
+    /// Solves `problem`: balanced, or with KL-relaxed marginals (`ρ·KL(Q1 | a)`,
+    /// `ρ·KL(R1 | b)`: unbalanced low-rank OT, Scetbon, Klein, Palla, Cuturi 2023, without
+    /// their translation-invariant variant), which each projection handles exactly.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for bad settings or an unbalanced problem;
+    /// [`Error::InvalidParameter`] for bad settings or a marginal penalty other than KL;
     /// [`Error::Numerical`] if the iterates stop being finite.
     pub fn solve(&self, problem: &LinearProblem<'_>) -> Result<LowRankOutput> {
         self.solve_with(problem, &Observer::new())
@@ -318,19 +326,29 @@ impl LowRankSinkhorn {
         start: Option<LowRankStart<'_>>,
         observer: &Observer<'_>,
     ) -> Result<LowRankOutput> {
-        if !problem.is_balanced() {
-            return Err(Error::invalid(
+        // ρ of each relaxed marginal (None: hard).
+        let strength = |p: MarginalPenalty| match p {
+            MarginalPenalty::Hard => Ok(None),
+            MarginalPenalty::Kl { rho } => Ok(Some(rho)),
+            other => Err(Error::invalid(
                 "problem",
-                "low-rank OT needs hard marginals (unbalanced low-rank OT is not available yet)",
-                format!("{:?}", problem.penalties()),
-            ));
-        }
+                "low-rank OT takes hard or KL marginal penalties",
+                format!("{other:?}"),
+            )),
+        };
+        let (pa, pb) = problem.penalties();
+        let (rho_a, rho_b) = (strength(pa)?, strength(pb)?);
+        let balanced = rho_a.is_none() && rho_b.is_none();
         let geom = problem.geom();
         let (n, m) = geom.shape();
         self.check(n, m)?;
         let (a, b) = (problem.a(), problem.b());
         let (q0, r0, mut g) = match start {
-            Some(start) => start.checked(a, b, self.rank)?,
+            Some(start) => start.checked(
+                rho_a.is_none().then_some(a),
+                rho_b.is_none().then_some(b),
+                (n, m, self.rank),
+            )?,
             None => self.initial(a, b),
         };
         let with_log = |x: Array2<f64>| Factor {
@@ -403,8 +421,15 @@ impl LowRankSinkhorn {
                 .and(&log_g)
                 .map_collect(|&d, &l| -gamma * d + damp * l);
             let gmax = log_xg.fold(f64::NEG_INFINITY, |x, &y| x.max(y));
-            let mut xg = log_xg.mapv(|v| (v - gmax).max(-700.0).exp());
-            xg /= xg.sum();
+            // Hard rows: the scale of ξ_g is irrelevant (normalized); soft rows: it is kept.
+            let xg = if balanced {
+                let xg = log_xg.mapv(|v| (v - gmax).max(-700.0).exp());
+                &xg / xg.sum()
+            } else {
+                log_xg.mapv(|v| v.clamp(-700.0, 700.0).exp())
+            };
+            // A KL-relaxed row constraint weighs `ρ` against the projection's `1/γ`.
+            let kappa = |rho: Option<f64>| rho.map_or(0.0, |rho| 1.0 / (1.0 + gamma * rho));
             let next = projection::project(
                 Kernels {
                     kq,
@@ -412,6 +437,8 @@ impl LowRankSinkhorn {
                     xg,
                     a,
                     b,
+                    kappa_a: kappa(rho_a),
+                    kappa_b: kappa(rho_b),
                     min_g: self.min_g,
                 },
                 duals,

@@ -1,7 +1,8 @@
 //! The KL projection of low-rank OT's mirror step onto the coupled constraints
 //! `{Q1 = a, R1 = b, Qᵀ1 = Rᵀ1 = g, g ≥ g_min}` (Scetbon, Cuturi, Peyré 2021, §3), solved by
 //! damped Newton ascent on its `2r`-dimensional dual instead of Dykstra's alternating
-//! scalings.
+//! scalings. The row constraints may instead be KL penalties (unbalanced low-rank OT;
+//! see [`Kernels::kappa_a`]).
 //!
 //! With column log-scalings `h₁, h₂ ∈ ℝʳ`, the row constraints are met in closed form
 //! (`Q_ik = a_i·K_ik e^{h₁k} / Σ_l K_il e^{h₁l}`) and `g` is `max(g_min, ξ_g e^{−h₁−h₂})`, so
@@ -56,18 +57,23 @@ pub(super) struct Projection {
 pub(super) struct Kernel {
     k: Array2<f64>,
     log: Array2<f64>,
+    /// The shift taken off each row (`log ξ_i = log K_i + shift_i`): irrelevant for hard
+    /// row constraints, part of the row's mass for soft ones.
+    shift: Vec<f64>,
 }
 
 impl Kernel {
     pub(super) fn from_log(mut log: Array2<f64>) -> Self {
         let r = log.ncols().max(1);
         let mut k = Array2::zeros(log.dim());
+        let mut shift = vec![0.0; log.nrows()];
         let src = log.as_slice_mut().expect("standard layout");
         let dst = k.as_slice_mut().expect("standard layout");
-        let chunk = |(x, out): (&mut [f64], &mut [f64])| {
-            for row in x.chunks_mut(r) {
+        let chunk = |((x, out), sh): ((&mut [f64], &mut [f64]), &mut [f64])| {
+            for (row, sh) in x.chunks_mut(r).zip(sh) {
                 let mx = row.iter().fold(f64::NEG_INFINITY, |acc, &v| acc.max(v));
                 row.iter_mut().for_each(|v| *v = (*v - mx).max(-CLAMP));
+                *sh = mx;
             }
             exp_row(0.0, x, x, 0.0, out);
         };
@@ -75,13 +81,15 @@ impl Kernel {
         if src.len() < PARALLEL {
             src.chunks_mut(rows)
                 .zip(dst.chunks_mut(rows))
+                .zip(shift.chunks_mut(BLOCK))
                 .for_each(chunk);
         } else {
             src.par_chunks_mut(rows)
                 .zip(dst.par_chunks_mut(rows))
+                .zip(shift.par_chunks_mut(BLOCK))
                 .for_each(chunk);
         }
-        Kernel { k, log }
+        Kernel { k, log, shift }
     }
 }
 
@@ -89,21 +97,40 @@ impl Kernel {
 pub(super) struct Kernels<'a> {
     pub kq: Kernel,
     pub kr: Kernel,
-    /// `ξ_g`, any positive scale (`Σ g = 1` is implied by the constraints); summing to 1
-    /// keeps the column log-scalings of successive projections comparable.
+    /// `ξ_g`. With hard row constraints any positive scale gives the same projection
+    /// (`Σ g = Σ a` is implied), and summing to 1 keeps the column log-scalings of
+    /// successive projections comparable; with soft ones its scale matters.
     pub xg: Array1<f64>,
     pub a: ArrayView1<'a, f64>,
     pub b: ArrayView1<'a, f64>,
+    /// `κ = 1/(1 + γρ)` for a row constraint relaxed to `ρ·KL(Q1 | a)` (unbalanced low-rank
+    /// OT, Scetbon et al. 2023; the projection's KL terms carry the weight `1/γ`), 0 for a
+    /// hard one. A row's mass is then `a_i^{1−κ}·s_i^κ` with `s_i = (K e^h)_i`.
+    pub kappa_a: f64,
+    /// As `kappa_a`, for `R1` and `b`.
+    pub kappa_b: f64,
     pub min_g: f64,
+}
+
+/// The mass of a row with weight `w` and kernel sum `s·e^{shift}` (`s` the sum with the
+/// scalings shifted by `−shift`): `w` for a hard constraint (`κ = 0`), else
+/// `w^{1−κ}·(s·e^{shift})^κ`.
+fn row_mass(w: f64, s: f64, shift: f64, kappa: f64) -> f64 {
+    if kappa == 0.0 {
+        w
+    } else {
+        (w.ln() * (1.0 - kappa) + (s.ln() + shift) * kappa).exp()
+    }
 }
 
 /// What a pass over a factor's kernel computes at column log-scalings `h`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
-    /// `Σ_i w_i log(K e^h)_i` only (the dual's value, for the line search).
+    /// The row terms of the dual's value only (for the line search): `Σ_i w_i log s_i`
+    /// for hard rows, `Σ_i m_i / κ` for soft ones (`m_i` the row masses).
     Value,
-    /// The column sums `Qᵀ1` and `Σ_i w_i p_i p_iᵀ` (`p_i` the normalized row): the
-    /// gradient and Hessian. No logarithm is taken.
+    /// The column sums `Qᵀ1 = Σ_i m_i p_i` and `(1 − κ)·Σ_i m_i p_i p_iᵀ` (`p_i` the
+    /// normalized row): the gradient and Hessian. No logarithm is taken for hard rows.
     Derivatives,
 }
 
@@ -115,11 +142,17 @@ struct Moments {
 
 /// One pass over `k` in blocks of rows (in parallel for large kernels, reduced in a fixed
 /// order). Returns the value (for [`Pass::Value`]) or the moments.
-fn factor_pass(k: &Array2<f64>, w: &[f64], h: &Array1<f64>, pass: Pass) -> (f64, Moments) {
-    let (n, r) = k.dim();
+fn factor_pass(
+    kernel: &Kernel,
+    w: &[f64],
+    kappa: f64,
+    h: &Array1<f64>,
+    pass: Pass,
+) -> (f64, Moments) {
+    let (n, r) = kernel.k.dim();
     let hmax = h.fold(f64::NEG_INFINITY, |x, &y| x.max(y));
     let v: Vec<f64> = h.iter().map(|&x| (x - hmax).exp()).collect();
-    let kdata = k.as_slice().expect("kernels are standard layout");
+    let kdata = kernel.k.as_slice().expect("kernels are standard layout");
     let derivatives = pass == Pass::Derivatives;
     let block = |blk: usize| {
         let i0 = blk * BLOCK;
@@ -139,11 +172,16 @@ fn factor_pass(k: &Array2<f64>, w: &[f64], h: &Array1<f64>, pass: Pass) -> (f64,
             }
             let row = &kdata[(i0 + t) * r..(i0 + t + 1) * r];
             let s: f64 = row.iter().zip(&v).map(|(x, y)| x * y).sum();
+            let mass = row_mass(wi, s, hmax + kernel.shift[i0 + t], kappa);
             if !derivatives {
-                value += wi * s.ln();
+                value += if kappa == 0.0 {
+                    wi * s.ln()
+                } else {
+                    mass / kappa
+                };
                 continue;
             }
-            let (scale, root) = (wi / s, wi.sqrt() / s);
+            let (scale, root) = (mass / s, ((1.0 - kappa) * mass).sqrt() / s);
             for (kk, ((c, &x), &vk)) in col.iter_mut().zip(row).zip(&v).enumerate() {
                 let p = x * vk;
                 *c += scale * p;
@@ -175,8 +213,10 @@ fn factor_pass(k: &Array2<f64>, w: &[f64], h: &Array1<f64>, pass: Pass) -> (f64,
             moments.gram += &Array2::from_shape_vec((r, r), g).expect("r × r");
         }
     }
-    let total: f64 = w.iter().sum();
-    (value + total * hmax, moments)
+    if kappa == 0.0 {
+        value += w.iter().sum::<f64>() * hmax;
+    }
+    (value, moments)
 }
 
 /// `g = max(g_min, ξ e^{−s})`, `ψ(s)` and which entries are free (not at the floor).
@@ -200,8 +240,8 @@ fn marginal_g(xg: &Array1<f64>, s: &Array1<f64>, min_g: f64) -> (Array1<f64>, f6
 
 /// The dual's value `Φ(h₁, h₂)`.
 fn dual_value(k: &Kernels<'_>, w: (&[f64], &[f64]), h1: &Array1<f64>, h2: &Array1<f64>) -> f64 {
-    let (vq, _) = factor_pass(&k.kq.k, w.0, h1, Pass::Value);
-    let (vr, _) = factor_pass(&k.kr.k, w.1, h2, Pass::Value);
+    let (vq, _) = factor_pass(&k.kq, w.0, k.kappa_a, h1, Pass::Value);
+    let (vr, _) = factor_pass(&k.kr, w.1, k.kappa_b, h2, Pass::Value);
     let (_, psi, _) = marginal_g(&k.xg, &(h1 + h2), k.min_g);
     -vq - vr + psi
 }
@@ -216,8 +256,8 @@ struct Dual {
 
 impl Dual {
     fn at(k: &Kernels<'_>, w: (&[f64], &[f64]), h1: &Array1<f64>, h2: &Array1<f64>) -> Self {
-        let (_, q) = factor_pass(&k.kq.k, w.0, h1, Pass::Derivatives);
-        let (_, r) = factor_pass(&k.kr.k, w.1, h2, Pass::Derivatives);
+        let (_, q) = factor_pass(&k.kq, w.0, k.kappa_a, h1, Pass::Derivatives);
+        let (_, r) = factor_pass(&k.kr, w.1, k.kappa_b, h2, Pass::Derivatives);
         let (g, _, free) = marginal_g(&k.xg, &(h1 + h2), k.min_g);
         Dual { q, r, g, free }
     }
@@ -337,9 +377,10 @@ pub(super) fn project(
         dual = Dual::at(k, w, &n1, &n2);
         (h1, h2) = (n1, n2);
     }
+    let (kappa_a, kappa_b) = (kernels.kappa_a, kernels.kappa_b);
     let Kernels { kq, kr, .. } = kernels;
-    let q = factors(kq, w.0, &h1, &dual.g, &dual.q.col);
-    let r = factors(kr, w.1, &h2, &dual.g, &dual.r.col);
+    let q = factors(kq, w.0, kappa_a, &h1, &dual.g, &dual.q.col);
+    let r = factors(kr, w.1, kappa_b, &h2, &dual.g, &dual.r.col);
     Projection {
         q,
         r,
@@ -349,9 +390,19 @@ pub(super) fn project(
     }
 }
 
-/// `Q_ik = w_i p_ik · g_k/(Qᵀ1)_k`: the primal factor with its columns rescaled to `g`, and
+/// A block of rows of a factor and of its log, with their weights and kernel row shifts.
+type RowBlock<'a> = (((&'a mut [f64], &'a mut [f64]), &'a [f64]), &'a [f64]);
+
+/// `Q_ik = m_i p_ik · g_k/(Qᵀ1)_k` (`m_i` the row's mass): the primal factor with its columns rescaled to `g`, and
 /// its log `log K_ik + c_k + log(w_i/s_i)` (`log f64::MIN_POSITIVE` where it is exactly 0).
-fn factors(k: Kernel, w: &[f64], h: &Array1<f64>, g: &Array1<f64>, col: &Array1<f64>) -> Factor {
+fn factors(
+    k: Kernel,
+    w: &[f64],
+    kappa: f64,
+    h: &Array1<f64>,
+    g: &Array1<f64>,
+    col: &Array1<f64>,
+) -> Factor {
     let hmax = h.fold(f64::NEG_INFINITY, |x, &y| x.max(y));
     let v: Vec<f64> = h.iter().map(|&x| (x - hmax).exp()).collect();
     // Column factors `v_k·g_k/(Qᵀ1)_k` and their logs (`None` for an empty column).
@@ -366,18 +417,21 @@ fn factors(k: Kernel, w: &[f64], h: &Array1<f64>, g: &Array1<f64>, col: &Array1<
     let Kernel {
         k: mut value,
         mut log,
+        shift,
     } = k;
     let floor = f64::MIN_POSITIVE.ln();
     let r = v.len().max(1);
-    let chunk = |((vals, logs), w): ((&mut [f64], &mut [f64]), &[f64])| {
-        for ((row, lrow), &wi) in vals.chunks_mut(r).zip(logs.chunks_mut(r)).zip(w) {
+    let chunk = |(((vals, logs), w), shift): RowBlock<'_>| {
+        let rows = vals.chunks_mut(r).zip(logs.chunks_mut(r));
+        for ((row, lrow), (&wi, &sh)) in rows.zip(w.iter().zip(shift)) {
             let s: f64 = row.iter().zip(&v).map(|(x, y)| x * y).sum();
             if wi <= 0.0 || s.is_nan() || s <= 0.0 {
                 row.fill(0.0);
                 lrow.fill(floor);
                 continue;
             }
-            let (scale, lscale) = (wi / s, (wi / s).ln());
+            let scale = row_mass(wi, s, hmax + sh, kappa) / s;
+            let lscale = scale.ln();
             for ((x, lx), f) in row.iter_mut().zip(lrow.iter_mut()).zip(&fix) {
                 match f {
                     Some((f, lf)) => {
@@ -398,11 +452,13 @@ fn factors(k: Kernel, w: &[f64], h: &Array1<f64>, g: &Array1<f64>, col: &Array1<
         vals.chunks_mut(BLOCK * r)
             .zip(logs.chunks_mut(BLOCK * r))
             .zip(w.chunks(BLOCK))
+            .zip(shift.chunks(BLOCK))
             .for_each(chunk);
     } else {
         vals.par_chunks_mut(BLOCK * r)
             .zip(logs.par_chunks_mut(BLOCK * r))
             .zip(w.par_chunks(BLOCK))
+            .zip(shift.par_chunks(BLOCK))
             .for_each(chunk);
     }
     Factor { value, log }
@@ -457,6 +513,8 @@ mod tests {
                     xg: xg.clone(),
                     a: a.view(),
                     b: b.view(),
+                    kappa_a: 0.0,
+                    kappa_b: 0.0,
                     min_g: 1e-10,
                 },
                 (Array1::zeros(r), Array1::zeros(r)),
@@ -522,6 +580,8 @@ mod tests {
                 xg,
                 a: a.view(),
                 b: b.view(),
+                kappa_a: 0.0,
+                kappa_b: 0.0,
                 min_g,
             },
             (Array1::zeros(r), Array1::zeros(r)),
