@@ -1,15 +1,20 @@
-//! Quadratic optimal transport: Gromov–Wasserstein and fused GW (ALGORITHMS.md Q1, Q2).
+//! Quadratic optimal transport: Gromov–Wasserstein, fused GW and unbalanced (fused) GW
+//! (ALGORITHMS.md Q1, Q2, Q3).
 //!
 //! A [`QuadraticProblem`] holds two intra-domain costs (any [`Geometry`](crate::geometry::Geometry)),
-//! weights, the [`GwLoss`] and optionally a linear cost between the domains. Two solvers:
+//! weights, the [`GwLoss`] and optionally a linear cost between the domains. Balanced solvers:
 //! [`EntropicGw`] (mirror descent, each step a warm-started Sinkhorn solve) and
-//! [`ConditionalGradientGw`] (Frank–Wolfe with exact directions and line search). Both
-//! evaluate `L⊗P` by two matrix products, never the `n²m²` tensor.
+//! [`ConditionalGradientGw`] (Frank–Wolfe with exact directions and line search), and for
+//! weights of any masses [`UnbalancedGw`] (alternate minimization of the bi-convex
+//! relaxation, each half-step an unbalanced Sinkhorn solve). All evaluate `L⊗P` by two
+//! matrix products, never the `n²m²` tensor.
 
 mod factor;
 mod gromov_wasserstein;
 mod problem;
 mod tensor;
+mod unbalanced;
 
 pub use gromov_wasserstein::{ConditionalGradientGw, EntropicGw, GwOutput};
 pub use problem::{GwLoss, QuadraticProblem};
+pub use unbalanced::{UgwOutput, UnbalancedGw};
