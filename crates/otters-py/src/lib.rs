@@ -21,12 +21,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<linear::SinkhornOutput>()?;
     m.add_class::<linear::ExactOutput>()?;
     m.add_class::<quadratic::GwOutput>()?;
+    m.add_class::<quadratic::UgwOutput>()?;
     m.add_class::<low_rank::LowRankOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
     m.add_function(wrap_pyfunction!(linear::check_problem, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_gw, m)?)?;
+    m.add_function(wrap_pyfunction!(quadratic::solve_ugw, m)?)?;
     m.add_function(wrap_pyfunction!(low_rank::solve_lowrank, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;
