@@ -116,6 +116,9 @@ type Factors<'t> = (
     &'t Array2<f64>,
 );
 
+/// A tensor with the two costs it materialized and the maps `(f₁, f₂)` of its loss.
+type Materialized<'p> = (GwTensor<'p>, Array2<f64>, Array2<f64>, (Map, Map));
+
 /// Everything needed to evaluate a GW objective, its gradient and its exact line search.
 #[derive(Debug)]
 pub(crate) struct GwTensor<'p> {
@@ -162,7 +165,7 @@ impl<'p> GwTensor<'p> {
         problem: &QuadraticProblem<'p>,
         memory_limit: usize,
         factorize: bool,
-    ) -> Result<(Self, Array2<f64>, Array2<f64>, (Map, Map))> {
+    ) -> Result<Materialized<'p>> {
         let (cx, cy) = (problem.geom_xx(), problem.geom_yy());
         let cx_mat = cx.cost_matrix(memory_limit)?;
         let cy_mat = cy.cost_matrix(memory_limit)?;

@@ -417,7 +417,7 @@ impl UnbalancedGw {
 
     fn check(&self) -> Result<()> {
         for (arg, rho) in [("rho_a", self.rho_a), ("rho_b", self.rho_b)] {
-            if !(rho > 0.0) {
+            if rho.is_nan() || rho <= 0.0 {
                 return Err(Error::invalid(
                     arg,
                     "must be > 0 (infinity: a hard marginal)",
