@@ -24,7 +24,15 @@ fused GW (square and KL losses, symmetric and asymmetric costs), kept only when 
 loss equals the brute-force sum over the n^2 m^2 tensor to 1e-12 and the plan's marginals
 are exact to 1e-9 (the entropic cases run Sinkhorn far past POT's defaults).
 
-Usage: .venv/bin/python scripts/make_fixtures.py [exact|1d|sinkhorn|gw ...]
+Unbalanced GW (testdata/pot_ugw.json): POT's `fused_unbalanced_gromov_wasserstein` with
+`unbalanced_solver="sinkhorn"` (epsilon > 0), weights of unequal masses, symmetric and
+asymmetric costs, fused or not, run far past POT's defaults; a case is kept only when POT's
+alternation converged (its last L1 plan change is below the tolerance before the budget ran
+out), a rerun with a ten times tighter inner tolerance gives the same plans to 1e-11, and
+POT's `fugw_cost` equals the objective recomputed by brute force (the n^2 m^2 tensor and
+KL(pi x gamma | (a x b) x (a x b)) entry by entry) to 1e-10.
+
+Usage: .venv/bin/python scripts/make_fixtures.py [exact|1d|sinkhorn|gw|ugw ...]
 (regenerates every file, or only those named)
 """
 
@@ -218,9 +226,10 @@ def one_d_fixtures():
 
 
 def main():
-    chosen = set(sys.argv[1:]) or {"exact", "1d", "sinkhorn", "gw"}
+    chosen = set(sys.argv[1:]) or {"exact", "1d", "sinkhorn", "gw", "ugw"}
     for name, make in [("exact", exact_fixtures), ("1d", one_d_fixtures),
-                       ("sinkhorn", sinkhorn_fixtures), ("gw", gw_fixtures)]:
+                       ("sinkhorn", sinkhorn_fixtures), ("gw", gw_fixtures),
+                       ("ugw", ugw_fixtures)]:
         if name in chosen:
             make()
 
@@ -304,6 +313,92 @@ def gw_fixtures():
             "pot_version": ot.__version__, "numpy_version": np.__version__, "cases": cases}
     (TESTDATA / "pot_gw.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n")
     print(f"wrote {len(cases)} GW cases")
+
+
+def ugw_brute(c1, c2, p, q, pi, gamma, rho_x, rho_y, eps, M, alpha):
+    """POT's FUGW objective from its definition, by the full tensors (small n only)."""
+    gw = gw_brute_pair(c1, c2, pi, gamma)
+    value = gw
+    if M is not None:
+        value += alpha / 2 * float(np.sum(M * (pi + gamma)))
+    value += rho_x * kl(np.kron(pi.sum(1), gamma.sum(1)), np.kron(p, p))
+    value += rho_y * kl(np.kron(pi.sum(0), gamma.sum(0)), np.kron(q, q))
+    pq = np.outer(p, q).ravel()
+    value += eps * kl(np.kron(pi.ravel(), gamma.ravel()), np.kron(pq, pq))
+    return gw, value
+
+
+def gw_brute_pair(c1, c2, pi, gamma):
+    """sum_ijkl (C1_ik - C2_jl)^2 pi_ij gamma_kl."""
+    L = (c1[:, None, :, None] - c2[None, :, None, :]) ** 2
+    return float(np.einsum("ijkl,ij,kl->", L, pi, gamma))
+
+
+def ugw_case(rng, name, n, m, rho, eps, mass_b=1.0, asymmetric=False, alpha=0.0,
+             weights="random"):
+    xs, xt = rng.normal(size=(n, 2)), rng.normal(size=(m, 3))
+    c1, c2 = ot.dist(xs, xs), ot.dist(xt, xt)
+    c1, c2 = c1 / c1.max(), c2 / c2.max()
+    if asymmetric:
+        c1 = c1 + 0.3 * rng.uniform(size=(n, n))
+    p = make_weights(rng, n, weights)
+    q = make_weights(rng, m, weights, mass=mass_b)
+    M = None
+    if alpha > 0:
+        M = ot.dist(xs, xt[:, :2])
+        M = M / M.max()
+    runs = []
+    for tol_ot in (1e-12, 1e-13):
+        try:
+            pi, gamma, log = ot.gromov.fused_unbalanced_gromov_wasserstein(
+                c1, c2, wx=p, wy=q, reg_marginals=rho, epsilon=eps,
+                unbalanced_solver="sinkhorn", alpha=alpha, M=M, max_iter=5000, tol=1e-11,
+                max_iter_ot=200000, tol_ot=tol_ot, log=True)
+        except ValueError as err:  # POT's "NaN in coupling"
+            print(f"  dropped {name}: POT failed ({' '.join(str(err).split())})")
+            return None
+        runs.append((pi, gamma, log))
+    pi, gamma, log = runs[0]
+    errors = [float(e) for e in log["error"]]
+    rho_x, rho_y = (rho, rho) if np.isscalar(rho) else rho
+    gw, brute = ugw_brute(c1, c2, p, q, pi, gamma, rho_x, rho_y, eps, M, alpha)
+    rerun = max(np.abs(pi - runs[1][0]).max(), np.abs(gamma - runs[1][1]).max())
+    value = float(log["fugw_cost"])
+    if not errors or errors[-1] >= 1e-11 or len(errors) >= 5000:
+        print(f"  dropped {name}: not converged ({len(errors)} iterations, last {errors[-1]:.1e})")
+        return None
+    if rerun > 1e-11 or abs(brute - value) > 1e-10 * max(1.0, abs(value)):
+        print(f"  dropped {name}: rerun {rerun:.1e}, brute {brute} vs {value}")
+        return None
+    print(f"  {name}: {len(errors)} iterations, mass {pi.sum():.6f}, cost {value:.9f}")
+    return {"name": name, "rho_a": rho_x, "rho_b": rho_y, "epsilon": eps, "alpha": alpha,
+            "c1": c1.tolist(), "c2": c2.tolist(), "M": None if M is None else M.tolist(),
+            "p": p.tolist(), "q": q.tolist(), "plan": pi.tolist(), "second_plan": gamma.tolist(),
+            "fugw_cost": value, "gw_loss": gw, "linear_cost": float(log["linear_cost"]),
+            "iterations": len(errors)}
+
+
+def ugw_fixtures():
+    rng = np.random.default_rng(SEED + 11)
+    specs = [
+        ("rho1_eps0.1_uniform_12x10", 12, 10, 1.0, 0.1, {"weights": "uniform"}),
+        ("rho0.5_eps0.05_mass1.5_11x13", 11, 13, 0.5, 0.05, {"mass_b": 1.5}),
+        ("rho2_eps0.02_mass0.7_14x9", 14, 9, 2.0, 0.02, {"mass_b": 0.7}),
+        ("rho(0.3,3)_eps0.1_asymmetric_10x12", 10, 12, (0.3, 3.0), 0.1, {"asymmetric": True}),
+        ("fused_alpha0.5_rho1_eps0.05_13x11", 13, 11, 1.0, 0.05, {"alpha": 0.5, "mass_b": 1.2}),
+        ("rho10_eps0.05_12x12", 12, 12, 10.0, 0.05, {}),
+    ]
+    cases = []
+    for name, n, m, rho, eps, kw in specs:
+        case = ugw_case(rng, name, n, m, rho, eps, **kw)
+        if case:
+            cases.append(case)
+    meta = {"generator": "scripts/make_fixtures.py", "seed": SEED + 11,
+            "pot_version": ot.__version__, "numpy_version": np.__version__,
+            "function": "ot.gromov.fused_unbalanced_gromov_wasserstein(unbalanced_solver='sinkhorn')",
+            "cases": cases}
+    (TESTDATA / "pot_ugw.json").write_text(json.dumps(meta, separators=(",", ":")) + "\n")
+    print(f"wrote {len(cases)} UGW cases")
 
 
 def sinkhorn_fixtures():

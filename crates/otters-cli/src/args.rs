@@ -12,6 +12,7 @@ const EXAMPLES: &str = "Examples:
   otters solve --x data.npz:xs --y data.npz:xt --method unbalanced --rho 0.5 --plot plan.png
   otters solve --x shape2d.npy --y shape3d.npy --method gw --scale-cost max --out results/
   otters solve --cost-xx Cx.npy --cost-yy Cy.npy --cost M.npy --method fgw --alpha 0.5
+  otters solve --x shape.npy --y noisy_shape.npy --method ugw --rho 1 --epsilon 0.01 --scale-cost max
   otters solve --x big_source.npy --y big_target.npy --method lowrank --rank 20 --scale-cost max
 
 Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
@@ -57,6 +58,10 @@ pub enum Method {
     /// Fused Gromov–Wasserstein: GW weighted by --alpha plus (1 − alpha) times the linear
     /// cost between the spaces (--cost, or the points' cost when they share a dimension).
     Fgw,
+    /// Unbalanced Gromov–Wasserstein (needs --rho and --epsilon): weights of any masses,
+    /// marginals penalized by rho·KL⊗, entropic term epsilon·KL⊗; with --cost, fused with
+    /// --alpha as fgw.
+    Ugw,
     /// Low-rank OT of rank --rank (P = Q diag(1/g) Rᵀ; linear time in the number of points
     /// for squared-Euclidean point clouds).
     Lowrank,
@@ -161,10 +166,10 @@ pub struct Inputs {
     /// Cost matrix, n × m (+inf marks a forbidden pair); for fgw, the linear cost.
     #[arg(long, value_name = "FILE")]
     pub cost: Option<String>,
-    /// Costs within the source space, n × n (gw, fgw).
+    /// Costs within the source space, n × n (gw, fgw, ugw).
     #[arg(long, value_name = "FILE", requires = "cost_yy", conflicts_with_all = ["x", "y"])]
     pub cost_xx: Option<String>,
-    /// Costs within the target space, m × m (gw, fgw).
+    /// Costs within the target space, m × m (gw, fgw, ugw).
     #[arg(long, value_name = "FILE", requires = "cost_xx", conflicts_with_all = ["x", "y"])]
     pub cost_yy: Option<String>,
 }
@@ -205,7 +210,7 @@ pub struct SolveArgs {
     /// How Sinkhorn iterations are accelerated.
     #[arg(long, value_enum, default_value_t = AccelerationArg::Anderson)]
     pub acceleration: AccelerationArg,
-    /// Marginal penalty strength of `--method unbalanced` (both sides).
+    /// Marginal penalty strength of `--method unbalanced` and `ugw` (both sides).
     #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     pub rho: Option<f64>,
     /// Penalty strength on the source marginal only (the other side stays exact unless given).
@@ -217,13 +222,13 @@ pub struct SolveArgs {
     /// Kind of marginal penalty of `--method unbalanced`.
     #[arg(long, value_enum, default_value_t = PenaltyArg::Kl)]
     pub penalty: PenaltyArg,
-    /// Weight of the GW term in fgw (the linear cost gets 1 − alpha).
+    /// Weight of the GW term in fgw and fused ugw (the linear cost gets 1 − alpha).
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = closed_unit_interval)]
     pub alpha: f64,
     /// Rank of the coupling (lowrank).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub rank: u32,
-    /// Loss comparing the two spaces' costs (gw, fgw).
+    /// Loss comparing the two spaces' costs (gw, fgw, ugw).
     #[arg(long, value_enum, default_value_t = GwLossArg::Square)]
     pub loss: GwLossArg,
     /// Stop when the marginal L1 error is below this (Sinkhorn).

@@ -653,6 +653,108 @@ fn gw_and_fgw_solve_across_spaces_and_refuse_bad_combinations() {
 }
 
 #[test]
+fn ugw_compares_spaces_of_different_masses_and_refuses_bad_flags() {
+    let dir = workspace();
+    let d = dir.path();
+    // y3: the 20 source points in 3-D, reversed and shifted; b gives them mass 2.
+    let x: Vec<f64> = (0..40).map(|k| ((k * 37) % 17) as f64 / 7.0).collect();
+    let y3: Vec<f64> = (0..20)
+        .rev()
+        .flat_map(|i| [x[2 * i] + 1.0, -3.0, x[2 * i + 1]])
+        .collect();
+    std::fs::write(d.join("y3.npy"), npy::encode(&[20, 3], &y3)).unwrap();
+    std::fs::write(d.join("b2.npy"), npy::encode(&[20], &[0.1; 20])).unwrap();
+    let base = [
+        "solve",
+        "--x",
+        "x.npy",
+        "--y",
+        "y3.npy",
+        "--b",
+        "b2.npy",
+        "--scale-cost",
+        "max",
+    ];
+    let with = |extra: &[&'static str]| {
+        let mut v: Vec<&str> = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    let out = otters(
+        &with(&[
+            "--method",
+            "ugw",
+            "--rho",
+            "1",
+            "--epsilon",
+            "0.01",
+            "--out",
+            "ugw",
+        ]),
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rep = report(&d.join("ugw"));
+    assert_eq!(rep["method"], "ugw");
+    assert_eq!(rep["solver"], "unbalanced GW");
+    assert_eq!(rep["converged"], true);
+    // Masses 1 and 2: the plan's mass lies between them (geometric mean √2 at most).
+    let mass = rep["transported_mass"].as_f64().unwrap();
+    assert!(mass > 1.0 && mass < 2f64.sqrt(), "{rep}");
+    assert!(rep["cost"].as_f64().unwrap() > 0.0, "{rep}");
+    let plan = read_npy(&d.join("ugw/plan.npy"));
+    assert_eq!(plan.shape, vec![20, 20]);
+    // Each source point sends most of its row to its mirror image (x_i ↔ y3_{19−i}).
+    for i in 0..20 {
+        let row = &plan.data[20 * i..20 * (i + 1)];
+        let best = row.iter().copied().fold(0.0, f64::max);
+        assert_eq!(row[19 - i], best, "row {i}: {row:?}");
+    }
+    // The balanced solvers refuse the unequal masses (input error, exit 1).
+    let out = otters(&with(&["--method", "gw"]), d);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Usage errors (exit 2) naming the flag.
+    for (extra, needle) in [
+        (vec!["--method", "ugw", "--epsilon", "0.01"], "--rho"),
+        (vec!["--method", "ugw", "--rho", "1"], "--epsilon"),
+        (
+            vec!["--method", "ugw", "--rho", "1", "--epsilon", "-1"],
+            "--epsilon",
+        ),
+        (
+            vec!["--method", "ugw", "--rho", "nan", "--epsilon", "0.1"],
+            "--rho",
+        ),
+        (
+            vec!["--method", "ugw", "--rho", "0", "--epsilon", "0.1"],
+            "--rho",
+        ),
+        (
+            vec!["--method", "ugw", "--rho", "1", "--relative-epsilon", "0.1"],
+            "--epsilon",
+        ),
+        (
+            vec![
+                "--method",
+                "ugw",
+                "--rho",
+                "1",
+                "--epsilon",
+                "0.1",
+                "--penalty",
+                "tv",
+            ],
+            "--penalty",
+        ),
+    ] {
+        let full = with(&extra);
+        let out = otters(&full, d);
+        assert_eq!(out.status.code(), Some(2), "{full:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn lowrank_writes_a_plan_of_the_requested_rank() {
     let dir = workspace();
     let d = dir.path();

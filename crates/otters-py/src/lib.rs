@@ -22,6 +22,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<linear::ExactOutput>()?;
     m.add_class::<quadratic::GwOutput>()?;
     m.add_class::<quadratic::GwBarycenterOutput>()?;
+    m.add_class::<quadratic::UgwOutput>()?;
     m.add_class::<low_rank::LowRankOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
@@ -29,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(linear::check_problem, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_gw, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_gw_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(quadratic::solve_ugw, m)?)?;
     m.add_function(wrap_pyfunction!(low_rank::solve_lowrank, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;

@@ -1,5 +1,6 @@
-//! Gromov–Wasserstein bindings: `solve_gw` over two (or three, fused) geometries, each an
-//! `otters.DenseCost`, an `otters.PointCloud` or a plain float64 matrix.
+//! Gromov–Wasserstein bindings: `solve_gw` (balanced), `solve_ugw` (unbalanced) and
+//! `solve_gw_barycenter`, over geometries that are each an `otters.DenseCost`, an
+//! `otters.PointCloud` or a plain float64 matrix.
 
 use ndarray::ArrayView2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2};
@@ -7,7 +8,7 @@ use otters::geometry::{self as geo, Geometry, ScaleCost};
 use otters::linear::Sinkhorn;
 use otters::quadratic::{
     self as quad, BarycenterInit, BarycenterStop, ConditionalGradientGw, EntropicGw, GwBarycenter,
-    GwBarycenterInput, GwLoss, GwPlanSolver, QuadraticProblem,
+    GwBarycenterInput, GwLoss, GwPlanSolver, QuadraticProblem, UnbalancedGw,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -104,6 +105,76 @@ fn gw_loss(py: Python<'_>, loss: &str) -> PyResult<GwLoss> {
             &format!("unknown loss '{other}'; use 'square_loss' or 'kl_loss'"),
         )),
     }
+}
+
+/// Unbalanced Gromov–Wasserstein (fused when `geom_xy` is given): alternate minimization
+/// of the bi-convex relaxation, each half-step an unbalanced Sinkhorn solve. `a` and `b`
+/// may have different masses.
+#[pyfunction]
+#[pyo3(signature = (
+    geom_xx, geom_yy, a, b, *, rho_a, rho_b, epsilon, geom_xy = None, alpha = 1.0,
+    loss = "square", threshold = 1e-9, max_iterations = 1000, inner_threshold = 1e-10,
+    inner_max_iterations = 100_000, init = None
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve_ugw(
+    py: Python<'_>,
+    geom_xx: &Bound<'_, PyAny>,
+    geom_yy: &Bound<'_, PyAny>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    rho_a: f64,
+    rho_b: f64,
+    epsilon: f64,
+    geom_xy: Option<&Bound<'_, PyAny>>,
+    alpha: f64,
+    loss: &str,
+    threshold: f64,
+    max_iterations: usize,
+    inner_threshold: f64,
+    inner_max_iterations: usize,
+    init: Option<&Bound<'_, PyAny>>,
+) -> PyResult<UgwOutput> {
+    let loss = gw_loss(py, loss)?;
+    let (hx, hy) = (hold(geom_xx, "geom_xx")?, hold(geom_yy, "geom_yy")?);
+    let hxy = match geom_xy {
+        Some(g) if !g.is_none() => Some(hold(g, "geom_xy")?),
+        _ => None,
+    };
+    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (ag, bg) = (a.readonly(), b.readonly());
+    let init = match init {
+        Some(p) if !p.is_none() => Some(convert::matrix(p, "init")?),
+        _ => None,
+    };
+    let init_guard = init.as_ref().map(|p| p.readonly());
+    let init_view = init_guard.as_ref().map(|g| g.as_array());
+    let (lx, ly, lxy) = (hx.lend(), hy.lend(), hxy.as_ref().map(|h| h.lend()));
+    let (av, bv) = (ag.as_array(), bg.as_array());
+    let inner = run::detached(py, |obs| {
+        let (gx, gy) = (lx.build()?, ly.build()?);
+        let gxy = lxy.as_ref().map(|l| l.build()).transpose()?;
+        let mut problem =
+            QuadraticProblem::unbalanced(gx.geom(), gy.geom(), av, bv)?.with_loss(loss);
+        if let Some(gxy) = &gxy {
+            problem = problem.fused(gxy.geom(), alpha)?;
+        }
+        let solver = UnbalancedGw {
+            rho_a,
+            rho_b,
+            epsilon,
+            threshold,
+            max_iterations,
+            sinkhorn: Sinkhorn {
+                threshold: inner_threshold,
+                max_iterations: inner_max_iterations,
+                ..UnbalancedGw::default().sinkhorn
+            },
+            ..UnbalancedGw::default()
+        };
+        solver.solve_with(&problem, init_view, obs)
+    })?;
+    Ok(UgwOutput { inner })
 }
 
 /// The settings of a GW solver, as the Python keywords give them.
@@ -477,6 +548,102 @@ impl GwBarycenterOutput {
         format!(
             "GwBarycenterOutput(loss={}, converged={}, iterations={})",
             self.inner.loss(),
+            self.inner.converged(),
+            self.inner.iterations()
+        )
+    }
+}
+
+/// The result of an unbalanced Gromov–Wasserstein solve.
+#[pyclass(module = "otters._core", frozen)]
+pub struct UgwOutput {
+    inner: quad::UgwOutput,
+}
+
+#[pymethods]
+impl UgwOutput {
+    /// The coupling π, shape (n, m).
+    #[getter]
+    fn plan<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.plan().to_owned().into_pyarray(py)
+    }
+
+    /// The second coupling γ of the relaxation (same mass as π).
+    #[getter]
+    fn second_plan<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.second_plan().to_owned().into_pyarray(py)
+    }
+
+    /// α·GW(π, γ) + (1 − α)·½⟨M, π + γ⟩ + ρ_a·KL⊗(π1, γ1 | a) + ρ_b·KL⊗(πᵀ1, γᵀ1 | b)
+    /// + ε·KL⊗(π, γ | a⊗b).
+    #[getter]
+    fn loss(&self) -> f64 {
+        self.inner.loss()
+    }
+
+    /// GW(π, γ) = Σ L(Cx_ik, Cy_jl) π_ij γ_kl.
+    #[getter]
+    fn gw_loss(&self) -> f64 {
+        self.inner.gw_loss()
+    }
+
+    /// ½⟨M, π + γ⟩ for a fused problem, else None.
+    #[getter]
+    fn linear_loss(&self) -> Option<f64> {
+        self.inner.linear_loss()
+    }
+
+    /// ρ_a·KL⊗(π1, γ1 | a) + ρ_b·KL⊗(πᵀ1, γᵀ1 | b).
+    #[getter]
+    fn marginal_penalty(&self) -> f64 {
+        self.inner.marginal_penalty()
+    }
+
+    /// ε·KL(π⊗γ | (a⊗b)⊗(a⊗b)).
+    #[getter]
+    fn entropic_penalty(&self) -> f64 {
+        self.inner.entropic_penalty()
+    }
+
+    /// Whether the plan change reached the threshold (and the last inner solve converged).
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+
+    /// Outer iterations done.
+    #[getter]
+    fn iterations(&self) -> usize {
+        self.inner.iterations()
+    }
+
+    /// The L1 change of π after every outer iteration.
+    #[getter]
+    fn trace<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.trace().to_vec().into_pyarray(py)
+    }
+
+    /// The potentials (f, g) of the last π step, in cost units.
+    #[getter]
+    fn potentials<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>) {
+        let (f, g) = self.inner.potentials();
+        (f.to_owned().into_pyarray(py), g.to_owned().into_pyarray(py))
+    }
+
+    /// The regularization m(γ)·ε of the last π step.
+    #[getter]
+    fn inner_epsilon(&self) -> f64 {
+        self.inner.inner_epsilon()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "UgwOutput(loss={}, mass={}, converged={}, iterations={})",
+            self.inner.loss(),
+            self.inner.plan().sum(),
             self.inner.converged(),
             self.inner.iterations()
         )

@@ -230,3 +230,116 @@ def test_barycenter_bad_inputs_name_their_argument():
         otters.gromov.entropic_gromov_barycenters(6, Cs, solver="PPA")
     with pytest.raises(TypeError, match="bogus"):
         bary(6, Cs, bogus=1)
+
+
+def unbalanced_inputs(n=14, m=11, seed=7, mass_q=1.4):
+    xs, xt, C1, C2, M = clouds(n, m, seed)
+    rng = np.random.default_rng(seed + 1)
+    p, q = rng.uniform(0.2, 1, n), rng.uniform(0.2, 1, m)
+    return C1, C2, M, p / p.sum(), q * mass_q / q.sum()
+
+
+TIGHT = dict(max_iter=5000, tol=1e-11, max_iter_ot=200_000, tol_ot=1e-12)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(reg_marginals=1.0, epsilon=0.1),
+    dict(reg_marginals=(0.5, 2.0), epsilon=0.05),
+    dict(reg_marginals=1.0, epsilon=0.05, alpha=0.5, fused=True),
+    dict(reg_marginals=2.0, epsilon=0.05, asymmetric=True),
+])
+def test_unbalanced_gw_matches_pot(kw):
+    C1, C2, M, p, q = unbalanced_inputs()
+    kw = dict(kw)
+    if kw.pop("fused", False):
+        kw["M"] = M
+    if kw.pop("asymmetric", False):
+        C1 = C1 + 0.3 * np.random.default_rng(3).uniform(size=C1.shape)
+    pi, gamma, log = otters.gromov.fused_unbalanced_gromov_wasserstein(
+        C1, C2, p, q, unbalanced_solver="sinkhorn", log=True, **TIGHT, **kw)
+    pi_pot, gamma_pot, log_pot = ot.gromov.fused_unbalanced_gromov_wasserstein(
+        C1, C2, p, q, unbalanced_solver="sinkhorn", log=True, **TIGHT, **kw)
+    assert len(log_pot["error"]) < TIGHT["max_iter"] and log["converged"]
+    # Measured: 1e-13 on the plans and 1e-15 on the costs.
+    np.testing.assert_allclose(pi, pi_pot, atol=1e-11)
+    np.testing.assert_allclose(gamma, gamma_pot, atol=1e-11)
+    assert abs(log["fugw_cost"] - log_pot["fugw_cost"]) < 1e-11
+    assert abs(log["linear_cost"] - log_pot["linear_cost"]) < 1e-11
+    for ours, theirs in zip(log["duals"], log_pot["duals"]):
+        np.testing.assert_allclose(ours, theirs, atol=1e-9)
+    # Mass is destroyed or created: the plan's marginals are not the weights.
+    assert abs(pi.sum() - 1.0) > 1e-3 and abs(pi.sum() - 1.4) > 1e-3
+    v = otters.gromov.fused_unbalanced_gromov_wasserstein2(C1, C2, p, q, unbalanced_solver="sinkhorn", **TIGHT, **kw)
+    assert abs(v - log_pot["fugw_cost"]) < 1e-11
+
+
+def test_unbalanced_gw_defaults_and_any_solver_name_give_pot_s_fixed_point():
+    C1, C2, _, p, q = unbalanced_inputs(12, 12, seed=9)
+    # At POT's defaults (tol 1e-7 on the L1 plan change) both stop near the same point.
+    pi = otters.gromov.fused_unbalanced_gromov_wasserstein(C1, C2, p, q, reg_marginals=1.0, epsilon=0.05,
+                                                           unbalanced_solver="sinkhorn")[0]
+    pi_pot = ot.gromov.fused_unbalanced_gromov_wasserstein(C1, C2, p, q, reg_marginals=1.0, epsilon=0.05,
+                                                           unbalanced_solver="sinkhorn")[0]
+    np.testing.assert_allclose(pi, pi_pot, atol=1e-7)
+    # POT's "mm" at epsilon > 0 solves the same strictly convex subproblems.
+    pi_mm = ot.gromov.fused_unbalanced_gromov_wasserstein(C1, C2, p, q, reg_marginals=1.0, epsilon=0.05,
+                                                          unbalanced_solver="mm", max_iter=5000, tol=1e-11,
+                                                          max_iter_ot=100_000, tol_ot=1e-13)[0]
+    pi_ours = otters.gromov.fused_unbalanced_gromov_wasserstein(C1, C2, p, q, reg_marginals=1.0, epsilon=0.05,
+                                                                **TIGHT)[0]
+    np.testing.assert_allclose(pi_ours, pi_mm, atol=1e-11)
+
+
+def test_unbalanced_gw_object_face_agrees_and_large_rho_is_entropic_gw():
+    C1, C2, _, p, q = unbalanced_inputs(12, 10, seed=2, mass_q=1.0)
+    problem = otters.QuadraticProblem(C1, C2, p, q)
+    out = otters.UnbalancedGromovWasserstein(1.0, 0.05).solve(problem)
+    pi = otters.gromov.fused_unbalanced_gromov_wasserstein(C1, C2, p, q, reg_marginals=1.0, epsilon=0.05,
+                                                           max_iter=1000, tol=1e-9, tol_ot=1e-10,
+                                                           max_iter_ot=100_000)[0]
+    np.testing.assert_array_equal(out.plan, pi)
+    assert out.converged
+    parts = out.gw_loss + out.marginal_penalty + out.entropic_penalty
+    assert abs(out.loss - parts) < 1e-14
+    # ρ → ∞: entropic GW with twice the epsilon (measured gap 4e-7 at ρ = 1e4).
+    big = otters.UnbalancedGromovWasserstein(1e4, 0.02, threshold=1e-11, inner_threshold=1e-12).solve(problem)
+    T = otters.gromov.entropic_gromov_wasserstein(C1, C2, p, q, epsilon=0.04, tol=1e-11, stopThr=1e-12)
+    np.testing.assert_allclose(big.plan, T, atol=1e-5)
+    assert np.abs(out.plan - T).max() > 1e-3  # ... and ρ = 1 is far from it
+
+
+def test_unbalanced_gw_bad_inputs():
+    C1, C2, M, p, q = unbalanced_inputs(6, 5)
+    f = otters.gromov.fused_unbalanced_gromov_wasserstein
+    ok = dict(reg_marginals=1.0, epsilon=0.1, unbalanced_solver="sinkhorn")
+    cases = [
+        (lambda: f(C1[:, :4], C2, **ok), "Cx"),
+        (lambda: f(C1, np.where(C2 > 0.5, np.nan, C2), **ok), "Cy"),
+        (lambda: f(C1, C2, wx=np.ones(4), **ok), "wx"),
+        (lambda: f(C1, C2, wy=[0.5, 0.5, 0.0, 0.0, -0.1], **ok), "b"),
+        (lambda: f(C1, C2, p, np.zeros(5), **ok), "b"),
+        (lambda: f(C1, C2, p, q, reg_marginals=-1.0, epsilon=0.1), "rho_a"),
+        (lambda: f(C1, C2, p, q, reg_marginals=(1.0, float("nan")), epsilon=0.1), "rho_b"),
+        (lambda: f(C1, C2, p, q, reg_marginals=(1.0, 2.0, 3.0), epsilon=0.1), "reg_marginals"),
+        (lambda: f(C1, C2, p, q, reg_marginals=1.0, epsilon=-0.1), "epsilon"),
+        (lambda: f(C1, C2, p, q, alpha=-1.0, M=M, **ok), "alpha"),
+        (lambda: f(C1, C2, p, q, alpha=0.5, M=M.T, **ok), "M"),
+        (lambda: f(C1, C2, p, q, init_pi=np.ones((5, 6)), **ok), "init"),
+        (lambda: f(C1, C2, p, q, init_pi=-np.ones((6, 5)), **ok), "init"),
+    ]
+    for call, name in cases:
+        with pytest.raises(otters.InvalidInputError) as info:
+            call()
+        assert info.value.argument == name, (name, str(info.value))
+    with pytest.raises(ValueError, match="epsilon=0"):
+        f(C1, C2)  # POT's defaults: epsilon=0 with the 'mm' solver
+    with pytest.raises(ValueError, match="divergence"):
+        f(C1, C2, divergence="l2", **ok)
+    with pytest.raises(ValueError, match="unbalanced_solver"):
+        f(C1, C2, reg_marginals=1.0, epsilon=0.1, unbalanced_solver="newton")
+    with pytest.raises(TypeError, match="bogus"):
+        f(C1, C2, bogus=1, **ok)
+    with pytest.warns(UserWarning, match="init_duals"):
+        f(C1, C2, init_duals=(np.zeros(6), np.zeros(5)), **ok)
+    with pytest.warns(otters.ConvergenceWarning):
+        f(C1, C2, max_iter=1, tol=1e-14, **ok)

@@ -116,22 +116,35 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                 "--method unbalanced needs --rho (or --rho-a / --rho-b)",
             ));
         }
+        (Method::Ugw, false) => {
+            return Err(usage("--method ugw needs --rho (or --rho-a / --rho-b)"));
+        }
         (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw | Method::Lowrank, true) => {
             return Err(usage(
-                "--rho, --rho-a and --rho-b only apply to --method unbalanced",
+                "--rho, --rho-a and --rho-b only apply to --method unbalanced and ugw",
             ));
         }
         _ => {}
     }
-    let quadratic = matches!(args.method, Method::Gw | Method::Fgw);
+    let quadratic = matches!(args.method, Method::Gw | Method::Fgw | Method::Ugw);
     if quadratic && (args.relative_epsilon.is_some() || args.epsilon_scaling.is_some()) {
         return Err(usage(
-            "--method gw/fgw take an absolute --epsilon (entropic) or none (conditional gradient)",
+            "--method gw/fgw/ugw take an absolute --epsilon (gw/fgw: entropic when given, conditional gradient otherwise)",
+        ));
+    }
+    if args.method == Method::Ugw && args.penalty == PenaltyArg::Tv {
+        return Err(usage(
+            "--method ugw penalizes the marginals by KL only (--penalty kl)",
+        ));
+    }
+    if args.method == Method::Ugw && args.epsilon.is_none() {
+        return Err(usage(
+            "--method ugw needs --epsilon (an absolute entropic regularization > 0)",
         ));
     }
     if !quadratic && args.inputs.cost_xx.is_some() {
         return Err(usage(
-            "--cost-xx and --cost-yy only apply to --method gw and fgw",
+            "--cost-xx and --cost-yy only apply to --method gw, fgw and ugw",
         ));
     }
     if matches!(args.method, Method::Exact | Method::Lowrank)
@@ -176,8 +189,11 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     let max_iterations = args.max_iterations.map(|v| v as usize);
     let mut parameters = Parameters {
         scale_cost: format!("{:?}", args.scale_cost).to_lowercase(),
-        threshold: (!matches!(args.method, Method::Exact | Method::Gw | Method::Fgw))
-            .then_some(args.threshold),
+        threshold: (!matches!(
+            args.method,
+            Method::Exact | Method::Gw | Method::Fgw | Method::Ugw
+        ))
+        .then_some(args.threshold),
         rho_a: args.rho.or(args.rho_a),
         rho_b: args.rho.or(args.rho_b),
         penalty: unbalanced.then(|| format!("{:?}", args.penalty).to_lowercase()),
@@ -396,8 +412,8 @@ fn solve_linear(
                 dense: None,
             })
         }
-        Method::Gw | Method::Fgw => {
-            return Err(usage("gw and fgw are quadratic problems"));
+        Method::Gw | Method::Fgw | Method::Ugw => {
+            return Err(usage("gw, fgw and ugw are quadratic problems"));
         }
         Method::Lowrank => {
             let solver = LowRankSinkhorn {

@@ -8,7 +8,8 @@ Two faces over one engine:
   where ``ot.*`` is used;
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
   ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
-  ``QuadraticProblem`` → ``GromovWasserstein`` / ``ConditionalGradientGW``, and
+  ``QuadraticProblem`` → ``GromovWasserstein`` / ``ConditionalGradientGW`` /
+  ``UnbalancedGromovWasserstein``, and
   ``LowRankSinkhorn`` — whose outputs
   answer follow-up questions (``plan()``, ``apply()``, ``transport(x)``, gradients).
 
@@ -18,7 +19,16 @@ Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
 from . import gromov, lowrank, unbalanced
-from ._core import DenseCost, ExactOutput, GwOutput, LowRankOutput, PointCloud, SinkhornOutput, __version__
+from ._core import (
+    DenseCost,
+    ExactOutput,
+    GwOutput,
+    LowRankOutput,
+    PointCloud,
+    SinkhornOutput,
+    UgwOutput,
+    __version__,
+)
 from ._pot import (
     SINKHORN_METHODS,
     dist,
@@ -37,7 +47,14 @@ from ._pot import (
 from ._result import OTResult
 from .exceptions import ConvergenceWarning, InvalidInputError, NumericalError, OttersError, ResourceError
 from .problems import Geometry, LinearProblem, QuadraticProblem
-from .solvers import ConditionalGradientGW, GromovWasserstein, LowRankSinkhorn, NetworkSimplex, Sinkhorn
+from .solvers import (
+    ConditionalGradientGW,
+    GromovWasserstein,
+    LowRankSinkhorn,
+    NetworkSimplex,
+    Sinkhorn,
+    UnbalancedGromovWasserstein,
+)
 
 __all__ = [
     "SINKHORN_METHODS",
@@ -61,6 +78,8 @@ __all__ = [
     "ResourceError",
     "Sinkhorn",
     "SinkhornOutput",
+    "UgwOutput",
+    "UnbalancedGromovWasserstein",
     "__version__",
     "dist",
     "emd",

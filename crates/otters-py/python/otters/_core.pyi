@@ -14,6 +14,7 @@ __all__ = [
     "LowRankOutput",
     "PointCloud",
     "SinkhornOutput",
+    "UgwOutput",
     "check_problem",
     "sinkhorn_init",
     "ot_1d",
@@ -24,6 +25,7 @@ __all__ = [
     "solve_gw_barycenter",
     "solve_lowrank",
     "solve_sinkhorn",
+    "solve_ugw",
     "wasserstein_1d",
     "wasserstein_1d_batch",
 ]
@@ -239,6 +241,51 @@ def solve_gw_barycenter(
     seed: int = 0,
     warm_start: bool = False,
 ) -> GwBarycenterOutput: ...
+@final
+class UgwOutput:
+    @property
+    def plan(self) -> _Array: ...
+    @property
+    def second_plan(self) -> _Array: ...
+    @property
+    def loss(self) -> float: ...
+    @property
+    def gw_loss(self) -> float: ...
+    @property
+    def linear_loss(self) -> float | None: ...
+    @property
+    def marginal_penalty(self) -> float: ...
+    @property
+    def entropic_penalty(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def trace(self) -> _Array: ...
+    @property
+    def potentials(self) -> tuple[_Array, _Array]: ...
+    @property
+    def inner_epsilon(self) -> float: ...
+
+def solve_ugw(
+    geom_xx: _Geometry | _ArrayLike,
+    geom_yy: _Geometry | _ArrayLike,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    *,
+    rho_a: float,
+    rho_b: float,
+    epsilon: float,
+    geom_xy: _Geometry | _ArrayLike | None = None,
+    alpha: float = 1.0,
+    loss: str = "square",
+    threshold: float = 1e-9,
+    max_iterations: int = 1000,
+    inner_threshold: float = 1e-10,
+    inner_max_iterations: int = 100000,
+    init: _ArrayLike | None = None,
+) -> UgwOutput: ...
 @final
 class LowRankOutput:
     @property

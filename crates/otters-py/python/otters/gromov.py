@@ -19,6 +19,12 @@ Differences from POT, on purpose:
   ``lambdas``) and its first ``log["err"]`` is ``inf``, not POT's ``~1`` against a sentinel.
   The random start (``init_C=None``) is POT's construction drawn from otters' own seeded
   stream, not NumPy's: pass ``init_C`` to reproduce POT exactly.
+* Unbalanced (fused) GW needs ``epsilon > 0`` and ``divergence="kl"``: POT's unregularized
+  ``epsilon=0`` path (``unbalanced_solver="mm"`` / ``"lbfgsb"``) and its ``"l2"`` divergence
+  raise ``ValueError``. For ``epsilon > 0`` every ``unbalanced_solver`` name solves the same
+  strictly convex subproblem, which otters always solves by log-domain Sinkhorn;
+  ``max_iter_ot`` / ``tol_ot`` set its budget and L1 marginal-error target. ``init_duals``
+  (a warm start only) is ignored with a warning, and the log has no ``"backend"``.
 """
 
 import warnings
@@ -29,7 +35,7 @@ from . import _arrays, _core
 from ._pot import _check_kwargs
 from .exceptions import ConvergenceWarning
 from .problems import QuadraticProblem
-from .solvers import ConditionalGradientGW, GromovWasserstein
+from .solvers import ConditionalGradientGW, GromovWasserstein, UnbalancedGromovWasserstein
 
 __all__ = [
     "entropic_gromov_barycenters",
@@ -39,6 +45,8 @@ __all__ = [
     "entropic_gromov_wasserstein2",
     "fused_gromov_wasserstein",
     "fused_gromov_wasserstein2",
+    "fused_unbalanced_gromov_wasserstein",
+    "fused_unbalanced_gromov_wasserstein2",
     "gromov_barycenters",
     "gromov_wasserstein",
     "gromov_wasserstein2",
@@ -47,9 +55,10 @@ __all__ = [
 _CG_IGNORED = ("numItermaxEmd", "verbose", "alpha_min", "alpha_max")
 
 
-def _problem(C1, C2, p, q, loss_fun, M=None, alpha=1.0):
-    C1, C2 = _arrays.matrix(C1, "C1"), _arrays.matrix(C2, "C2")
-    for name, c in (("C1", C1), ("C2", C2)):
+def _problem(C1, C2, p, q, loss_fun, M=None, alpha=1.0, names=("C1", "C2", "p", "q")):
+    n1, n2, n_p, n_q = names
+    C1, C2 = _arrays.matrix(C1, n1), _arrays.matrix(C2, n2)
+    for name, c in ((n1, C1), (n2, C2)):
         if c.shape[0] != c.shape[1]:
             raise _arrays.invalid(name, f"`{name}` must be square (costs within one space), got shape {c.shape}")
         if not np.isfinite(c).all():
@@ -57,7 +66,7 @@ def _problem(C1, C2, p, q, loss_fun, M=None, alpha=1.0):
         if loss_fun in ("kl_loss", "kl") and (c < 0).any():
             raise _arrays.invalid(name, f"`{name}` must be non-negative for the KL loss")
     n, m = C1.shape[0], C2.shape[0]
-    for name, w, k in (("p", p, n), ("q", q, m)):
+    for name, w, k in ((n_p, p, n), (n_q, q, m)):
         if w is not None and np.size(w) not in (0, k):
             raise _arrays.invalid(name, f"`{name}` must have length {k}, got {np.size(w)}")
     M = None if M is None else _arrays.matrix(M, "M")
@@ -394,3 +403,133 @@ def entropic_gromov_barycenters(N, Cs, ps=None, p=None, lambdas=None, loss_fun="
                        log, init_C, random_state, max_iter, tol, solver="entropic", epsilon=float(epsilon),
                        threshold=1e-4, inner_iterations=int(max_iter), inner_threshold=stop_thr,
                        inner_max_iterations=num_iter_max, inexact_steps=False, check_every=10)
+
+
+_UGW_SOLVERS = ("sinkhorn", "sinkhorn_log", "mm", "lbfgsb")
+
+
+def _fugw(function, Cx, Cy, wx, wy, reg_marginals, epsilon, divergence, unbalanced_solver, alpha, M, init_duals,
+          init_pi, max_iter, tol, max_iter_ot, tol_ot, verbose, kwargs):
+    """Solves POT's FUGW problem; returns the output and the factor ``α`` that relates its
+    objective to POT's (``fugw_cost = out.loss / α``)."""
+    del verbose
+    _check_kwargs(function, kwargs, ())
+    if divergence != "kl":
+        raise ValueError(f"{function}(): divergence={divergence!r} is not available; otters supports 'kl' only")
+    if unbalanced_solver not in _UGW_SOLVERS:
+        raise ValueError(f"{function}(): unknown unbalanced_solver {unbalanced_solver!r}; "
+                         f"valid: {', '.join(_UGW_SOLVERS)}")
+    if np.ndim(epsilon) != 0:
+        raise _arrays.invalid("epsilon", f"`epsilon` must be a scalar, got {epsilon!r}")
+    if float(epsilon) == 0.0:
+        raise ValueError(f"{function}(): epsilon=0 (POT's unregularized 'mm' / 'lbfgsb' path) is not available; "
+                         "pass epsilon > 0, e.g. unbalanced_solver='sinkhorn', epsilon=1e-2")
+    rho = np.atleast_1d(np.asarray(reg_marginals, dtype=np.float64))
+    if rho.ndim != 1 or rho.size not in (1, 2):
+        raise _arrays.invalid("reg_marginals", f"`reg_marginals` must be a scalar or a pair, got {reg_marginals!r}")
+    rho_x, rho_y = (rho[0], rho[0]) if rho.size == 1 else rho
+    if not (np.ndim(alpha) == 0 and np.isfinite(alpha) and alpha >= 0):
+        raise _arrays.invalid("alpha", f"`alpha` must be a finite number >= 0, got {alpha!r}")
+    if init_duals is not None:
+        warnings.warn(f"{function}(): init_duals is ignored by otters (a warm start only; the result is the same)",
+                      UserWarning, stacklevel=3)
+    # POT: GW + (alpha/2)<M, π+γ> + ρ(...) + ε(...) = (otters' objective with weight w) / w.
+    w = 1.0 / (1.0 + float(alpha)) if M is not None else 1.0
+    problem = _problem(Cx, Cy, wx, wy, "square_loss", M, w, names=("Cx", "Cy", "wx", "wy"))
+    solver = UnbalancedGromovWasserstein((w * rho_x, w * rho_y), w * float(epsilon), threshold=tol,
+                                         max_iterations=max_iter, inner_threshold=tol_ot,
+                                         inner_max_iterations=max_iter_ot)
+    init = None if init_pi is None else _arrays.matrix(init_pi, "init_pi")
+    return solver.solve(problem, init=init), w
+
+
+def _fugw_log(out, w):
+    f, g = out.potentials
+    return {"error": list(out.trace), "duals": (f / out.inner_epsilon, g / out.inner_epsilon),
+            "linear_cost": out.gw_loss, "fugw_cost": out.loss / w, "converged": out.converged,
+            "niter": out.iterations}
+
+
+def fused_unbalanced_gromov_wasserstein(Cx, Cy, wx=None, wy=None, reg_marginals=10, epsilon=0, divergence="kl",
+                                        unbalanced_solver="mm", alpha=0, M=None, init_duals=None, init_pi=None,
+                                        max_iter=100, tol=1e-7, max_iter_ot=500, tol_ot=1e-7, log=False,
+                                        verbose=False, **kwargs_solve):
+    r"""Fused unbalanced Gromov–Wasserstein couplings (POT's
+    ``ot.gromov.fused_unbalanced_gromov_wasserstein``; Séjourné, Vialard, Peyré 2021).
+
+    Minimizes over two plans :math:`\pi, \gamma` of equal mass
+
+    .. math::
+        \sum_{ijkl} (C^x_{ik} - C^y_{jl})^2 \pi_{ij}\gamma_{kl}
+        + \tfrac{\alpha}{2}\langle M, \pi + \gamma\rangle
+        + \rho_1 \mathrm{KL}(\pi 1 \otimes \gamma 1 | w_x \otimes w_x)
+        + \rho_2 \mathrm{KL}(\pi^T 1 \otimes \gamma^T 1 | w_y \otimes w_y)
+        + \varepsilon \mathrm{KL}(\pi \otimes \gamma | (w_x w_y^T) \otimes (w_x w_y^T))
+
+    by alternate minimization, each step an unbalanced Sinkhorn solve with :math:`\rho`
+    and :math:`\varepsilon` multiplied by the other plan's mass, then a rescaling to equal
+    masses; the weights may have any positive masses. Stops when the L1 change of
+    :math:`\pi` is below ``tol``.
+
+    Parameters
+    ----------
+    Cx, Cy : array-like, shape (n, n), (m, m)
+        Costs within the source and within the target.
+    wx, wy : array-like, optional
+        Weights of any positive masses (uniform probabilities when omitted).
+    reg_marginals : float or pair
+        :math:`(\rho_1, \rho_2)` (``inf``: a hard marginal).
+    epsilon : float
+        :math:`\varepsilon > 0` (``0`` is not available, see the module notes).
+    divergence : {"kl"}
+    unbalanced_solver : {"sinkhorn", "sinkhorn_log", "mm", "lbfgsb"}
+        All solve the same subproblem by log-domain Sinkhorn when ``epsilon > 0``.
+    alpha : float
+        Weight of the linear term (needs ``M``).
+    M : array-like, shape (n, m), optional
+    init_pi : array-like, shape (n, m), optional
+        Starting plan for both couplings (default :math:`w_x w_y^T`).
+    max_iter, tol, max_iter_ot, tol_ot :
+        Outer budget and L1 plan-change tolerance; inner Sinkhorn budget and L1 marginal-error
+        target.
+    log : bool
+        Also return a dict with ``error`` (L1 plan changes), ``duals`` (the log-scalings of
+        the last :math:`\pi` step), ``linear_cost`` (the GW term alone, POT's name),
+        ``fugw_cost`` (the objective), ``converged``, ``niter``.
+
+    Returns
+    -------
+    pi, gamma : ndarray, shape (n, m)
+    log : dict, only if ``log=True``
+
+    Examples
+    --------
+    >>> import numpy as np, otters
+    >>> x = np.random.default_rng(0).normal(size=(10, 2))
+    >>> C = otters.dist(x, x)
+    >>> C = C / C.max()
+    >>> pi, gamma = otters.gromov.fused_unbalanced_gromov_wasserstein(
+    ...     C, C, wy=np.full(10, 0.2), reg_marginals=1.0, epsilon=0.05, unbalanced_solver="sinkhorn")
+    >>> bool(1.0 < pi.sum() < 2.0)
+    True
+    """
+    out, w = _fugw("fused_unbalanced_gromov_wasserstein", Cx, Cy, wx, wy, reg_marginals, epsilon, divergence,
+                   unbalanced_solver, alpha, M, init_duals, init_pi, max_iter, tol, max_iter_ot, tol_ot, verbose,
+                   kwargs_solve)
+    if log:
+        return out.plan, out.second_plan, _fugw_log(out, w)
+    return out.plan, out.second_plan
+
+
+def fused_unbalanced_gromov_wasserstein2(Cx, Cy, wx=None, wy=None, reg_marginals=10, epsilon=0, divergence="kl",
+                                         unbalanced_solver="mm", alpha=0, M=None, init_duals=None, init_pi=None,
+                                         max_iter=100, tol=1e-7, max_iter_ot=500, tol_ot=1e-7, log=False,
+                                         verbose=False, **kwargs_solve):
+    """The objective (POT's ``fugw_cost``, penalties included) of
+    :func:`fused_unbalanced_gromov_wasserstein`'s couplings (POT's
+    ``fused_unbalanced_gromov_wasserstein2``)."""
+    out, w = _fugw("fused_unbalanced_gromov_wasserstein2", Cx, Cy, wx, wy, reg_marginals, epsilon, divergence,
+                   unbalanced_solver, alpha, M, init_duals, init_pi, max_iter, tol, max_iter_ot, tol_ot, verbose,
+                   kwargs_solve)
+    value = out.loss / w
+    return (value, _fugw_log(out, w)) if log else value

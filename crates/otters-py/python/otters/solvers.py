@@ -211,6 +211,66 @@ class GromovWasserstein:
         return f"GromovWasserstein(epsilon={self.epsilon}, threshold={self.threshold})"
 
 
+class UnbalancedGromovWasserstein:
+    """Unbalanced (fused) Gromov–Wasserstein (Séjourné, Vialard, Peyré 2021; POT's
+    ``fused_unbalanced_gromov_wasserstein`` with ``unbalanced_solver="sinkhorn"``): alternate
+    minimization of the bi-convex relaxation in two plans ``(π, γ)``, each half-step an
+    unbalanced Sinkhorn solve with ``rho`` and ``epsilon`` multiplied by the other plan's mass,
+    followed by the rescaling that keeps both masses equal. The weights of the
+    :class:`otters.QuadraticProblem` may have any positive masses.
+
+    Parameters
+    ----------
+    rho : float or (float, float)
+        KL penalties ``(rho_a, rho_b)`` on the marginals (``inf``: a hard marginal).
+    epsilon : float
+        Entropic regularization ``ε > 0`` of ``KL(π⊗γ | (a⊗b)⊗(a⊗b))`` (absolute). As ``rho``
+        grows the result tends to :class:`GromovWasserstein` with ``2 * epsilon``.
+    threshold : float
+        Stop once the L1 change of ``π`` is at most this.
+    max_iterations : int
+        Outer iterations (pairs of Sinkhorn solves) at most.
+    inner_threshold, inner_max_iterations :
+        The Sinkhorn solves' L1 marginal-error target and budget.
+    warn : bool
+        Emit :class:`otters.ConvergenceWarning` when the budget runs out.
+    """
+
+    def __init__(self, rho, epsilon, *, threshold=1e-9, max_iterations=1000, inner_threshold=1e-10,
+                 inner_max_iterations=100_000, warn=True):
+        rho_a, rho_b = (rho, rho) if np.ndim(rho) == 0 else tuple(rho)
+        self.rho_a, self.rho_b = float(rho_a), float(rho_b)
+        self.epsilon = float(epsilon)
+        self.threshold = float(threshold)
+        self.max_iterations = int(max_iterations)
+        self.inner_threshold = float(inner_threshold)
+        self.inner_max_iterations = int(inner_max_iterations)
+        self.warn = warn
+
+    def solve(self, problem, init=None):
+        """Solves a :class:`otters.QuadraticProblem` from ``π = γ = init`` (default ``a bᵀ``);
+        returns an ``UgwOutput`` (``plan``, ``second_plan``, ``loss`` and its parts)."""
+        out = _core.solve_ugw(problem.geom_xx, problem.geom_yy, problem.a, problem.b, rho_a=self.rho_a,
+                              rho_b=self.rho_b, epsilon=self.epsilon, geom_xy=problem.geom_xy,
+                              alpha=problem.fused_penalty, loss=problem.loss, threshold=self.threshold,
+                              max_iterations=self.max_iterations, inner_threshold=self.inner_threshold,
+                              inner_max_iterations=self.inner_max_iterations,
+                              init=None if init is None else _arrays.matrix(init, "init"))
+        if self.warn and not out.converged:
+            warnings.warn(
+                f"unbalanced Gromov-Wasserstein did not converge in {out.iterations} iterations; "
+                "raise max_iterations or loosen the tolerance",
+                ConvergenceWarning, stacklevel=2,
+            )
+        return out
+
+    __call__ = solve
+
+    def __repr__(self):
+        return (f"UnbalancedGromovWasserstein(rho=({self.rho_a}, {self.rho_b}), epsilon={self.epsilon}, "
+                f"threshold={self.threshold})")
+
+
 class ConditionalGradientGW:
     """Gromov–Wasserstein by conditional gradient (POT's ``gromov_wasserstein``): Frank–Wolfe
     steps towards the exact OT plan of the linearized cost, with an exact line search.

@@ -513,7 +513,7 @@ fn replace_plan(plan: &mut Array2<f64>, cost: &Array2<f64>, log_plan: &LogPlan<'
 }
 
 /// A linearized cost that is not finite (overflow in the products).
-fn linearization_failed(k: usize, epsilon: f64, err: Error) -> Error {
+pub(super) fn linearization_failed(k: usize, epsilon: f64, err: Error) -> Error {
     Error::Numerical {
         solver: "GW",
         iteration: k + 1,

@@ -1,18 +1,21 @@
-//! Quadratic optimal transport: Gromov–Wasserstein, fused GW and GW barycenters
-//! (ALGORITHMS.md Q1, Q2, Q5).
+//! Quadratic optimal transport: Gromov–Wasserstein, fused GW, unbalanced (fused) GW and GW
+//! barycenters (ALGORITHMS.md Q1, Q2, Q3, Q5).
 //!
 //! A [`QuadraticProblem`] holds two intra-domain costs (any [`Geometry`](crate::geometry::Geometry)),
-//! weights, the [`GwLoss`] and optionally a linear cost between the domains. Two solvers:
+//! weights, the [`GwLoss`] and optionally a linear cost between the domains. Balanced solvers:
 //! [`EntropicGw`] (mirror descent, each step a warm-started Sinkhorn solve) and
-//! [`ConditionalGradientGw`] (Frank–Wolfe with exact directions and line search). Both
-//! evaluate `L⊗P` by two matrix products, never the `n²m²` tensor. [`GwBarycenter`] averages
-//! several cost matrices by alternating those solvers with a closed-form update.
+//! [`ConditionalGradientGw`] (Frank–Wolfe with exact directions and line search), and for
+//! weights of any masses [`UnbalancedGw`] (alternate minimization of the bi-convex
+//! relaxation, each half-step an unbalanced Sinkhorn solve). All evaluate `L⊗P` by two
+//! matrix products, never the `n²m²` tensor. [`GwBarycenter`] averages several cost
+//! matrices by alternating the balanced solvers with a closed-form update.
 
 mod barycenter;
 mod factor;
 mod gromov_wasserstein;
 mod problem;
 mod tensor;
+mod unbalanced;
 
 pub use barycenter::{
     BarycenterInit, BarycenterStop, GwBarycenter, GwBarycenterInput, GwBarycenterOutput,
@@ -20,3 +23,4 @@ pub use barycenter::{
 };
 pub use gromov_wasserstein::{ConditionalGradientGw, EntropicGw, GwOutput};
 pub use problem::{GwLoss, QuadraticProblem};
+pub use unbalanced::{UgwOutput, UnbalancedGw};

@@ -62,21 +62,37 @@ impl<'a> QuadraticProblem<'a> {
         a: impl Into<CowArray<'a, f64, Ix1>>,
         b: impl Into<CowArray<'a, f64, Ix1>>,
     ) -> Result<Self> {
-        let (a, b) = (a.into(), b.into());
-        let n = square("geom_xx", geom_xx)?;
-        let m = square("geom_yy", geom_yy)?;
-        check_weights("a", a.view(), n, "rows of geom_xx")?;
-        check_weights("b", b.view(), m, "rows of geom_yy")?;
-        let (mass_a, mass_b) = (
-            validate::weights("a", a.view())?,
-            validate::weights("b", b.view())?,
-        );
+        let problem = Self::unbalanced(geom_xx, geom_yy, a, b)?;
+        let mass = |w: &CowArray<'a, f64, Ix1>| validate::compensated_sum(w.iter().copied());
+        let (mass_a, mass_b) = (mass(&problem.a), mass(&problem.b));
         if (mass_a - mass_b).abs() > MASS_TOLERANCE * mass_a.max(mass_b) {
             return Err(Error::MassMismatch {
                 sum_a: mass_a,
                 sum_b: mass_b,
             });
         }
+        Ok(problem)
+    }
+
+    /// A GW problem whose weights may carry different masses, for
+    /// [`UnbalancedGw`](super::UnbalancedGw) (the balanced solvers refuse unequal masses
+    /// with [`Error::MassMismatch`] when they build their first linear problem).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), without the mass check.
+    pub fn unbalanced(
+        geom_xx: &'a dyn Geometry,
+        geom_yy: &'a dyn Geometry,
+        a: impl Into<CowArray<'a, f64, Ix1>>,
+        b: impl Into<CowArray<'a, f64, Ix1>>,
+    ) -> Result<Self> {
+        let (a, b) = (a.into(), b.into());
+        let n = square("geom_xx", geom_xx)?;
+        let m = square("geom_yy", geom_yy)?;
+        check_weights("a", a.view(), n, "rows of geom_xx")?;
+        check_weights("b", b.view(), m, "rows of geom_yy")?;
+        validate::weights("a", a.view())?;
+        validate::weights("b", b.view())?;
         Ok(QuadraticProblem {
             geom_xx,
             geom_yy,

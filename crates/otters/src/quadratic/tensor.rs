@@ -116,6 +116,9 @@ type Factors<'t> = (
     &'t Array2<f64>,
 );
 
+/// A tensor with the two costs it materialized and the maps `(f₁, f₂)` of its loss.
+type Materialized<'p> = (GwTensor<'p>, Array2<f64>, Array2<f64>, (Map, Map));
+
 /// Everything needed to evaluate a GW objective, its gradient and its exact line search.
 #[derive(Debug)]
 pub(crate) struct GwTensor<'p> {
@@ -139,6 +142,30 @@ impl<'p> GwTensor<'p> {
         memory_limit: usize,
         factorize: bool,
     ) -> Result<Self> {
+        Ok(Self::build(problem, memory_limit, factorize)?.0)
+    }
+
+    /// [`new`](Self::new), also keeping `f₁(Cx)` and `f₂(Cy)` so that `L⊗Q` can be formed
+    /// for plans `Q` whose marginals are not `a` and `b` (unbalanced GW).
+    pub fn with_marginal_maps(
+        problem: &QuadraticProblem<'p>,
+        memory_limit: usize,
+        factorize: bool,
+    ) -> Result<(Self, MarginalMaps)> {
+        let (tensor, cx, cy, (f1, f2)) = Self::build(problem, memory_limit, factorize)?;
+        let maps = MarginalMaps {
+            source: cx.mapv_into(f1),
+            target: cy.mapv_into(f2),
+        };
+        Ok((tensor, maps))
+    }
+
+    /// The tensor, the two materialized costs and the maps `f₁`, `f₂`.
+    fn build(
+        problem: &QuadraticProblem<'p>,
+        memory_limit: usize,
+        factorize: bool,
+    ) -> Result<Materialized<'p>> {
         let (cx, cy) = (problem.geom_xx(), problem.geom_yy());
         let cx_mat = cx.cost_matrix(memory_limit)?;
         let cy_mat = cy.cost_matrix(memory_limit)?;
@@ -168,13 +195,14 @@ impl<'p> GwTensor<'p> {
             GwLoss::Square => operator(cy, &cy_mat, 2.0, factorize),
             GwLoss::Kl => Operator::Dense(cy_mat.mapv(|c| (c + KL_GUARD).ln())),
         };
-        Ok(GwTensor {
+        let tensor = GwTensor {
             source,
             target,
             row,
             col,
             transposed,
-        })
+        };
+        Ok((tensor, cx_mat, cy_mat, (f1, f2)))
     }
 
     /// Whether both costs are symmetric (the gradient is then `2·L⊗P`).
@@ -231,40 +259,59 @@ impl<'p> GwTensor<'p> {
     ) -> Array2<f64> {
         let (r, c) = self.constants(false);
         let (rt, ct) = self.constants(true);
-        let (n, m) = (r.len(), c.len());
-        let twice = if prod.ht.is_none() { 2.0 } else { 1.0 };
+        let rows: Vec<f64> = r.iter().zip(rt).map(|(r, rt)| alpha * (r + rt)).collect();
         let cols: Vec<f64> = c.iter().zip(ct).map(|(c, ct)| alpha * (c + ct)).collect();
-        // The products as `−α·Σ_k U_ik·V_jk` (rank 2r with factored costs), or stored.
+        self.assemble(
+            prod,
+            &Assembly {
+                rows: &rows,
+                cols: &cols,
+                linear: linear.map(|m| (m, 1.0 - alpha)),
+                h_weight: alpha,
+                ht_weight: alpha,
+            },
+        )
+    }
+
+    /// `rows_i + cols_j + w_M·M_ij − w_H·H_ij − w_Hᵀ·Hᵀ_ij` in one pass over the `n × m`
+    /// output (rows in parallel); with factored costs the products enter as a rank-`2r`
+    /// update, never stored.
+    pub fn assemble(&self, prod: &Products, terms: &Assembly<'_>) -> Array2<f64> {
+        let (rows, cols) = (terms.rows, terms.cols);
+        let (n, m) = (rows.len(), cols.len());
+        // Hᵀ = H for symmetric costs: its weight moves onto H.
+        let (wh, wht) = match prod.ht {
+            None => (terms.h_weight + terms.ht_weight, 0.0),
+            Some(_) => (terms.h_weight, terms.ht_weight),
+        };
+        // The products as `Σ_k U_ik·V_jk` (rank ≤ 2r with factored costs), or stored.
         let (u, vt) = match self.factors() {
             Some((ax, bx, ay, by)) => {
-                let mut u = gemm_new(ax.view(), prod.h.view());
+                let mut u = gemm_new(ax.view(), prod.h.view()) * (-wh);
                 let mut v = ay.clone();
-                if let Some(kt) = &prod.ht {
-                    u = ndarray::concatenate![NdAxis(1), u, gemm_new(bx.view(), kt.view())];
+                if let Some(kt) = prod.ht.as_ref().filter(|_| wht != 0.0) {
+                    let ut = gemm_new(bx.view(), kt.view()) * (-wht);
+                    u = ndarray::concatenate![NdAxis(1), u, ut];
                     v = ndarray::concatenate![NdAxis(1), v, by.view()];
                 }
                 (
-                    Some(u * (-alpha * twice)),
+                    Some(u),
                     Some(v.reversed_axes().as_standard_layout().into_owned()),
                 )
             }
             None => (None, None),
         };
-        let lin_w = 1.0 - alpha;
         let mut out = Array2::zeros((n, m));
         Zip::indexed(out.rows_mut()).par_for_each(|i, mut row| {
             let row = row.as_slice_mut().expect("fresh arrays are contiguous");
-            let base = alpha * (r[i] + rt[i]);
-            match linear {
-                Some(mm) => {
-                    for ((o, &cj), &mj) in row.iter_mut().zip(&cols).zip(mm.row(i)) {
-                        *o = base + cj + lin_w * mj;
+            let base = rows[i];
+            match terms.linear {
+                Some((mm, w)) => {
+                    for ((o, &cj), &mj) in row.iter_mut().zip(cols).zip(mm.row(i)) {
+                        *o = base + cj + w * mj;
                     }
                 }
-                None => row
-                    .iter_mut()
-                    .zip(&cols)
-                    .for_each(|(o, &cj)| *o = base + cj),
+                None => row.iter_mut().zip(cols).for_each(|(o, &cj)| *o = base + cj),
             }
             match (&u, &vt) {
                 (Some(u), Some(vt)) => {
@@ -275,14 +322,15 @@ impl<'p> GwTensor<'p> {
                     }
                 }
                 _ => {
-                    let h = prod.h.row(i);
-                    row.iter_mut()
-                        .zip(h)
-                        .for_each(|(o, &h)| *o -= alpha * twice * h);
-                    if let Some(ht) = &prod.ht {
+                    if wh != 0.0 {
+                        row.iter_mut()
+                            .zip(prod.h.row(i))
+                            .for_each(|(o, &h)| *o -= wh * h);
+                    }
+                    if let Some(ht) = prod.ht.as_ref().filter(|_| wht != 0.0) {
                         row.iter_mut()
                             .zip(ht.row(i))
-                            .for_each(|(o, &h)| *o -= alpha * h);
+                            .for_each(|(o, &h)| *o -= wht * h);
                     }
                 }
             }
@@ -317,6 +365,24 @@ impl<'p> GwTensor<'p> {
         self.row.dot(&rows) + self.col.dot(&cols) - self.inner(prod, p, false)
     }
 
+    /// `Σ L(Cx_ik, Cy_jl)·P_ij·Q_kl = ⟨f₁(Cx)·Q1, P1⟩ + ⟨f₂(Cy)·Qᵀ1, Pᵀ1⟩ − ⟨H(Q), P⟩` for any
+    /// two plans (`prod_q` = [`products`](Self::products) of `Q`).
+    pub fn cross_loss(
+        &self,
+        maps: &MarginalMaps,
+        p: ArrayView2<'_, f64>,
+        q: ArrayView2<'_, f64>,
+        prod_q: &Products,
+    ) -> f64 {
+        let (rows, cols) = maps.apply(
+            q.sum_axis(NdAxis(1)).view(),
+            q.sum_axis(NdAxis(0)).view(),
+            false,
+        );
+        rows.dot(&p.sum_axis(NdAxis(1))) + cols.dot(&p.sum_axis(NdAxis(0)))
+            - self.inner(prod_q, p, false)
+    }
+
     /// The slope at `t = 0` of `t ↦ GW(P + tΔ)`:
     /// `⟨f₁(Cx)a, Δ1⟩ + ⟨f₂(Cy)b, Δᵀ1⟩ − ⟨H(P) + Hᵀ(P), Δ⟩`.
     pub fn slope(&self, delta: ArrayView2<'_, f64>, prod: &Products) -> f64 {
@@ -330,6 +396,45 @@ impl<'p> GwTensor<'p> {
     /// `⟨H(Δ), Δ⟩`, the curvature of `t ↦ GW(P + tΔ)` (up to sign).
     pub fn curvature(&self, delta: ArrayView2<'_, f64>, dprod: &Products) -> f64 {
         self.inner(dprod, delta, false)
+    }
+}
+
+/// The terms of [`GwTensor::assemble`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Assembly<'a> {
+    /// Added to every entry of row `i`.
+    pub rows: &'a [f64],
+    /// Added to every entry of column `j`.
+    pub cols: &'a [f64],
+    /// A linear cost `M` and its weight.
+    pub linear: Option<(&'a Array2<f64>, f64)>,
+    /// Weight of `−H(P)`.
+    pub h_weight: f64,
+    /// Weight of `−Hᵀ(P)`.
+    pub ht_weight: f64,
+}
+
+/// `f₁(Cx)` and `f₂(Cy)` stored, for the constant part of `L⊗Q` when `Q`'s marginals vary.
+#[derive(Debug, Clone)]
+pub(crate) struct MarginalMaps {
+    source: Array2<f64>,
+    target: Array2<f64>,
+}
+
+impl MarginalMaps {
+    /// `(f₁(Cx)·μ, f₂(Cy)·ν)`, or with the transposed costs when `transposed`: the
+    /// row and column constants of `L⊗Q` (resp. `Lᵀ⊗Q`) for a plan `Q` with marginals `μ`, `ν`.
+    pub fn apply(
+        &self,
+        mu: ArrayView1<'_, f64>,
+        nu: ArrayView1<'_, f64>,
+        transposed: bool,
+    ) -> (Array1<f64>, Array1<f64>) {
+        if transposed {
+            (self.source.t().dot(&mu), self.target.t().dot(&nu))
+        } else {
+            (self.source.dot(&mu), self.target.dot(&nu))
+        }
     }
 }
 
