@@ -797,4 +797,30 @@ fn lowrank_writes_a_plan_of_the_requested_rank() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("rank"), "{}", stderr(&out));
+    // Unbalanced low-rank OT: --rho relaxes the marginals by KL (total variation is refused).
+    let args = [
+        "solve",
+        "--x",
+        "x.npy",
+        "--y",
+        "y.npy",
+        "--method",
+        "lowrank",
+        "--rank",
+        "3",
+        "--rho",
+        "0.5",
+        "--scale-cost",
+        "max",
+        "--out",
+        "lru",
+    ];
+    let out = otters(&args, d);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rep = report(&d.join("lru"));
+    let mass = rep["transported_mass"].as_f64().unwrap();
+    assert!(mass > 0.0 && mass < 1.0, "mass {mass}");
+    let out = otters(&[&args[..11], &["--penalty", "tv"]].concat(), d);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--penalty"), "{}", stderr(&out));
 }

@@ -119,9 +119,9 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         (Method::Ugw, false) => {
             return Err(usage("--method ugw needs --rho (or --rho-a / --rho-b)"));
         }
-        (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw | Method::Lowrank, true) => {
+        (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw, true) => {
             return Err(usage(
-                "--rho, --rho-a and --rho-b only apply to --method unbalanced and ugw",
+                "--rho, --rho-a and --rho-b only apply to --method unbalanced, ugw and lowrank",
             ));
         }
         _ => {}
@@ -132,9 +132,9 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
             "--method gw/fgw/ugw take an absolute --epsilon (gw/fgw: entropic when given, conditional gradient otherwise)",
         ));
     }
-    if args.method == Method::Ugw && args.penalty == PenaltyArg::Tv {
+    if matches!(args.method, Method::Ugw | Method::Lowrank) && args.penalty == PenaltyArg::Tv {
         return Err(usage(
-            "--method ugw penalizes the marginals by KL only (--penalty kl)",
+            "--method ugw and lowrank penalize the marginals by KL only (--penalty kl)",
         ));
     }
     if args.method == Method::Ugw && args.epsilon.is_none() {
