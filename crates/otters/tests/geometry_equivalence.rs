@@ -386,3 +386,37 @@ fn results_do_not_depend_on_the_number_of_threads() {
         }
     }
 }
+
+/// The factored `C·V` and `Cᵀ·V` of a large squared-Euclidean cloud (several row blocks,
+/// reduced in parallel; a strided output) equal the product with the materialized cost.
+#[test]
+fn factored_products_over_many_row_blocks() {
+    let (n, m, d) = (5000, 4300, 3);
+    let mut rng = common::Rng::new(11);
+    let (x, y) = (rng.normal_matrix(n, d), rng.normal_matrix(m, d));
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view())
+        .unwrap()
+        .with_scale(otters::geometry::ScaleCost::By(3.0))
+        .unwrap();
+    let c = cloud.cost_matrix(1 << 30).unwrap();
+    let (v_rows, v_cols) = (rng.normal_matrix(m, 4), rng.normal_matrix(n, 2));
+    // A transposed (column-major) output exercises any-stride writes.
+    let mut cv = Array2::<f64>::zeros((4, n));
+    let mut ctv = Array2::zeros((m, 2));
+    cloud
+        .apply_cost(Axis::Rows, v_rows.view(), cv.view_mut().reversed_axes())
+        .unwrap();
+    cloud
+        .apply_cost(Axis::Cols, v_cols.view(), ctv.view_mut())
+        .unwrap();
+    let (want_rows, want_cols) = (c.dot(&v_rows), c.t().dot(&v_cols));
+    let err = |got: ndarray::ArrayView2<'_, f64>, want: &Array2<f64>| {
+        let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        got.iter()
+            .zip(want.iter())
+            .fold(0.0f64, |a, (g, w)| a.max((g - w).abs()))
+            / scale
+    };
+    assert!(err(cv.t(), &want_rows) < 1e-12);
+    assert!(err(ctv.view(), &want_cols) < 1e-12);
+}

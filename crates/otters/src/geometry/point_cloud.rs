@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis as NdAxis, s};
 use rayon::prelude::*;
 
 use super::{
@@ -16,7 +16,7 @@ use super::{
     resolve_scale, tiled,
 };
 use crate::error::{Error, Result};
-use crate::kernels::gemm::{matmul_par, mul_transposed};
+use crate::kernels::gemm::{matmul_seq, mul_transposed};
 use crate::kernels::lse::exp_row;
 use crate::kernels::tiles::{self, TileSource};
 use crate::validate;
@@ -349,20 +349,43 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         &self,
         axis: Axis,
         v: ArrayView2<'_, f64>,
-        out: ArrayViewMut2<'_, f64>,
+        mut out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         let Some((a, b)) = &self.factors else {
             return tiled::apply_cost(self, self.shape(), self.scale, axis, v, out);
         };
-        // C = A·Bᵀ, so C·V = A·(Bᵀ·V): O((n + m)·k·rank), never a tile.
+        // C = A·Bᵀ, so C·V = A·(Bᵀ·V): O((n + m)·k·rank), never a tile. Both products
+        // are skinny (k = d + 2 columns), so they run as sequential products over blocks of
+        // rows, in parallel, with the partial sums of Bᵀ·V added in a fixed order.
         super::check_apply(self.shape(), axis, &v, &out)?;
         let (lhs, rhs) = match axis {
             Axis::Rows => (a, b),
             Axis::Cols => (b, a),
         };
+        const ROWS: usize = 2048;
+        let block = |c: usize| {
+            let rows = c * ROWS..((c + 1) * ROWS).min(rhs.nrows());
+            let mut part = Array2::zeros((rhs.ncols(), v.ncols()));
+            matmul_seq(
+                part.view_mut(),
+                rhs.slice(s![rows.clone(), ..]).t(),
+                v.slice(s![rows, ..]),
+                1.0,
+            );
+            part
+        };
+        let parts: Vec<Array2<f64>> = (0..rhs.nrows().div_ceil(ROWS))
+            .into_par_iter()
+            .map(block)
+            .collect();
         let mut inner = Array2::zeros((rhs.ncols(), v.ncols()));
-        matmul_par(inner.view_mut(), rhs.t(), v, 1.0, false);
-        matmul_par(out, lhs.view(), inner.view(), 1.0 / self.scale, false);
+        for part in &parts {
+            inner += part;
+        }
+        out.axis_chunks_iter_mut(NdAxis(0), ROWS)
+            .into_par_iter()
+            .zip(lhs.axis_chunks_iter(NdAxis(0), ROWS).into_par_iter())
+            .for_each(|(o, l)| matmul_seq(o, l, inner.view(), 1.0 / self.scale));
         Ok(())
     }
 

@@ -43,6 +43,30 @@ pub(crate) fn matmul_par(
     );
 }
 
+/// `out ← alpha·lhs·rhs` on one thread, for callers that parallelize over blocks (any
+/// strides).
+pub(crate) fn matmul_seq(
+    mut out: ArrayViewMut2<'_, f64>,
+    lhs: ArrayView2<'_, f64>,
+    rhs: ArrayView2<'_, f64>,
+    alpha: f64,
+) {
+    debug_assert_eq!(lhs.ncols(), rhs.nrows());
+    debug_assert_eq!(out.dim(), (lhs.nrows(), rhs.ncols()));
+    let (rows, cols) = out.dim();
+    let (rs, cs) = (out.strides()[0], out.strides()[1]);
+    // SAFETY: as in `faer_ref`, for the exclusively borrowed output.
+    let out = unsafe { MatMut::from_raw_parts_mut(out.as_mut_ptr(), rows, cols, rs, cs) };
+    matmul(
+        out,
+        Accum::Replace,
+        faer_ref(&lhs),
+        faer_ref(&rhs),
+        alpha,
+        Par::Seq,
+    );
+}
+
 /// `out = lhs · rhsᵀ` where `lhs` is `rows × k`, `rhs` is `cols × k` and `out` is
 /// `rows × cols`, all row-major and contiguous. Sequential: callers parallelize over tiles.
 pub(crate) fn mul_transposed(

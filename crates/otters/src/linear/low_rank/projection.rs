@@ -29,7 +29,7 @@ use crate::kernels::lse::exp_row;
 /// Rows per block of the passes over the kernels.
 const BLOCK: usize = 256;
 /// Kernels with fewer entries are processed on one thread (a parallel dispatch costs more).
-pub(super) const PARALLEL: usize = 1 << 16;
+pub(super) const PARALLEL: usize = 1 << 14;
 /// Sufficient-increase constant of the backtracking line search.
 const ARMIJO: f64 = 1e-4;
 /// Halvings of the Newton step before the line search gives up.
