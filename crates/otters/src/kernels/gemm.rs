@@ -16,11 +16,33 @@ fn faer_ref<'a>(a: &'a ArrayView2<'_, f64>) -> MatRef<'a, f64> {
 /// `out ← alpha·lhs·rhs` (or `out += alpha·lhs·rhs` when `accumulate`), multi-threaded
 /// on rayon's pool. Shapes are the caller's responsibility (checked in debug builds).
 pub(crate) fn matmul_par(
+    out: ArrayViewMut2<'_, f64>,
+    lhs: ArrayView2<'_, f64>,
+    rhs: ArrayView2<'_, f64>,
+    alpha: f64,
+    accumulate: bool,
+) {
+    product(out, lhs, rhs, alpha, accumulate, Par::rayon(0));
+}
+
+/// `out ← alpha·lhs·rhs` on one thread, for callers that parallelize over blocks (any
+/// strides).
+pub(crate) fn matmul_seq(
+    out: ArrayViewMut2<'_, f64>,
+    lhs: ArrayView2<'_, f64>,
+    rhs: ArrayView2<'_, f64>,
+    alpha: f64,
+) {
+    product(out, lhs, rhs, alpha, false, Par::Seq);
+}
+
+fn product(
     mut out: ArrayViewMut2<'_, f64>,
     lhs: ArrayView2<'_, f64>,
     rhs: ArrayView2<'_, f64>,
     alpha: f64,
     accumulate: bool,
+    par: Par,
 ) {
     debug_assert_eq!(lhs.ncols(), rhs.nrows());
     debug_assert_eq!(out.dim(), (lhs.nrows(), rhs.ncols()));
@@ -33,38 +55,7 @@ pub(crate) fn matmul_par(
     } else {
         Accum::Replace
     };
-    matmul(
-        out,
-        accum,
-        faer_ref(&lhs),
-        faer_ref(&rhs),
-        alpha,
-        Par::rayon(0),
-    );
-}
-
-/// `out ← alpha·lhs·rhs` on one thread, for callers that parallelize over blocks (any
-/// strides).
-pub(crate) fn matmul_seq(
-    mut out: ArrayViewMut2<'_, f64>,
-    lhs: ArrayView2<'_, f64>,
-    rhs: ArrayView2<'_, f64>,
-    alpha: f64,
-) {
-    debug_assert_eq!(lhs.ncols(), rhs.nrows());
-    debug_assert_eq!(out.dim(), (lhs.nrows(), rhs.ncols()));
-    let (rows, cols) = out.dim();
-    let (rs, cs) = (out.strides()[0], out.strides()[1]);
-    // SAFETY: as in `faer_ref`, for the exclusively borrowed output.
-    let out = unsafe { MatMut::from_raw_parts_mut(out.as_mut_ptr(), rows, cols, rs, cs) };
-    matmul(
-        out,
-        Accum::Replace,
-        faer_ref(&lhs),
-        faer_ref(&rhs),
-        alpha,
-        Par::Seq,
-    );
+    matmul(out, accum, faer_ref(&lhs), faer_ref(&rhs), alpha, par);
 }
 
 /// `out = lhs · rhsᵀ` where `lhs` is `rows × k`, `rhs` is `cols × k` and `out` is
