@@ -56,11 +56,12 @@ pub(crate) fn solve_lowrank(
     let init = match init {
         "random" => LowRankInit::Random { seed },
         "rank2" | "deterministic" => LowRankInit::Rank2,
+        "kmeans" => LowRankInit::KMeans { seed },
         other => {
             return Err(invalid_input(
                 py,
                 "init",
-                &format!("unknown init '{other}'; use 'random' or 'rank2'"),
+                &format!("unknown init '{other}'; use 'random', 'rank2' or 'kmeans'"),
             ));
         }
     };

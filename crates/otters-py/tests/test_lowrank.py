@@ -26,6 +26,8 @@ def test_low_rank_is_near_exact_on_clustered_data_like_pot():
     assert log["converged"]
     assert abs((P * M).sum() - log["value_linear"]) < 1e-12
     assert exact * (1 - 1e-4) <= log["value_linear"] <= 1.02 * exact
+    Qk, Rk, gk, logk = otters.lowrank.lowrank_sinkhorn(x, y, rank=4, init="kmeans", stopThr=1e-5, log=True)
+    assert logk["converged"] and exact * (1 - 1e-4) <= logk["value_linear"] <= 1.02 * exact
     Qp, Rp, gp = ot.lowrank.lowrank_sinkhorn(x, y, rank=4, init="deterministic")
     pot_cost = ((Qp / gp) @ Rp.T * M).sum()
     assert log["value_linear"] <= 1.02 * pot_cost
@@ -63,7 +65,10 @@ def test_bad_low_rank_inputs():
             otters.LowRankSinkhorn(2).solve(otters.LinearProblem(otters.PointCloud(x, x)), init=bad)
         assert info.value.argument == "init"
     with pytest.raises(ValueError, match="kmeans"):
-        otters.lowrank.lowrank_sinkhorn(x, x, rank=2, init="kmeans")
+        otters.lowrank.lowrank_sinkhorn(x, x, rank=2, init="spectral")
+    with pytest.raises(otters.InvalidInputError) as info:
+        otters.LowRankSinkhorn(2, init="kmeans").solve(otters.LinearProblem(otters.DenseCost(ot.dist(x, x))))
+    assert info.value.argument == "init"
     with pytest.raises(otters.InvalidInputError) as info:
         otters.lowrank.lowrank_sinkhorn(x, np.full((20, 2), np.nan), rank=2)
     assert info.value.argument == "y"

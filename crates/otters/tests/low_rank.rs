@@ -183,13 +183,15 @@ fn low_rank_cost_is_within_a_few_percent_of_exact_on_clustered_data() {
         .unwrap();
     let problem = LinearProblem::uniform(&cloud).unwrap();
     // LR OT is non-convex: a random start can merge two clusters into one factor (seed 0
-    // does here, at 5× the cost). The rank-2 start and the best of three seeds are close.
+    // does here, at 5× the cost). The rank-2 start, the k-means start (each factor starts
+    // on one cluster, for every seed) and the best of three random seeds are close.
     let mut best_random = f64::INFINITY;
     for init in [
         LowRankInit::Random { seed: 0 },
         LowRankInit::Random { seed: 1 },
         LowRankInit::Random { seed: 2 },
         LowRankInit::Rank2,
+        LowRankInit::KMeans { seed: 0 },
     ] {
         let solver = LowRankSinkhorn {
             init,
@@ -239,9 +241,39 @@ fn low_rank_cost_is_within_a_few_percent_of_exact_on_clustered_data() {
                     out.cost()
                 );
             }
+            LowRankInit::KMeans { .. } => {
+                assert!(out.converged(), "k-means start: {} it.", out.iterations());
+                assert!(
+                    out.cost() <= 1.02 * exact,
+                    "k-means start: {} vs {exact}",
+                    out.cost()
+                );
+            }
             LowRankInit::Random { .. } => best_random = best_random.min(out.cost()),
         }
     }
+    // Every k-means seed finds the clusters; a stored cost has no points to cluster.
+    for seed in 1..4 {
+        let out = LowRankSinkhorn {
+            init: LowRankInit::KMeans { seed },
+            ..LowRankSinkhorn::new(4)
+        }
+        .solve(&problem)
+        .unwrap();
+        assert!(
+            out.cost() <= 1.02 * exact,
+            "k-means seed {seed}: {}",
+            out.cost()
+        );
+    }
+    let stored = LinearProblem::uniform(&dense).unwrap();
+    let err = LowRankSinkhorn {
+        init: LowRankInit::KMeans { seed: 0 },
+        ..LowRankSinkhorn::new(4)
+    }
+    .solve(&stored)
+    .unwrap_err();
+    assert!(err.to_string().contains("init"), "{err}");
     assert!(
         best_random <= 1.02 * exact,
         "best random start {best_random} vs {exact}"

@@ -8,7 +8,10 @@ Differences from POT, on purpose:
   projection by Newton's method on its dual where POT runs Dykstra's algorithm);
 * ``rescale_cost=True`` divides the cost by its maximum (POT divides each factor by the
   square root of its largest entry);
-* ``init="kmeans"`` and ``gamma_init="theory"`` are not available (``ValueError``);
+* ``init="kmeans"`` clusters with otters' own k-means++ / Lloyd (seeded by ``seed_init``,
+  not scikit-learn's) and plans at ε = 0.1 on the max-scaled costs (``reg_init`` is not
+  used), then matches the two clusterings; ``gamma_init="theory"`` is not available
+  (``ValueError``);
 * the log holds ``value`` (with the entropic terms when ``reg > 0``: not computed, equal to
   ``value_linear``), ``value_linear``, ``converged``, ``niter``, ``marginal_error``; no
   ``lazy_plan`` (use :meth:`otters.LowRankOutput.apply`).
@@ -46,14 +49,14 @@ def lowrank_sinkhorn(X_s, X_t, a=None, b=None, reg=0, rank=None, alpha=1e-10, re
     X_s, X_t = _arrays.matrix(X_s, "X_s"), _arrays.matrix(X_t, "X_t")
     n, m = X_s.shape[0], X_t.shape[0]
     r = min(n, m) if rank is None else min(n, m, int(rank))
-    if init not in ("random", "deterministic"):
-        raise ValueError(f"init={init!r} is not available; use 'random' or 'deterministic'")
+    if init not in ("random", "deterministic", "kmeans"):
+        raise ValueError(f"init={init!r} is not available; use 'random', 'deterministic' or 'kmeans'")
     if gamma_init != "rescale":
         raise ValueError(f"gamma_init={gamma_init!r} is not available; use 'rescale'")
     geom = _core.PointCloud(X_s, X_t, scale_cost="max" if rescale_cost else None)
     problem = LinearProblem(geom, a, b)
     solver = LowRankSinkhorn(r, epsilon=reg, min_g=alpha, inner_threshold=stopThr, inner_max_iterations=numItermax,
-                             init="rank2" if init == "deterministic" else "random", seed=seed_init, warn=warn)
+                             init={"deterministic": "rank2"}.get(init, init), seed=seed_init, warn=warn)
     out = solver.solve(problem)
     if not log:
         return out.q, out.r, out.g

@@ -325,8 +325,11 @@ class LowRankSinkhorn:
         The L1 marginal error each projection must reach, and its budget of Newton steps.
     min_g : float
         Lower bound on the entries of ``g``.
-    init : {"random", "rank2"}
-        Random factors (seeded by ``seed``) or the deterministic rank-2 start.
+    init : {"random", "rank2", "kmeans"}
+        Random factors (seeded by ``seed``), the deterministic rank-2 start, or entropic plans
+        to k-means centroids of each cloud (k-means++ seeded by ``seed``; OTT-JAX's
+        ``KMeansInitializer``, with the target's clusters matched to the source's; needs a
+        :class:`otters.PointCloud`).
     warn : bool
         Emit :class:`otters.ConvergenceWarning` when not converged.
     """

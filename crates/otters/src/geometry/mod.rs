@@ -121,6 +121,12 @@ pub trait Geometry: Send + Sync + fmt::Debug {
     /// Max / mean / std of the scaled cost (computed once, then cached).
     fn summary(&self) -> CostSummary;
 
+    /// The source and target points behind the cost, for geometries built from points
+    /// (initializers that cluster them use it); `None` for a stored cost.
+    fn points(&self) -> Option<(ArrayView2<'_, f64>, ArrayView2<'_, f64>)> {
+        None
+    }
+
     /// Softmin sweep. `Axis::Rows`: `out_i = −ε·log Σ_j exp(h_j − C_ij/ε)` with `h` of
     /// length `m` and `out` of length `n`; `Axis::Cols` is the transposed sweep.
     /// An output is `+∞` when every term is zero (all `h_j = −∞` or `C_ij = +∞`).

@@ -309,6 +309,10 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         (self.x.nrows(), self.y.nrows())
     }
 
+    fn points(&self) -> Option<(ArrayView2<'_, f64>, ArrayView2<'_, f64>)> {
+        Some((self.x.view(), self.y.view()))
+    }
+
     fn summary(&self) -> CostSummary {
         self.raw_moments().summary(self.scale)
     }

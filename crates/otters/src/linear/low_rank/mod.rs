@@ -18,12 +18,13 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+mod kmeans;
 mod projection;
 
 use self::projection::{Factor, Kernel, Kernels};
 use super::problem::{LinearProblem, MarginalPenalty};
 use crate::error::{Error, Result};
-use crate::geometry::Axis;
+use crate::geometry::{Axis, Geometry};
 use crate::observe::{Observer, Progress};
 use crate::validate;
 
@@ -38,6 +39,13 @@ pub enum LowRankInit {
     },
     /// The deterministic rank-2 mixture of Scetbon et al. 2021 (POT's `"deterministic"`).
     Rank2,
+    /// Entropic plans from each point cloud to `r` of its k-means centroids (k-means++
+    /// seeded by `seed`; OTT-JAX's `KMeansInitializer`), the target's components matched to
+    /// the source's by an assignment between centroids. Needs a geometry built from points.
+    KMeans {
+        /// The seed of the k-means++ seeding.
+        seed: u64,
+    },
 }
 
 /// Low-rank Sinkhorn (mirror descent with exact KL projections). Settings only.
@@ -349,7 +357,7 @@ impl LowRankSinkhorn {
                 rho_b.is_none().then_some(b),
                 (n, m, self.rank),
             )?,
-            None => self.initial(a, b),
+            None => self.initial(geom, a, b)?,
         };
         let with_log = |x: Array2<f64>| Factor {
             log: x.mapv(slog),
@@ -504,11 +512,23 @@ impl LowRankSinkhorn {
     /// The starting `(Q, R, g)`.
     fn initial(
         &self,
+        geom: &dyn Geometry,
         a: ArrayView1<'_, f64>,
         b: ArrayView1<'_, f64>,
-    ) -> (Array2<f64>, Array2<f64>, Array1<f64>) {
+    ) -> Result<(Array2<f64>, Array2<f64>, Array1<f64>)> {
         let r = self.rank;
-        match self.init {
+        Ok(match self.init {
+            LowRankInit::KMeans { seed } => {
+                let Some((x, y)) = geom.points() else {
+                    return Err(Error::invalid(
+                        "init",
+                        "the k-means start needs a geometry built from points (a PointCloud)",
+                        "KMeans",
+                    ));
+                };
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                kmeans::start((x, y), (a, b), r, &mut rng)?
+            }
             LowRankInit::Random { seed } => {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 let mut g: Array1<f64> = (0..r).map(|_| rng.random::<f64>() + 1.0).collect();
@@ -550,7 +570,7 @@ impl LowRankSinkhorn {
                 };
                 (factor(a), factor(b), g)
             }
-        }
+        })
     }
 }
 
