@@ -3,7 +3,9 @@
 //! in tiles).
 
 use numpy::{IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2};
-use otters::geometry::{self as geo, Cosine, Euclidean, Geometry, Lp, ScaleCost, SqEuclidean};
+use otters::geometry::{
+    self as geo, Bilinear, Cosine, Euclidean, Geometry, Lp, ScaleCost, SqEuclidean,
+};
 use otters::{DEFAULT_MEMORY_LIMIT, Observer};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -144,6 +146,7 @@ pub(crate) enum Cloud {
     Euclidean(geo::PointCloud<Euclidean>),
     Lp(geo::PointCloud<Lp>),
     Cosine(geo::PointCloud<Cosine>),
+    Bilinear(geo::PointCloud<Bilinear>),
 }
 
 /// Runs `$body` with `$c` bound to the typed point cloud.
@@ -154,6 +157,7 @@ macro_rules! with_cloud {
             $crate::geometry::Cloud::Euclidean($c) => $body,
             $crate::geometry::Cloud::Lp($c) => $body,
             $crate::geometry::Cloud::Cosine($c) => $body,
+            $crate::geometry::Cloud::Bilinear($c) => $body,
         }
     };
 }
@@ -170,8 +174,9 @@ impl Cloud {
 /// Args:
 ///     x: (n, d) source points (a 1-D array is n points in dimension 1).
 ///     y: (m, d) target points.
-///     cost_fn: "sqeuclidean" (default), "euclidean", "cityblock", "minkowski" (with p) or
-///         "cosine".
+///     cost_fn: "sqeuclidean" (default), "euclidean", "cityblock", "minkowski" (with p),
+///         "cosine", or "bilinear" (C = x·yᵀ: a cost given by its factors, the low-rank
+///         geometry of low-rank OT).
 ///     p: exponent of "minkowski" (the cost is Σ|x−y|^p).
 ///     scale_cost: None, "max", "mean", "median" or a number dividing the cost.
 #[pyclass(module = "otters._core", frozen)]
@@ -217,11 +222,14 @@ impl PointCloud {
                 "cosine" => Some(Cloud::Cosine(
                     geo::PointCloud::new(xv, yv, Cosine)?.with_scale(scale)?,
                 )),
+                "bilinear" => Some(Cloud::Bilinear(
+                    geo::PointCloud::new(xv, yv, Bilinear)?.with_scale(scale)?,
+                )),
                 _ => None,
             })
         })?;
         let inner = inner.ok_or_else(|| {
-            invalid_input(py, "cost_fn", &format!("unknown cost_fn '{cost_fn}'; use 'sqeuclidean', 'euclidean', 'cityblock', 'minkowski' or 'cosine'"))
+            invalid_input(py, "cost_fn", &format!("unknown cost_fn '{cost_fn}'; use 'sqeuclidean', 'euclidean', 'cityblock', 'minkowski', 'cosine' or 'bilinear'"))
         })?;
         Ok(PointCloud { inner })
     }
@@ -266,6 +274,7 @@ impl PointCloud {
             Cloud::Euclidean(_) => "euclidean".to_string(),
             Cloud::Lp(c) => format!("minkowski(p={})", c.cost_fn().p()),
             Cloud::Cosine(_) => "cosine".to_string(),
+            Cloud::Bilinear(_) => "bilinear".to_string(),
         };
         format!(
             "PointCloud({n} x {m}, cost_fn={cost}, scale={})",

@@ -100,3 +100,22 @@ def test_unbalanced_low_rank_and_a_given_start():
     start = lam * np.outer(ramp, g1) + (1 - lam) * np.outer(x2, g2)
     given = r0.solve(otters.LinearProblem(geom), init=(start, start, g0))
     np.testing.assert_allclose(given.q, first.q, atol=1e-14)
+
+
+def test_a_cost_given_by_its_factors():
+    """cost_fn="bilinear": C = a @ b.T from the factors; the squared-Euclidean factors give the
+    point cloud's cost and the same low-rank solution."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=(30, 2))
+    a = np.column_stack([(x * x).sum(1), np.ones(40), -2 * x])
+    b = np.column_stack([np.ones(30), (y * y).sum(1), y])
+    factored = otters.PointCloud(a, b, cost_fn="bilinear", scale_cost="max")
+    cloud = otters.PointCloud(x, y, scale_cost="max")
+    np.testing.assert_allclose(factored.cost_matrix(), cloud.cost_matrix(), atol=1e-12)
+    solver = otters.LowRankSinkhorn(3, init="rank2")
+    out_f = solver.solve(otters.LinearProblem(factored))
+    out_c = solver.solve(otters.LinearProblem(cloud))
+    np.testing.assert_allclose(out_f.q, out_c.q, atol=1e-9)
+    with pytest.raises(otters.InvalidInputError) as info:
+        otters.PointCloud(a, b[:, :3], cost_fn="bilinear")
+    assert info.value.argument == "y"

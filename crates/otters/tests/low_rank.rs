@@ -426,3 +426,66 @@ fn unbalanced_low_rank_limits() {
     );
     assert!(masses[1] < 0.9 * masses[0], "ρ = 0.05: mass {}", masses[1]);
 }
+
+/// A `LowRankCost` built from the squared-Euclidean factors `[‖x‖², 1, −2x]`, `[1, ‖y‖², y]`
+/// is the same geometry as the point cloud: the same cost matrix, the same entropic plan, the
+/// same low-rank factors.
+#[test]
+fn low_rank_cost_from_factors_equals_the_point_cloud() {
+    use otters::geometry::{Geometry, LowRankCost};
+    let mut rng = Rng::new(21);
+    let (x, y) = (rng.normal_matrix(70, 3), rng.normal_matrix(55, 3));
+    let sq = |p: &Array2<f64>| p.rows().into_iter().map(|r| r.dot(&r)).collect::<Vec<_>>();
+    let (nx, ny) = (sq(&x), sq(&y));
+    let a = Array2::from_shape_fn((70, 5), |(i, k)| match k {
+        0 => nx[i],
+        1 => 1.0,
+        _ => -2.0 * x[[i, k - 2]],
+    });
+    let b = Array2::from_shape_fn((55, 5), |(j, k)| match k {
+        0 => 1.0,
+        1 => ny[j],
+        _ => y[[j, k - 2]],
+    });
+    let factored = LowRankCost::factored(a.view(), b.view())
+        .and_then(|c| c.with_scale(ScaleCost::Max))
+        .unwrap();
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view())
+        .and_then(|c| c.with_scale(ScaleCost::Max))
+        .unwrap();
+    let (cf, cc) = (
+        factored.cost_matrix(1 << 30).unwrap(),
+        cloud.cost_matrix(1 << 30).unwrap(),
+    );
+    assert!(max_abs_diff(&cf, &cc) < 1e-12);
+    let solver = LowRankSinkhorn {
+        init: LowRankInit::Rank2,
+        ..LowRankSinkhorn::new(4)
+    };
+    let (of, oc) = (
+        solver
+            .solve(&LinearProblem::uniform(&factored).unwrap())
+            .unwrap(),
+        solver
+            .solve(&LinearProblem::uniform(&cloud).unwrap())
+            .unwrap(),
+    );
+    assert!(max_abs_diff(&of.q().to_owned(), &oc.q().to_owned()) < 1e-9);
+    assert_close(of.cost(), oc.cost(), 1e-9, "low-rank cost");
+    let sinkhorn = otters::linear::Sinkhorn::new(otters::linear::Epsilon::Absolute(0.05));
+    let (pf, pc) = (
+        sinkhorn
+            .solve(&LinearProblem::uniform(&factored).unwrap())
+            .unwrap(),
+        sinkhorn
+            .solve(&LinearProblem::uniform(&cloud).unwrap())
+            .unwrap(),
+    );
+    let df = (&pf.f() - &pc.f())
+        .mapv(f64::abs)
+        .fold(0.0f64, |m, v| m.max(*v));
+    assert!(df < 1e-9, "potentials differ by {df:e}");
+    // Factors must agree in width.
+    let err = LowRankCost::factored(a.view(), b.slice(ndarray::s![.., ..4])).unwrap_err();
+    assert!(err.to_string().contains('y'), "{err}");
+}

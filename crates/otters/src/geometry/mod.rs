@@ -21,9 +21,9 @@ use std::fmt;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
-pub use cost_fn::{Cosine, CostFn, Custom, Euclidean, Lp, SqEuclidean};
+pub use cost_fn::{Bilinear, Cosine, CostFn, Custom, Euclidean, Lp, SqEuclidean};
 pub use dense::DenseCost;
-pub use point_cloud::PointCloud;
+pub use point_cloud::{LowRankCost, PointCloud};
 
 use crate::error::{Error, Result};
 

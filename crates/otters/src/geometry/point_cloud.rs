@@ -59,6 +59,37 @@ impl PointCloud<SqEuclidean> {
     }
 }
 
+/// A cost given by its factors, `C = A·Bᵀ` (`A`: `n × k`, `B`: `m × k`): the points of a
+/// [`PointCloud`] under the [`Bilinear`](super::Bilinear) cost. Every solver sees it as
+/// any geometry; sweeps are tile GEMMs and `C·V = A·(Bᵀ·V)` is linear in `n + m`, which is
+/// what low-rank OT needs. (A squared-Euclidean [`PointCloud`] already carries its exact
+/// rank-(d+2) factors.) Build it with [`LowRankCost::factored`].
+pub type LowRankCost = PointCloud<super::Bilinear>;
+
+impl PointCloud<super::Bilinear> {
+    /// The cost `C = A·Bᵀ` from its factors (copied; rescale with
+    /// [`with_scale`](PointCloud::with_scale)).
+    ///
+    /// # Examples
+    /// ```
+    /// use ndarray::array;
+    /// use otters::geometry::{Geometry, LowRankCost};
+    ///
+    /// let a = array![[1.0, 0.0], [0.0, 2.0]];
+    /// let b = array![[1.0, 1.0], [3.0, 0.0], [0.0, 1.0]];
+    /// let cost = LowRankCost::factored(a.view(), b.view())?;
+    /// assert_eq!(cost.cost_matrix(1 << 20)?, a.dot(&b.t()));
+    /// # Ok::<(), otters::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`PointCloud::new`]: empty or non-finite factors, or a different number of
+    /// columns (the errors name `x` for `A` and `y` for `B`).
+    pub fn factored(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::new(a, b, super::Bilinear)
+    }
+}
+
 impl<C: CostFn> PointCloud<C> {
     /// The cost `c(x_i, y_j)` between the rows of `x` and `y` (the points are copied).
     ///
