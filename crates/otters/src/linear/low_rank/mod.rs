@@ -366,6 +366,8 @@ impl LowRankSinkhorn {
         let (mut q, mut r) = (with_log(q0), with_log(r0));
         let mut cr = Array2::zeros((n, self.rank));
         let mut ctq = Array2::zeros((m, self.rank));
+        // Buffers for the kernels, recycled from the factors each iteration replaces.
+        let mut spare = (Array2::zeros((n, self.rank)), Array2::zeros((m, self.rank)));
         let mut errors = Vec::new();
         let mut converged = false;
         let mut duals = (Array1::zeros(self.rank), Array1::zeros(self.rank));
@@ -408,21 +410,23 @@ impl LowRankSinkhorn {
             let damp = 1.0 / (eps * gamma + 1.0);
             gamma *= damp;
             // Log-kernels of the mirror step: log ξ = −γ∇ + damp·log(current).
-            let step = |mut grad: Array2<f64>, log: &Array2<f64>| {
+            let step = |mut grad: Array2<f64>, spare: Array2<f64>, log: &Array2<f64>| {
                 par_rows(&mut grad, log, |row, lrow| {
                     row.iter_mut()
                         .zip(lrow)
                         .for_each(|(d, &l)| *d = -gamma * *d + damp * l);
                     0.0
                 });
-                Kernel::from_log(grad)
+                Kernel::from_log(grad, spare)
             };
             let kq = step(
-                std::mem::replace(&mut cr, Array2::zeros((n, self.rank))),
+                std::mem::take(&mut cr),
+                std::mem::take(&mut spare.0),
                 &q.log,
             );
             let kr = step(
-                std::mem::replace(&mut ctq, Array2::zeros((m, self.rank))),
+                std::mem::take(&mut ctq),
+                std::mem::take(&mut spare.1),
                 &r.log,
             );
             let log_xg = Zip::from(&grad_g)
@@ -485,7 +489,12 @@ impl LowRankSinkhorn {
             }
             // Converged only if the final marginals are as asked.
             converged &= next.reached;
-            (q, r, g) = (next.q, next.r, next.g);
+            // The replaced factors' arrays become next iteration's C·R / Cᵀ·Q and kernels.
+            let old_q = std::mem::replace(&mut q, next.q);
+            let old_r = std::mem::replace(&mut r, next.r);
+            g = next.g;
+            (cr, spare.0) = (old_q.value, old_q.log);
+            (ctq, spare.1) = (old_r.value, old_r.log);
             if converged || last {
                 break;
             }

@@ -63,9 +63,14 @@ pub(super) struct Kernel {
 }
 
 impl Kernel {
-    pub(super) fn from_log(mut log: Array2<f64>) -> Self {
+    /// The kernel of `log` (shifted and clamped in place), written into `k` (any contents;
+    /// a buffer of the same shape is reused, so the solve allocates no `n × r` array per
+    /// iteration).
+    pub(super) fn from_log(mut log: Array2<f64>, mut k: Array2<f64>) -> Self {
         let r = log.ncols().max(1);
-        let mut k = Array2::zeros(log.dim());
+        if k.dim() != log.dim() || !k.is_standard_layout() {
+            k = Array2::zeros(log.dim());
+        }
         let mut shift = vec![0.0; log.nrows()];
         let src = log.as_slice_mut().expect("standard layout");
         let dst = k.as_slice_mut().expect("standard layout");
@@ -504,8 +509,8 @@ mod tests {
             let (a, b) = (weights(n, seed + 10), weights(m, seed + 20));
             let mut xg = lg.mapv(f64::exp);
             xg /= xg.sum();
-            let kq = Kernel::from_log(lq.clone());
-            let kr = Kernel::from_log(lr.clone());
+            let kq = Kernel::from_log(lq.clone(), Array2::zeros((n, r)));
+            let kr = Kernel::from_log(lr.clone(), Array2::zeros((m, r)));
             let out = project(
                 Kernels {
                     kq,
@@ -575,8 +580,8 @@ mod tests {
         let min_g = 1e-3;
         let out = project(
             Kernels {
-                kq: Kernel::from_log(lq),
-                kr: Kernel::from_log(lr),
+                kq: Kernel::from_log(lq, Array2::zeros((n, r))),
+                kr: Kernel::from_log(lr, Array2::zeros((m, r))),
                 xg,
                 a: a.view(),
                 b: b.view(),
