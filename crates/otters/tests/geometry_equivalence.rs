@@ -420,3 +420,64 @@ fn factored_products_over_many_row_blocks() {
     assert!(err(cv.t(), &want_rows) < 1e-12);
     assert!(err(ctv.view(), &want_cols) < 1e-12);
 }
+
+/// `(C∘C)·V` and `(C∘C)ᵀ·V`: the factored point cloud (squared Euclidean: row-wise
+/// Khatri–Rao factors), a tiled cloud without factors (Euclidean) and stored costs (C and
+/// Fortran order) all equal the product with the squared, scaled cost matrix.
+#[test]
+fn square_cost_products_agree() {
+    let (n, m) = (37, 29);
+    let mut rng = Rng::new(5);
+    let (x, y) = (rng.normal_matrix(n, 3), rng.normal_matrix(m, 3));
+    let v_rows = rng.normal_matrix(m, 2);
+    let v_cols = rng.normal_matrix(n, 2);
+    let check = |geom: &dyn Geometry, label: &str| {
+        let c = geom.cost_matrix(1 << 20).unwrap().mapv(|c| c * c);
+        let mut out = Array2::zeros((n, 2));
+        geom.apply_square_cost(Axis::Rows, v_rows.view(), out.view_mut())
+            .unwrap();
+        let want = c.dot(&v_rows);
+        close(
+            out.as_slice().unwrap(),
+            want.as_slice().unwrap(),
+            1e-11,
+            label,
+        );
+        let mut out = Array2::zeros((m, 2));
+        geom.apply_square_cost(Axis::Cols, v_cols.view(), out.view_mut())
+            .unwrap();
+        let want = c.t().dot(&v_cols);
+        close(
+            out.as_slice().unwrap(),
+            want.as_slice().unwrap(),
+            1e-11,
+            label,
+        );
+    };
+    let sq = PointCloud::new(x.view(), y.view(), SqEuclidean)
+        .unwrap()
+        .with_scale(ScaleCost::Mean)
+        .unwrap();
+    check(&sq, "squared Euclidean (factored)");
+    let eu = PointCloud::new(x.view(), y.view(), Euclidean)
+        .unwrap()
+        .with_tile(8, 16)
+        .unwrap();
+    check(&eu, "Euclidean (tiled)");
+    let stored = sq.cost_matrix(1 << 20).unwrap();
+    check(&DenseCost::new(stored.view()).unwrap(), "stored");
+    let fortran = {
+        let mut f = Array2::zeros((n, m).f());
+        f.assign(&stored);
+        f
+    };
+    check(
+        &DenseCost::new(fortran.view()).unwrap(),
+        "stored, Fortran order",
+    );
+    let mut out = Array2::zeros((n + 1, 2));
+    assert!(
+        sq.apply_square_cost(Axis::Rows, v_rows.view(), out.view_mut())
+            .is_err()
+    );
+}

@@ -519,6 +519,15 @@ impl Geometry for DenseCost<'_> {
         Ok(())
     }
 
+    fn apply_square_cost(
+        &self,
+        axis: Axis,
+        v: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        tiled::apply_square_cost(self, self.shape(), self.scale, axis, v, out)
+    }
+
     fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64> {
         tiled::plan_dot_cost(self, self.shape(), self.scale, plan)
     }

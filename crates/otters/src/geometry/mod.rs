@@ -187,6 +187,17 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()>;
 
+    /// `out = (C∘C)·V` (`Axis::Rows`) or `(C∘C)ᵀ·V` (`Axis::Cols`): [`apply_cost`](Geometry::apply_cost)
+    /// for the entrywise square of the scaled cost, as the square-loss GW constants
+    /// `Σ_k C_ik²·p_k` need. Linear in `n + m` for a cost with factors `C = A·Bᵀ`
+    /// (`C∘C = (A⊙A)·(B⊙B)ᵀ`, row-wise Khatri–Rao products), one sweep of the cost otherwise.
+    fn apply_square_cost(
+        &self,
+        axis: Axis,
+        v: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()>;
+
     /// `⟨P, C⟩ = Σ_ij P_ij·C_ij` (forbidden pairs contribute 0).
     fn plan_dot_cost(&self, plan: &LogPlan<'_>) -> Result<f64>;
 

@@ -44,6 +44,8 @@ pub struct PointCloud<C: CostFn = SqEuclidean> {
     cost_fn: C,
     /// `C = A·Bᵀ` when the cost has a factorization.
     factors: Option<(Array2<f64>, Array2<f64>)>,
+    /// `C∘C = (A⊙A)·(B⊙B)ᵀ` (row-wise Khatri–Rao squares of the factors), built on first use.
+    square_factors: OnceLock<(Array2<f64>, Array2<f64>)>,
     scale: f64,
     tile: (usize, usize),
     moments: OnceLock<Moments>,
@@ -115,6 +117,7 @@ impl<C: CostFn> PointCloud<C> {
             y: y.as_standard_layout().into_owned(),
             cost_fn,
             factors,
+            square_factors: OnceLock::new(),
             scale: 1.0,
             tile: DEFAULT_TILE,
             moments: OnceLock::new(),
@@ -384,43 +387,31 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         &self,
         axis: Axis,
         v: ArrayView2<'_, f64>,
-        mut out: ArrayViewMut2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         let Some((a, b)) = &self.factors else {
             return tiled::apply_cost(self, self.shape(), self.scale, axis, v, out);
         };
-        // C = A·Bᵀ, so C·V = A·(Bᵀ·V): O((n + m)·k·rank), never a tile. Both products
-        // are skinny (k = d + 2 columns), so they run as sequential products over blocks of
-        // rows, in parallel, with the partial sums of Bᵀ·V added in a fixed order.
         super::check_apply(self.shape(), axis, &v, &out)?;
-        let (lhs, rhs) = match axis {
-            Axis::Rows => (a, b),
-            Axis::Cols => (b, a),
+        factored_product((a, b), axis, v, out, 1.0 / self.scale);
+        Ok(())
+    }
+
+    fn apply_square_cost(
+        &self,
+        axis: Axis,
+        v: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        let Some((a, b)) = &self.factors else {
+            return tiled::apply_square_cost(self, self.shape(), self.scale, axis, v, out);
         };
-        const ROWS: usize = 2048;
-        let block = |c: usize| {
-            let rows = c * ROWS..((c + 1) * ROWS).min(rhs.nrows());
-            let mut part = Array2::zeros((rhs.ncols(), v.ncols()));
-            matmul_seq(
-                part.view_mut(),
-                rhs.slice(s![rows.clone(), ..]).t(),
-                v.slice(s![rows, ..]),
-                1.0,
-            );
-            part
-        };
-        let parts: Vec<Array2<f64>> = (0..rhs.nrows().div_ceil(ROWS))
-            .into_par_iter()
-            .map(block)
-            .collect();
-        let mut inner = Array2::zeros((rhs.ncols(), v.ncols()));
-        for part in &parts {
-            inner += part;
-        }
-        out.axis_chunks_iter_mut(NdAxis(0), ROWS)
-            .into_par_iter()
-            .zip(lhs.axis_chunks_iter(NdAxis(0), ROWS).into_par_iter())
-            .for_each(|(o, l)| matmul_seq(o, l, inner.view(), 1.0 / self.scale));
+        super::check_apply(self.shape(), axis, &v, &out)?;
+        let (a2, b2) = self
+            .square_factors
+            .get_or_init(|| (khatri_rao_square(a, 1.0), khatri_rao_square(b, 2.0)));
+        let inv = 1.0 / self.scale;
+        factored_product((a2, b2), axis, v, out, inv * inv);
         Ok(())
     }
 
@@ -435,4 +426,65 @@ impl<C: CostFn> Geometry for PointCloud<C> {
     fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>> {
         tiled::plan_matrix(self, self.shape(), self.scale, plan, limit_bytes)
     }
+}
+
+/// `out = factor·A·(Bᵀ·V)` (`Axis::Rows`) or `factor·B·(Aᵀ·V)` (`Axis::Cols`): linear in
+/// the number of rows. Both products are skinny, so they run as sequential products over
+/// blocks of rows, in parallel, with the partial sums of `Bᵀ·V` added in a fixed order
+/// (faer's own parallel split of such products spends its time in barriers).
+fn factored_product(
+    (a, b): (&Array2<f64>, &Array2<f64>),
+    axis: Axis,
+    v: ArrayView2<'_, f64>,
+    mut out: ArrayViewMut2<'_, f64>,
+    factor: f64,
+) {
+    let (lhs, rhs) = match axis {
+        Axis::Rows => (a, b),
+        Axis::Cols => (b, a),
+    };
+    const ROWS: usize = 2048;
+    let block = |c: usize| {
+        let rows = c * ROWS..((c + 1) * ROWS).min(rhs.nrows());
+        let mut part = Array2::zeros((rhs.ncols(), v.ncols()));
+        matmul_seq(
+            part.view_mut(),
+            rhs.slice(s![rows.clone(), ..]).t(),
+            v.slice(s![rows, ..]),
+            1.0,
+        );
+        part
+    };
+    let parts: Vec<Array2<f64>> = (0..rhs.nrows().div_ceil(ROWS))
+        .into_par_iter()
+        .map(block)
+        .collect();
+    let mut inner = Array2::zeros((rhs.ncols(), v.ncols()));
+    for part in &parts {
+        inner += part;
+    }
+    out.axis_chunks_iter_mut(NdAxis(0), ROWS)
+        .into_par_iter()
+        .zip(lhs.axis_chunks_iter(NdAxis(0), ROWS).into_par_iter())
+        .for_each(|(o, l)| matmul_seq(o, l, inner.view(), factor));
+}
+
+/// The row-wise Khatri–Rao square of a factor, folded by symmetry: the columns are the
+/// products `F_ip·F_iq` for `p ≤ q`, those with `p < q` multiplied by `off_diagonal`. With
+/// `off_diagonal = 1` on one factor and `2` on the other, `(A⊙A)·(B⊙B)ᵀ = (A·Bᵀ)∘(A·Bᵀ)`
+/// in `k(k+1)/2` columns instead of `k²`.
+fn khatri_rao_square(f: &Array2<f64>, off_diagonal: f64) -> Array2<f64> {
+    let k = f.ncols();
+    let mut out = Array2::zeros((f.nrows(), k * (k + 1) / 2));
+    for (row, mut o) in f.outer_iter().zip(out.outer_iter_mut()) {
+        let mut c = 0;
+        for p in 0..k {
+            for q in p..k {
+                let w = if p == q { 1.0 } else { off_diagonal };
+                o[c] = w * row[p] * row[q];
+                c += 1;
+            }
+        }
+    }
+    out
 }

@@ -105,7 +105,32 @@ pub(crate) fn apply_cost<T: TileSource + ?Sized>(
     scale: f64,
     axis: Axis,
     v: ArrayView2<'_, f64>,
+    out: ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    apply_power(src, shape, scale, axis, v, out, false)
+}
+
+/// `(C∘C)·V` or `(C∘C)ᵀ·V` for the scaled cost, tile by tile.
+pub(crate) fn apply_square_cost<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    axis: Axis,
+    v: ArrayView2<'_, f64>,
+    out: ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    apply_power(src, shape, scale, axis, v, out, true)
+}
+
+/// `C·V` (or with the entrywise square of `C` when `squared`), along `axis`.
+fn apply_power<T: TileSource + ?Sized>(
+    src: &T,
+    shape: (usize, usize),
+    scale: f64,
+    axis: Axis,
+    v: ArrayView2<'_, f64>,
     mut out: ArrayViewMut2<'_, f64>,
+    squared: bool,
 ) -> Result<()> {
     check_apply(shape, axis, &v, &out)?;
     let v = v.as_standard_layout();
@@ -120,7 +145,13 @@ pub(crate) fn apply_cost<T: TileSource + ?Sized>(
         k,
         buf.as_slice_mut().expect("fresh array"),
         |_, _, c, w| {
-            w.iter_mut().zip(c).for_each(|(w, &c)| *w = c * inv);
+            if squared {
+                w.iter_mut()
+                    .zip(c)
+                    .for_each(|(w, &c)| *w = (c * inv) * (c * inv));
+            } else {
+                w.iter_mut().zip(c).for_each(|(w, &c)| *w = c * inv);
+            }
         },
     );
     out.assign(&buf);

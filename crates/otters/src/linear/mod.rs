@@ -6,7 +6,7 @@
 
 mod assignment;
 mod exact;
-mod low_rank;
+pub(crate) mod low_rank;
 mod network_simplex;
 mod one_d;
 mod problem;

@@ -19,12 +19,15 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 mod kmeans;
+mod objective;
 mod projection;
 
+use self::objective::LinearCost;
+pub(crate) use self::objective::{GradientTerms, Marginals, Objective, plan_dot};
 use self::projection::{Factor, Kernel, Kernels};
 use super::problem::{LinearProblem, MarginalPenalty};
 use crate::error::{Error, Result};
-use crate::geometry::{Axis, Geometry};
+use crate::geometry::Axis;
 use crate::observe::{Observer, Progress};
 use crate::validate;
 
@@ -345,19 +348,50 @@ impl LowRankSinkhorn {
             )),
         };
         let (pa, pb) = problem.penalties();
-        let (rho_a, rho_b) = (strength(pa)?, strength(pb)?);
+        let marginals = Marginals {
+            a: problem.a(),
+            b: problem.b(),
+            rho_a: strength(pa)?,
+            rho_b: strength(pb)?,
+        };
+        self.descend(
+            &mut LinearCost {
+                geom: problem.geom(),
+            },
+            marginals,
+            start,
+            observer,
+        )
+    }
+
+    /// Mirror descent on `(Q, R, g)` for any [`Objective`]: the loop shared by low-rank OT
+    /// and low-rank GW.
+    pub(crate) fn descend(
+        &self,
+        objective: &mut dyn Objective,
+        marginals: Marginals<'_>,
+        start: Option<LowRankStart<'_>>,
+        observer: &Observer<'_>,
+    ) -> Result<LowRankOutput> {
+        let Marginals { a, b, rho_a, rho_b } = marginals;
         let balanced = rho_a.is_none() && rho_b.is_none();
-        let geom = problem.geom();
-        let (n, m) = geom.shape();
+        let (n, m) = (a.len(), b.len());
         self.check(n, m)?;
-        let (a, b) = (problem.a(), problem.b());
+        let solver = objective.name();
+        let per_step = objective.error_per_step();
+        let numerical = |iteration: usize, detail: &str| Error::Numerical {
+            solver,
+            iteration,
+            epsilon: self.epsilon,
+            detail: detail.into(),
+        };
         let (q0, r0, mut g) = match start {
             Some(start) => start.checked(
                 rho_a.is_none().then_some(a),
                 rho_b.is_none().then_some(b),
                 (n, m, self.rank),
             )?,
-            None => self.initial(geom, a, b)?,
+            None => self.initial(objective.points(), a, b)?,
         };
         let with_log = |x: Array2<f64>| Factor {
             log: x.mapv(slog),
@@ -372,20 +406,20 @@ impl LowRankSinkhorn {
         let mut converged = false;
         let mut duals = (Array1::zeros(self.rank), Array1::zeros(self.rank));
         for it in 0..self.max_iterations {
-            geom.apply_cost(Axis::Rows, r.value.view(), cr.view_mut())?;
-            geom.apply_cost(Axis::Cols, q.value.view(), ctq.view_mut())?;
-            // Gradients of ⟨C, Q diag(1/g) Rᵀ⟩ − ε(H(Q) + H(R) + H(g)), in place of C·R
-            // and Cᵀ·Q (which are computed anew each iteration).
+            let terms = objective.gradient(&q.value, &r.value, &g, &mut cr, &mut ctq)?;
+            // Gradients of the objective − ε(H(Q) + H(R) + H(g)), in place of G_Q and G_R
+            // (which the objective writes anew each iteration).
             let eps = self.epsilon;
             let log_g = g.mapv(slog);
             let omega = column_dots(&q.value, &cr);
-            let mut grad_g = -&omega / &(&g * &g);
+            let mut grad_g = -&omega / &(&g * &g) + terms.shift_g;
             let inv_g = g.mapv(f64::recip);
-            let gradient = |c: &mut Array2<f64>, log: &Array2<f64>| -> f64 {
-                par_rows(c, log, |row, lrow| {
+            let gradient = |c: &mut Array2<f64>, log: &Array2<f64>, rows: Option<&Array1<f64>>| {
+                par_rows(c, log, |i, row, lrow| {
+                    let shift = rows.map_or(0.0, |u| u[i]);
                     let mut sup = 0.0f64;
                     for ((x, &l), &ig) in row.iter_mut().zip(lrow).zip(&inv_g) {
-                        *x = *x * ig + eps * l;
+                        *x = *x * ig + shift + eps * l;
                         // A non-finite entry makes the norm infinite (`max` skips NaN).
                         sup = if x.is_finite() {
                             sup.max(x.abs())
@@ -396,12 +430,18 @@ impl LowRankSinkhorn {
                     sup
                 })
             };
-            let sup_q = gradient(&mut cr, &q.log);
-            let sup_r = gradient(&mut ctq, &r.log);
+            let sup_q = gradient(&mut cr, &q.log, terms.rows_q.as_ref());
+            let sup_r = gradient(&mut ctq, &r.log, terms.rows_r.as_ref());
             if eps > 0.0 {
                 grad_g.scaled_add(eps, &log_g);
             }
-            let sup_g = grad_g.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+            let sup_g = grad_g.iter().fold(0.0f64, |acc, v| {
+                if v.is_finite() {
+                    acc.max(v.abs())
+                } else {
+                    f64::INFINITY
+                }
+            });
             let norm = sup_q.max(sup_r).max(sup_g).powi(2);
             if !norm.is_finite() {
                 return Err(numerical(it, "the gradient is not finite"));
@@ -411,7 +451,7 @@ impl LowRankSinkhorn {
             gamma *= damp;
             // Log-kernels of the mirror step: log ξ = −γ∇ + damp·log(current).
             let step = |mut grad: Array2<f64>, spare: Array2<f64>, log: &Array2<f64>| {
-                par_rows(&mut grad, log, |row, lrow| {
+                par_rows(&mut grad, log, |_, row, lrow| {
                     row.iter_mut()
                         .zip(lrow)
                         .for_each(|(d, &l)| *d = -gamma * *d + damp * l);
@@ -473,6 +513,7 @@ impl LowRankSinkhorn {
                     .and(&log_g)
                     .fold(0.0, |acc, &x, &y, &lx, &ly| acc + (x - y) * (lx - ly))
             };
+            let err = if per_step { err / (gamma * gamma) } else { err };
             if !err.is_finite() {
                 return Err(numerical(it + 1, "the factors are not finite"));
             }
@@ -484,12 +525,16 @@ impl LowRankSinkhorn {
                 epsilon: eps,
             })?;
             let last = it + 1 == self.max_iterations;
-            if err <= self.threshold && it + 1 >= self.min_iterations {
+            // Below the threshold and not growing: leaving a saddle (a start near the
+            // product coupling, for GW) the change is small but grows, which is not
+            // convergence (OTT-JAX's low-rank GW rule).
+            let growing = errors.len() >= 2 && err > errors[errors.len() - 2];
+            if err <= self.threshold && !growing && it + 1 >= self.min_iterations {
                 converged = true;
             }
             // Converged only if the final marginals are as asked.
             converged &= next.reached;
-            // The replaced factors' arrays become next iteration's C·R / Cᵀ·Q and kernels.
+            // The replaced factors' arrays become next iteration's G_Q / G_R and kernels.
             let old_q = std::mem::replace(&mut q, next.q);
             let old_r = std::mem::replace(&mut r, next.r);
             g = next.g;
@@ -500,8 +545,10 @@ impl LowRankSinkhorn {
             }
         }
         let (q, r) = (q.value, r.value);
-        geom.apply_cost(Axis::Rows, r.view(), cr.view_mut())?;
-        let cost = ((&q * &cr).sum_axis(NdAxis(0)) / &g).sum();
+        let cost = objective.value(&q, &r, &g)?;
+        if !cost.is_finite() {
+            return Err(numerical(errors.len(), "the objective is not finite"));
+        }
         let p_rows = q.sum_axis(NdAxis(1));
         let p_cols = r.sum_axis(NdAxis(1));
         let marginal_error =
@@ -521,14 +568,14 @@ impl LowRankSinkhorn {
     /// The starting `(Q, R, g)`.
     fn initial(
         &self,
-        geom: &dyn Geometry,
+        points: Option<(ArrayView2<'_, f64>, ArrayView2<'_, f64>)>,
         a: ArrayView1<'_, f64>,
         b: ArrayView1<'_, f64>,
     ) -> Result<(Array2<f64>, Array2<f64>, Array1<f64>)> {
         let r = self.rank;
         Ok(match self.init {
             LowRankInit::KMeans { seed } => {
-                let Some((x, y)) = geom.points() else {
+                let Some((x, y)) = points else {
                     return Err(Error::invalid(
                         "init",
                         "the k-means start needs a geometry built from points (a PointCloud)",
@@ -611,30 +658,35 @@ fn column_dots(x: &Array2<f64>, y: &Array2<f64>) -> Array1<f64> {
         .fold(Array1::zeros(x.ncols()), |acc, p| acc + p)
 }
 
-/// Applies `f` to the matching rows of two `n × r` arrays, in parallel blocks for large
-/// ones; returns the largest value `f` returned.
+/// Applies `f(i, row_i(x), row_i(y))` to the matching rows of two `n × r` arrays, in
+/// parallel blocks for large ones; returns the largest value `f` returned.
 fn par_rows(
     x: &mut Array2<f64>,
     y: &Array2<f64>,
-    f: impl Fn(&mut [f64], &[f64]) -> f64 + Sync,
+    f: impl Fn(usize, &mut [f64], &[f64]) -> f64 + Sync,
 ) -> f64 {
     let r = x.ncols().max(1);
     let xs = x.as_slice_mut().expect("standard layout");
     let ys = y.as_slice().expect("standard layout");
-    let chunk = |(xc, yc): (&mut [f64], &[f64])| {
+    const ROWS: usize = 256;
+    let chunk = |(c, (xc, yc)): (usize, (&mut [f64], &[f64]))| {
         xc.chunks_mut(r)
             .zip(yc.chunks(r))
-            .fold(0.0f64, |acc, (row, lrow)| acc.max(f(row, lrow)))
+            .enumerate()
+            .fold(0.0f64, |acc, (i, (row, lrow))| {
+                acc.max(f(c * ROWS + i, row, lrow))
+            })
     };
-    let rows = 256 * r;
     if xs.len() < projection::PARALLEL {
-        xs.chunks_mut(rows)
-            .zip(ys.chunks(rows))
+        xs.chunks_mut(ROWS * r)
+            .zip(ys.chunks(ROWS * r))
+            .enumerate()
             .map(chunk)
             .fold(0.0, f64::max)
     } else {
-        xs.par_chunks_mut(rows)
-            .zip(ys.par_chunks(rows))
+        xs.par_chunks_mut(ROWS * r)
+            .zip(ys.par_chunks(ROWS * r))
+            .enumerate()
             .map(chunk)
             .reduce(|| 0.0, f64::max)
     }
@@ -669,14 +721,5 @@ fn sym_kl(p: &Factor, q: &Factor) -> f64 {
             .map(|c| part(c * CHUNK..((c + 1) * CHUNK).min(x.len())))
             .collect();
         parts.into_iter().sum()
-    }
-}
-
-fn numerical(iteration: usize, detail: &str) -> Error {
-    Error::Numerical {
-        solver: "low-rank sinkhorn",
-        iteration,
-        epsilon: 0.0,
-        detail: detail.into(),
     }
 }
