@@ -14,6 +14,7 @@ const EXAMPLES: &str = "Examples:
   otters solve --cost-xx Cx.npy --cost-yy Cy.npy --cost M.npy --method fgw --alpha 0.5
   otters solve --x shape.npy --y noisy_shape.npy --method ugw --rho 1 --epsilon 0.01 --scale-cost max
   otters solve --x big_source.npy --y big_target.npy --method lowrank --rank 20 --scale-cost max
+  otters solve --x cells_rna.npy --y cells_atac.npy --method lrgw --rank 10 --scale-cost max
 
 Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
 (unless --allow-nonconverged), 130 interrupted.";
@@ -65,6 +66,10 @@ pub enum Method {
     /// Low-rank OT of rank --rank (P = Q diag(1/g) Rᵀ; linear time in the number of points
     /// for squared-Euclidean point clouds).
     Lowrank,
+    /// Low-rank Gromov–Wasserstein of rank --rank (square loss; linear time for
+    /// squared-Euclidean point clouds); unbalanced with --rho, fused with --cost and
+    /// --alpha as fgw. Scale the costs (--scale-cost max): the step assumes costs of order one.
+    Lrgw,
 }
 
 /// Losses comparing the two spaces' costs in (fused) GW.

@@ -754,6 +754,85 @@ fn ugw_compares_spaces_of_different_masses_and_refuses_bad_flags() {
     }
 }
 
+/// Low-rank GW between a 2-D cloud and a 3-D one: the report's loss is the brute-force GW
+/// loss of the written plan (costs divided by their maximum, as --scale-cost max), the plan
+/// has the uniform marginals, and the KL-only penalty is a usage error.
+#[test]
+fn lrgw_reports_the_gw_loss_of_its_plan() {
+    let dir = workspace();
+    let d = dir.path();
+    let x: Vec<f64> = (0..40).map(|k| ((k * 37) % 17) as f64 / 7.0).collect();
+    let y3: Vec<f64> = (0..20)
+        .rev()
+        .flat_map(|i| [x[2 * i] + 1.0, -3.0, x[2 * i + 1]])
+        .collect();
+    std::fs::write(d.join("y3.npy"), npy::encode(&[20, 3], &y3)).unwrap();
+    let base = [
+        "solve",
+        "--x",
+        "x.npy",
+        "--y",
+        "y3.npy",
+        "--scale-cost",
+        "max",
+        "--method",
+        "lrgw",
+        "--rank",
+        "4",
+    ];
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--out", "lrgw"]);
+    let out = otters(&args, d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rep = report(&d.join("lrgw"));
+    assert_eq!(rep["method"], "lrgw");
+    assert_eq!(rep["solver"], "low-rank GW");
+    let plan = read_npy(&d.join("lrgw/plan.npy"));
+    assert_eq!(plan.shape, vec![20, 20]);
+    let p = |i: usize, j: usize| plan.data[20 * i + j];
+    for i in 0..20 {
+        let row: f64 = (0..20).map(|j| p(i, j)).sum();
+        let col: f64 = (0..20).map(|j| p(j, i)).sum();
+        assert!((row - 0.05).abs() < 1e-5 && (col - 0.05).abs() < 1e-5);
+    }
+    let costs = |pts: &[f64], d: usize| {
+        let n = pts.len() / d;
+        let c: Vec<f64> = (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                (0..d)
+                    .map(|t| (pts[i * d + t] - pts[j * d + t]).powi(2))
+                    .sum()
+            })
+            .collect();
+        let max = c.iter().copied().fold(0.0, f64::max);
+        c.into_iter().map(|v| v / max).collect::<Vec<_>>()
+    };
+    let (cx, cy) = (costs(&x, 2), costs(&y3, 3));
+    let mut loss = 0.0;
+    for i in 0..20 {
+        for k in 0..20 {
+            for j in 0..20 {
+                for l in 0..20 {
+                    loss += (cx[20 * i + k] - cy[20 * j + l]).powi(2) * p(i, j) * p(k, l);
+                }
+            }
+        }
+    }
+    let cost = rep["cost"].as_f64().unwrap();
+    assert!((cost - loss).abs() <= 1e-4 * loss, "{cost} vs {loss}");
+    for (extra, needle) in [
+        (vec!["--penalty", "tv", "--rho", "1"], "--penalty"),
+        (vec!["--relative-epsilon", "0.1"], "--epsilon"),
+    ] {
+        let mut full = base.to_vec();
+        full.extend_from_slice(&extra);
+        let out = otters(&full, d);
+        assert_eq!(out.status.code(), Some(2), "{full:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn lowrank_writes_a_plan_of_the_requested_rank() {
     let dir = workspace();

@@ -31,6 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quadratic::solve_gw, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_gw_barycenter, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_ugw, m)?)?;
+    m.add_function(wrap_pyfunction!(quadratic::solve_lrgw, m)?)?;
     m.add_function(wrap_pyfunction!(low_rank::solve_lowrank, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;

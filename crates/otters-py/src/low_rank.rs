@@ -42,29 +42,10 @@ pub(crate) fn solve_lowrank(
         penalty(py, rho_a, penalty_kind, "rho_a")?,
         penalty(py, rho_b, penalty_kind, "rho_b")?,
     );
-    let start = match &start {
-        Some((q, r, g)) => Some((
-            convert::matrix(q, "init")?,
-            convert::matrix(r, "init")?,
-            convert::vector(g, "init")?,
-        )),
-        None => None,
-    };
+    let start = start_arrays(start.as_ref())?;
     let start_views = start
         .as_ref()
         .map(|(q, r, g)| (q.readonly(), r.readonly(), g.readonly()));
-    let init = match init {
-        "random" => LowRankInit::Random { seed },
-        "rank2" | "deterministic" => LowRankInit::Rank2,
-        "kmeans" => LowRankInit::KMeans { seed },
-        other => {
-            return Err(invalid_input(
-                py,
-                "init",
-                &format!("unknown init '{other}'; use 'random', 'rank2' or 'kmeans'"),
-            ));
-        }
-    };
     let solver = LowRankSinkhorn {
         rank,
         epsilon,
@@ -75,7 +56,7 @@ pub(crate) fn solve_lowrank(
         inner_threshold,
         inner_max_iterations,
         min_g,
-        init,
+        init: low_rank_init(py, init, seed)?,
     };
     let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
     let (ag, bg) = (a.readonly(), b.readonly());
@@ -92,10 +73,46 @@ pub(crate) fn solve_lowrank(
     Ok(LowRankOutput { inner })
 }
 
+/// The starting factors `(q, r, g)` as arrays (errors name `init`).
+#[allow(clippy::type_complexity)]
+pub(crate) fn start_arrays<'py>(
+    start: Option<&(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+) -> PyResult<
+    Option<(
+        Bound<'py, PyArray2<f64>>,
+        Bound<'py, PyArray2<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )>,
+> {
+    start
+        .map(|(q, r, g)| {
+            Ok((
+                convert::matrix(q, "init")?,
+                convert::matrix(r, "init")?,
+                convert::vector(g, "init")?,
+            ))
+        })
+        .transpose()
+}
+
+/// The start named by `init` (`"random"`, `"rank2"`/`"deterministic"`, `"kmeans"`).
+pub(crate) fn low_rank_init(py: Python<'_>, init: &str, seed: u64) -> PyResult<LowRankInit> {
+    match init {
+        "random" => Ok(LowRankInit::Random { seed }),
+        "rank2" | "deterministic" => Ok(LowRankInit::Rank2),
+        "kmeans" => Ok(LowRankInit::KMeans { seed }),
+        other => Err(invalid_input(
+            py,
+            "init",
+            &format!("unknown init '{other}'; use 'random', 'rank2' or 'kmeans'"),
+        )),
+    }
+}
+
 /// A low-rank coupling P = Q diag(1/g) Rᵀ.
 #[pyclass(module = "otters._core", frozen)]
 pub struct LowRankOutput {
-    inner: lin::LowRankOutput,
+    pub(crate) inner: lin::LowRankOutput,
 }
 
 #[pymethods]
@@ -118,7 +135,8 @@ impl LowRankOutput {
         self.inner.g().to_owned().into_pyarray(py)
     }
 
-    /// ⟨C, P⟩, computed in linear time for factored costs.
+    /// The objective at the factors: ⟨C, P⟩ for low-rank OT, the (fused) GW loss for
+    /// low-rank GW; linear time for factored costs.
     #[getter]
     fn cost(&self) -> f64 {
         self.inner.cost()

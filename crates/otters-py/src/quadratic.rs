@@ -5,10 +5,10 @@
 use ndarray::ArrayView2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2};
 use otters::geometry::{self as geo, Geometry, ScaleCost};
-use otters::linear::Sinkhorn;
+use otters::linear::{LowRankSinkhorn, LowRankStart, Sinkhorn};
 use otters::quadratic::{
     self as quad, BarycenterInit, BarycenterStop, ConditionalGradientGw, EntropicGw, GwBarycenter,
-    GwBarycenterInput, GwLoss, GwPlanSolver, QuadraticProblem, UnbalancedGw,
+    GwBarycenterInput, GwLoss, GwPlanSolver, LowRankGw, QuadraticProblem, UnbalancedGw,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -175,6 +175,87 @@ pub(crate) fn solve_ugw(
         solver.solve_with(&problem, init_view, obs)
     })?;
     Ok(UgwOutput { inner })
+}
+
+/// Low-rank GW (square loss; fused when `geom_xy` is given; unbalanced for finite `rho`).
+#[pyfunction]
+#[pyo3(signature = (
+    geom_xx, geom_yy, a, b, *, rank, rho_a = f64::INFINITY, rho_b = f64::INFINITY, geom_xy = None,
+    alpha = 1.0, loss = "square", epsilon = 0.0, gamma = 10.0, threshold = 1e-8,
+    max_iterations = 1000, min_iterations = 10, inner_threshold = 1e-5,
+    inner_max_iterations = 10_000, min_g = 1e-10, init = "random", seed = 0, start = None
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve_lrgw(
+    py: Python<'_>,
+    geom_xx: &Bound<'_, PyAny>,
+    geom_yy: &Bound<'_, PyAny>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    rank: usize,
+    rho_a: f64,
+    rho_b: f64,
+    geom_xy: Option<&Bound<'_, PyAny>>,
+    alpha: f64,
+    loss: &str,
+    epsilon: f64,
+    gamma: f64,
+    threshold: f64,
+    max_iterations: usize,
+    min_iterations: usize,
+    inner_threshold: f64,
+    inner_max_iterations: usize,
+    min_g: f64,
+    init: &str,
+    seed: u64,
+    start: Option<(Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>)>,
+) -> PyResult<crate::low_rank::LowRankOutput> {
+    let loss = gw_loss(py, loss)?;
+    let solver = LowRankGw {
+        low_rank: LowRankSinkhorn {
+            rank,
+            epsilon,
+            gamma,
+            threshold,
+            max_iterations,
+            min_iterations,
+            inner_threshold,
+            inner_max_iterations,
+            min_g,
+            init: crate::low_rank::low_rank_init(py, init, seed)?,
+        },
+        rho_a,
+        rho_b,
+    };
+    let start = crate::low_rank::start_arrays(start.as_ref())?;
+    let start_guard = start
+        .as_ref()
+        .map(|(q, r, g)| (q.readonly(), r.readonly(), g.readonly()));
+    let (hx, hy) = (hold(geom_xx, "geom_xx")?, hold(geom_yy, "geom_yy")?);
+    let hxy = match geom_xy {
+        Some(g) if !g.is_none() => Some(hold(g, "geom_xy")?),
+        _ => None,
+    };
+    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (ag, bg) = (a.readonly(), b.readonly());
+    let (lx, ly, lxy) = (hx.lend(), hy.lend(), hxy.as_ref().map(|h| h.lend()));
+    let (av, bv) = (ag.as_array(), bg.as_array());
+    let start = start_guard.as_ref().map(|(q, r, g)| LowRankStart {
+        q: q.as_array(),
+        r: r.as_array(),
+        g: g.as_array(),
+    });
+    let inner = run::detached(py, |obs| {
+        let (gx, gy) = (lx.build()?, ly.build()?);
+        let gxy = lxy.as_ref().map(|l| l.build()).transpose()?;
+        let mut problem =
+            QuadraticProblem::unbalanced(gx.geom(), gy.geom(), av, bv)?.with_loss(loss);
+        if let Some(gxy) = &gxy {
+            problem = problem.fused(gxy.geom(), alpha)?;
+        }
+        solver.solve_from(&problem, start, obs)
+    })?;
+    Ok(crate::low_rank::LowRankOutput { inner })
 }
 
 /// The settings of a GW solver, as the Python keywords give them.

@@ -1,12 +1,13 @@
-//! `otters solve --method gw|fgw|ugw`: Gromov–Wasserstein, fused GW and unbalanced (fused)
-//! GW between two spaces, given as points (each with its own dimension) or as the costs
-//! within each space.
+//! `otters solve --method gw|fgw|ugw|lrgw`: Gromov–Wasserstein, fused GW, unbalanced (fused)
+//! GW and low-rank GW between two spaces, given as points (each with its own dimension) or
+//! as the costs within each space.
 
 use anyhow::{Context, Result};
-use ndarray::{Array2, Axis};
+use ndarray::{Array1, Array2, Axis};
 use otters::geometry::{DenseCost, Geometry};
+use otters::linear::LowRankSinkhorn;
 use otters::quadratic::{
-    ConditionalGradientGw, EntropicGw, GwLoss, GwOutput, QuadraticProblem, UnbalancedGw,
+    ConditionalGradientGw, EntropicGw, GwLoss, GwOutput, LowRankGw, QuadraticProblem, UnbalancedGw,
 };
 
 use super::solve::{SolveResult, Solved, cloud, scale, usage, weights};
@@ -52,6 +53,7 @@ pub(crate) fn solve(
     (info.n, info.m) = (n, m);
     let linear: Option<Box<dyn Geometry>> = match (args.method, spec("cost"), &points) {
         (Method::Gw | Method::Ugw, None, _) => None,
+        (Method::Lrgw, None, _) => None,
         (Method::Gw, Some(_), _) => {
             return Err(usage(
                 "--cost (a linear cost) only applies to --method fgw and ugw",
@@ -72,7 +74,7 @@ pub(crate) fn solve(
         GwLossArg::Square => GwLoss::Square,
         GwLossArg::Kl => GwLoss::Kl,
     };
-    let problem = if args.method == Method::Ugw {
+    let problem = if matches!(args.method, Method::Ugw | Method::Lrgw) {
         QuadraticProblem::unbalanced(gx.as_ref(), gy.as_ref(), a.view(), b.view())
     } else {
         QuadraticProblem::new(gx.as_ref(), gy.as_ref(), a.view(), b.view())
@@ -82,10 +84,42 @@ pub(crate) fn solve(
         problem = problem.fused(lin.as_ref(), args.alpha)?;
     }
     let max_iterations = args.max_iterations.map(|v| v as usize);
+    let rho = |r: Option<f64>| r.unwrap_or(f64::INFINITY);
     let result = match (args.method, args.epsilon) {
+        (Method::Lrgw, epsilon) => {
+            let defaults = LowRankGw::new(args.rank as usize);
+            let solver = LowRankGw {
+                low_rank: LowRankSinkhorn {
+                    epsilon: epsilon.unwrap_or(0.0),
+                    max_iterations: max_iterations.unwrap_or(1000),
+                    ..defaults.low_rank
+                },
+                rho_a: rho(args.rho.or(args.rho_a)),
+                rho_b: rho(args.rho.or(args.rho_b)),
+            };
+            parameters.max_iterations = solver.low_rank.max_iterations as u64;
+            parameters.threshold = Some(solver.low_rank.threshold);
+            solver.solve_from(&problem, None, observer).and_then(|out| {
+                let bytes = n.saturating_mul(m).saturating_mul(8);
+                let plan = (bytes <= args.max_plan_bytes)
+                    .then(|| out.plan(args.max_plan_bytes))
+                    .transpose()?;
+                let (rows, cols) = (out.q().sum_axis(Axis(1)), out.r().sum_axis(Axis(1)));
+                Ok(Reduced {
+                    solver: "low-rank GW",
+                    epsilon: epsilon.filter(|e| *e > 0.0),
+                    cost: out.cost(),
+                    converged: out.converged(),
+                    iterations: out.iterations(),
+                    marginal_error: (&rows - &a).mapv(f64::abs).sum()
+                        + (&cols - &b).mapv(f64::abs).sum(),
+                    transported_mass: out.g().sum(),
+                    plan,
+                })
+            })
+        }
         (Method::Ugw, epsilon) => {
             // A side without a strength is a hard marginal (as for --method unbalanced).
-            let rho = |r: Option<f64>| r.unwrap_or(f64::INFINITY);
             let solver = UnbalancedGw {
                 rho_a: rho(args.rho.or(args.rho_a)),
                 rho_b: rho(args.rho.or(args.rho_b)),
@@ -95,16 +129,16 @@ pub(crate) fn solve(
             };
             parameters.max_iterations = solver.max_iterations as u64;
             parameters.threshold = Some(solver.threshold);
-            solver
-                .solve_with(&problem, None, observer)
-                .map(|out| Reduced {
-                    solver: "unbalanced GW",
-                    epsilon: Some(solver.epsilon),
-                    cost: out.loss(),
-                    converged: out.converged(),
-                    iterations: out.iterations(),
-                    plan: out.into_plans().0,
-                })
+            solver.solve_with(&problem, None, observer).map(|out| {
+                let (loss, converged, iterations) = (out.loss(), out.converged(), out.iterations());
+                Reduced::from_plan(
+                    "unbalanced GW",
+                    Some(solver.epsilon),
+                    (loss, converged, iterations),
+                    out.into_plans().0,
+                    (&a, &b),
+                )
+            })
         }
         (_, Some(epsilon)) => {
             let solver = EntropicGw {
@@ -116,7 +150,7 @@ pub(crate) fn solve(
             parameters.threshold = Some(solver.threshold);
             solver
                 .solve_with(&problem, None, observer)
-                .map(|out| Reduced::balanced("entropic GW", Some(epsilon), out))
+                .map(|out| Reduced::balanced("entropic GW", Some(epsilon), out, (&a, &b)))
         }
         (_, None) => {
             let solver = ConditionalGradientGw {
@@ -126,53 +160,75 @@ pub(crate) fn solve(
             parameters.max_iterations = solver.max_iterations as u64;
             solver
                 .solve_with(&problem, None, observer)
-                .map(|out| Reduced::balanced("conditional gradient GW", None, out))
+                .map(|out| Reduced::balanced("conditional gradient GW", None, out, (&a, &b)))
         }
     };
     let max_plan = args.max_plan_bytes;
-    let solved = result.map(|r| {
-        // For ugw this is how far the plan's marginals are from the weights, not an error.
-        let marginal_error = (&r.plan.sum_axis(Axis(1)) - &a).mapv(f64::abs).sum()
-            + (&r.plan.sum_axis(Axis(0)) - &b).mapv(f64::abs).sum();
-        Solved {
-            solver: r.solver.into(),
-            f: None,
-            g: None,
-            cost: r.cost,
-            regularized_cost: None,
-            converged: r.converged,
-            iterations: r.iterations,
-            marginal_error,
-            transported_mass: r.plan.sum(),
-            epsilon: r.epsilon,
-            sparse: None,
-            dense: (n.saturating_mul(m).saturating_mul(8) <= max_plan).then_some(r.plan),
-        }
+    let solved = result.map(|r| Solved {
+        solver: r.solver.into(),
+        f: None,
+        g: None,
+        cost: r.cost,
+        regularized_cost: None,
+        converged: r.converged,
+        iterations: r.iterations,
+        marginal_error: r.marginal_error,
+        transported_mass: r.transported_mass,
+        epsilon: r.epsilon,
+        sparse: None,
+        dense: r
+            .plan
+            .filter(|_| n.saturating_mul(m).saturating_mul(8) <= max_plan),
     });
     Ok((solved, points, (n, m)))
 }
 
-/// What the report needs from any of the three solvers. `cost` is the objective each
-/// returns: `(1−α)⟨M, P⟩ + α·GW(P)` for gw/fgw, the relaxed UGW objective (penalties and
-/// entropic term included, POT's `fugw_cost` for unfused problems) for ugw.
+/// What the report needs from any of the solvers. `cost` is the objective each returns:
+/// `(1−α)⟨M, P⟩ + α·GW(P)` for gw/fgw, the relaxed UGW objective (penalties and entropic
+/// term included, POT's `fugw_cost` for unfused problems) for ugw, the (fused) GW loss of
+/// the low-rank plan for lrgw. The marginal error is how far the plan's marginals are from
+/// the weights (for ugw and an unbalanced lrgw, not an error).
 struct Reduced {
     solver: &'static str,
     epsilon: Option<f64>,
     cost: f64,
     converged: bool,
     iterations: usize,
-    plan: Array2<f64>,
+    marginal_error: f64,
+    transported_mass: f64,
+    /// The plan, when it was formed (lrgw forms it only under the size limit).
+    plan: Option<Array2<f64>>,
 }
 
 impl Reduced {
-    fn balanced(solver: &'static str, epsilon: Option<f64>, out: GwOutput) -> Self {
+    fn from_plan(
+        solver: &'static str,
+        epsilon: Option<f64>,
+        (cost, converged, iterations): (f64, bool, usize),
+        plan: Array2<f64>,
+        (a, b): (&Array1<f64>, &Array1<f64>),
+    ) -> Self {
+        let marginal_error = (&plan.sum_axis(Axis(1)) - a).mapv(f64::abs).sum()
+            + (&plan.sum_axis(Axis(0)) - b).mapv(f64::abs).sum();
         Reduced {
             solver,
             epsilon,
-            cost: out.loss(),
-            converged: out.converged(),
-            iterations: out.iterations(),
-            plan: out.into_plan(),
+            cost,
+            converged,
+            iterations,
+            marginal_error,
+            transported_mass: plan.sum(),
+            plan: Some(plan),
         }
+    }
+
+    fn balanced(
+        solver: &'static str,
+        epsilon: Option<f64>,
+        out: GwOutput,
+        weights: (&Array1<f64>, &Array1<f64>),
+    ) -> Self {
+        let summary = (out.loss(), out.converged(), out.iterations());
+        Self::from_plan(solver, epsilon, summary, out.into_plan(), weights)
     }
 }

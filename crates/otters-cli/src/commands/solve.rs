@@ -121,20 +121,25 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         }
         (Method::Exact | Method::Sinkhorn | Method::Gw | Method::Fgw, true) => {
             return Err(usage(
-                "--rho, --rho-a and --rho-b only apply to --method unbalanced, ugw and lowrank",
+                "--rho, --rho-a and --rho-b only apply to --method unbalanced, ugw, lowrank and lrgw",
             ));
         }
         _ => {}
     }
-    let quadratic = matches!(args.method, Method::Gw | Method::Fgw | Method::Ugw);
+    let quadratic = matches!(
+        args.method,
+        Method::Gw | Method::Fgw | Method::Ugw | Method::Lrgw
+    );
     if quadratic && (args.relative_epsilon.is_some() || args.epsilon_scaling.is_some()) {
         return Err(usage(
-            "--method gw/fgw/ugw take an absolute --epsilon (gw/fgw: entropic when given, conditional gradient otherwise)",
+            "--method gw/fgw/ugw/lrgw take an absolute --epsilon (gw/fgw: entropic when given, conditional gradient otherwise)",
         ));
     }
-    if matches!(args.method, Method::Ugw | Method::Lowrank) && args.penalty == PenaltyArg::Tv {
+    if matches!(args.method, Method::Ugw | Method::Lowrank | Method::Lrgw)
+        && args.penalty == PenaltyArg::Tv
+    {
         return Err(usage(
-            "--method ugw and lowrank penalize the marginals by KL only (--penalty kl)",
+            "--method ugw, lowrank and lrgw penalize the marginals by KL only (--penalty kl)",
         ));
     }
     if args.method == Method::Ugw && args.epsilon.is_none() {
@@ -144,7 +149,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     }
     if !quadratic && args.inputs.cost_xx.is_some() {
         return Err(usage(
-            "--cost-xx and --cost-yy only apply to --method gw, fgw and ugw",
+            "--cost-xx and --cost-yy only apply to --method gw, fgw, ugw and lrgw",
         ));
     }
     if matches!(args.method, Method::Exact | Method::Lowrank)
@@ -191,7 +196,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         scale_cost: format!("{:?}", args.scale_cost).to_lowercase(),
         threshold: (!matches!(
             args.method,
-            Method::Exact | Method::Gw | Method::Fgw | Method::Ugw
+            Method::Exact | Method::Gw | Method::Fgw | Method::Ugw | Method::Lrgw
         ))
         .then_some(args.threshold),
         rho_a: args.rho.or(args.rho_a),
@@ -412,8 +417,8 @@ fn solve_linear(
                 dense: None,
             })
         }
-        Method::Gw | Method::Fgw | Method::Ugw => {
-            return Err(usage("gw, fgw and ugw are quadratic problems"));
+        Method::Gw | Method::Fgw | Method::Ugw | Method::Lrgw => {
+            return Err(usage("gw, fgw, ugw and lrgw are quadratic problems"));
         }
         Method::Lowrank => {
             let solver = LowRankSinkhorn {

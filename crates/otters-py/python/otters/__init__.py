@@ -9,7 +9,7 @@ Two faces over one engine:
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
   ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
   ``QuadraticProblem`` → ``GromovWasserstein`` / ``ConditionalGradientGW`` /
-  ``UnbalancedGromovWasserstein``, and
+  ``UnbalancedGromovWasserstein`` / ``LowRankGromovWasserstein``, and
   ``LowRankSinkhorn`` — whose outputs
   answer follow-up questions (``plan()``, ``apply()``, ``transport(x)``, gradients).
 
@@ -50,6 +50,7 @@ from .problems import Geometry, LinearProblem, QuadraticProblem
 from .solvers import (
     ConditionalGradientGW,
     GromovWasserstein,
+    LowRankGromovWasserstein,
     LowRankSinkhorn,
     NetworkSimplex,
     Sinkhorn,
@@ -67,6 +68,7 @@ __all__ = [
     "GwOutput",
     "InvalidInputError",
     "LinearProblem",
+    "LowRankGromovWasserstein",
     "LowRankOutput",
     "LowRankSinkhorn",
     "NetworkSimplex",
