@@ -15,6 +15,7 @@
 mod cost_fn;
 mod dense;
 mod point_cloud;
+mod sampled;
 mod tiled;
 
 use std::fmt;
@@ -193,6 +194,17 @@ pub trait Geometry: Send + Sync + fmt::Debug {
     /// The scaled cost matrix, or [`Error::TooLarge`] if it needs more than `limit_bytes`.
     fn cost_matrix(&self, limit_bytes: usize) -> Result<Array2<f64>>;
 
+    /// Selected entries of the scaled cost, `out[[p, q]] = C[rows[p], cols[q]]` (the same
+    /// numbers as [`cost_matrix`](Geometry::cost_matrix)), for any lists of indices (repeats
+    /// allowed), evaluating only those `|rows|·|cols|` entries: what sampling algorithms
+    /// such as [`LowRankCost::sampled`] read instead of the whole matrix.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `rows` or `cols` for an index out of range;
+    /// [`Error::Shape`] naming `out` unless it is `rows.len() × cols.len()`.
+    fn cost_block(&self, rows: &[usize], cols: &[usize], out: ArrayViewMut2<'_, f64>)
+    -> Result<()>;
+
     /// The plan matrix `P`, or [`Error::TooLarge`] if it needs more than `limit_bytes`.
     fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>>;
 }
@@ -244,6 +256,47 @@ pub(crate) fn check_len(arg: &'static str, got: usize, want: usize, role: &str) 
             got: format!("length {got}"),
         })
     }
+}
+
+/// Checks the indices and the output of a [`Geometry::cost_block`] call.
+pub(crate) fn check_block(
+    shape: (usize, usize),
+    rows: &[usize],
+    cols: &[usize],
+    out: &ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    for (arg, idx, len, what, requirement) in [
+        (
+            "rows",
+            rows,
+            shape.0,
+            "rows",
+            "row indices must be below the number of rows of the cost",
+        ),
+        (
+            "cols",
+            cols,
+            shape.1,
+            "columns",
+            "column indices must be below the number of columns of the cost",
+        ),
+    ] {
+        if let Some((p, &i)) = idx.iter().enumerate().find(|&(_, &i)| i >= len) {
+            return Err(Error::invalid(
+                arg,
+                requirement,
+                format!("{i} at position {p} (the cost has {len} {what})"),
+            ));
+        }
+    }
+    if out.dim() != (rows.len(), cols.len()) {
+        return Err(Error::Shape {
+            arg: "out",
+            expected: format!("{} x {} (rows.len() x cols.len())", rows.len(), cols.len()),
+            got: format!("{} x {}", out.nrows(), out.ncols()),
+        });
+    }
+    Ok(())
 }
 
 /// Checks the shapes of a [`LogPlan`] against a geometry of shape `shape`.
