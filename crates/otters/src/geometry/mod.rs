@@ -6,7 +6,9 @@
 //! - **softmin** along rows or columns: `out_i = −ε·log Σ_j exp(h_j − C_ij/ε)`, for a
 //!   dimensionless vector `h` (log-weights plus potential over ε);
 //! - **apply the plan** `P_ij = exp(u_i + v_j − C_ij/ε)` to a vector or matrix, never storing P;
-//! - **⟨P, C⟩**, and materialization of `C` or `P` behind a size guard.
+//! - **⟨P, C⟩**, and materialization of `C` or `P` behind a size guard;
+//! - **blocks** `C[rows, cols]` of selected entries, for sampling algorithms such as the
+//!   low-rank approximation [`LowRankCost::sampled`], which reads O((n + m)·rank/tol) of them.
 //!
 //! [`Geometry`] is that contract; solvers are written once against `&dyn Geometry`.
 //! [`DenseCost`] stores the matrix (borrowed without copy when possible); [`PointCloud`]
