@@ -146,7 +146,8 @@ fn bad_block_arguments_name_their_argument() {
 
 /// (a) The squared Euclidean cost in dimension d has rank d + 2: at that rank the sampled
 /// factors reproduce it to rounding, from a point cloud or the stored matrix, for every
-/// seed; asking for more than the rank gives no more columns than the rank, still exact.
+/// seed; asking for more than the rank gives no more columns than the rank, still exact;
+/// a square matrix sampled whole is reproduced at full rank.
 #[test]
 fn exact_on_a_cost_of_low_rank() {
     let mut rng = Rng::new(3);
@@ -172,6 +173,11 @@ fn exact_on_a_cost_of_low_rank() {
     assert!(over.x().ncols() <= 5, "{} columns", over.x().ncols());
     let err = relative_error(&cost, &over);
     assert!(err < 1e-8, "rank 9 of a rank-5 cost: {err:e}");
+    // A sample as large as the matrix takes all of it: any square matrix at full rank.
+    let square = Rng::new(9).uniform_matrix(7, 7);
+    let full = LowRankCost::sampled(&DenseCost::new(square.view()).unwrap(), 7, 1.0, 0).unwrap();
+    let err = relative_error(&square, &full);
+    assert!(err < 1e-12, "7 x 7 at rank 7: {err:e}");
     // The zero cost gets the zero factorization.
     let zero = DenseCost::new(Array2::<f64>::zeros((6, 4))).unwrap();
     let z = LowRankCost::sampled(&zero, 2, 0.5, 0).unwrap();
