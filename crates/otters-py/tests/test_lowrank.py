@@ -119,3 +119,61 @@ def test_a_cost_given_by_its_factors():
     with pytest.raises(otters.InvalidInputError) as info:
         otters.PointCloud(a, b[:, :3], cost_fn="bilinear")
     assert info.value.argument == "y"
+
+
+def test_sampled_low_rank_factors_of_a_general_cost():
+    """to_low_rank: factors C ≈ A·Bᵀ from sampled rows and columns (Indyk et al. 2019, OTT's
+    to_LRCGeometry). Exact at rank d + 2 for the squared Euclidean cost; on Euclidean
+    distances the error falls with the rank and low-rank OT on the factors lands within 3%
+    of the exact geometry; a stored (scaled) cost gives the factors of the scaled matrix."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(120, 3)) + 1.0, rng.normal(size=(90, 3))
+    sq = otters.PointCloud(x, y, scale_cost="max")
+    exact = sq.to_low_rank(5, tol=0.1, seed=1)
+    assert isinstance(exact, otters.PointCloud) and "bilinear" in repr(exact)
+    assert exact.shape == (120, 90) and exact.x.shape == (120, 5) and exact.y.shape == (90, 5)
+    np.testing.assert_allclose(exact.cost_matrix(), sq.cost_matrix(), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(sq.to_low_rank(5, tol=0.1, seed=1).x, exact.x)
+
+    u, v = rng.uniform(size=(300, 2)), rng.uniform(size=(250, 2))
+    dist = otters.PointCloud(u, v, cost_fn="euclidean", scale_cost="max")
+    C = dist.cost_matrix()
+    errors = []
+    for rank in (2, 4, 8, 16):
+        approx = dist.to_low_rank(rank, tol=0.05)
+        errors.append(np.linalg.norm(approx.cost_matrix() - C) / np.linalg.norm(C))
+    assert all(b < a for a, b in zip(errors, errors[1:])), errors
+    assert errors[-1] < 0.02, errors
+    solver = otters.LowRankSinkhorn(10, init="rank2")
+    on_exact = solver.solve(otters.LinearProblem(dist))
+    on_sampled = solver.solve(otters.LinearProblem(dist.to_low_rank(16, tol=0.05)))
+    true_cost = (on_sampled.plan() * C).sum()
+    assert abs(true_cost - on_exact.cost) < 0.03 * on_exact.cost
+    assert abs(on_sampled.cost - on_exact.cost) < 0.03 * on_exact.cost
+
+    stored = otters.DenseCost(C * 7.0, scale_cost=7.0)
+    from_dense = stored.to_low_rank(16, tol=0.05)
+    assert np.linalg.norm(from_dense.cost_matrix() - C) / np.linalg.norm(C) < 0.02
+
+
+@pytest.mark.parametrize("kwargs,argument", [
+    ({"rank": 0}, "rank"),
+    ({"rank": -1}, "rank"),
+    ({"rank": 11}, "rank"),
+    ({"rank": 2, "tol": 0.0}, "tol"),
+    ({"rank": 2, "tol": 2.0}, "tol"),
+    ({"rank": 2, "tol": float("nan")}, "tol"),
+])
+def test_sampled_low_rank_bad_arguments_name_themselves(kwargs, argument):
+    geom = otters.PointCloud(np.arange(20.0).reshape(10, 2), np.arange(24.0).reshape(12, 2), cost_fn="euclidean")
+    with pytest.raises(otters.InvalidInputError) as info:
+        geom.to_low_rank(**kwargs)
+    assert info.value.argument == argument
+
+
+def test_sampled_low_rank_refuses_a_forbidden_pair():
+    M = np.ones((6, 5))
+    M[:, 2] = np.inf
+    with pytest.raises(otters.InvalidInputError) as info:
+        otters.DenseCost(M).to_low_rank(2, tol=0.5)
+    assert info.value.argument == "geom"

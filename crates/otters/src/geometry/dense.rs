@@ -536,6 +536,29 @@ impl Geometry for DenseCost<'_> {
         tiled::cost_matrix(self, self.shape(), self.scale, limit_bytes)
     }
 
+    fn cost_block(
+        &self,
+        rows: &[usize],
+        cols: &[usize],
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        let data = self.storage.as_slice().expect("standard layout");
+        let stride = self.storage.ncols();
+        // Entry (i, j) of C is S[i, j], or S[j, i] for transposed storage.
+        let (row_step, col_step) = if self.transposed {
+            (1, stride)
+        } else {
+            (stride, 1)
+        };
+        tiled::cost_block(self.shape(), self.scale, rows, cols, out, |block, dst| {
+            for (d, &i) in dst.chunks_mut(cols.len()).zip(block) {
+                for (v, &j) in d.iter_mut().zip(cols) {
+                    *v = data[i * row_step + j * col_step];
+                }
+            }
+        })
+    }
+
     fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>> {
         tiled::plan_matrix(self, self.shape(), self.scale, plan, limit_bytes)
     }

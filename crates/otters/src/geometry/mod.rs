@@ -6,7 +6,9 @@
 //! - **softmin** along rows or columns: `out_i = −ε·log Σ_j exp(h_j − C_ij/ε)`, for a
 //!   dimensionless vector `h` (log-weights plus potential over ε);
 //! - **apply the plan** `P_ij = exp(u_i + v_j − C_ij/ε)` to a vector or matrix, never storing P;
-//! - **⟨P, C⟩**, and materialization of `C` or `P` behind a size guard.
+//! - **⟨P, C⟩**, and materialization of `C` or `P` behind a size guard;
+//! - **blocks** `C[rows, cols]` of selected entries, for sampling algorithms such as the
+//!   low-rank approximation [`LowRankCost::sampled`], which reads O((n + m)·rank/tol) of them.
 //!
 //! [`Geometry`] is that contract; solvers are written once against `&dyn Geometry`.
 //! [`DenseCost`] stores the matrix (borrowed without copy when possible); [`PointCloud`]
@@ -15,6 +17,7 @@
 mod cost_fn;
 mod dense;
 mod point_cloud;
+mod sampled;
 mod tiled;
 
 use std::fmt;
@@ -204,6 +207,17 @@ pub trait Geometry: Send + Sync + fmt::Debug {
     /// The scaled cost matrix, or [`Error::TooLarge`] if it needs more than `limit_bytes`.
     fn cost_matrix(&self, limit_bytes: usize) -> Result<Array2<f64>>;
 
+    /// Selected entries of the scaled cost, `out[[p, q]] = C[rows[p], cols[q]]` (the same
+    /// numbers as [`cost_matrix`](Geometry::cost_matrix)), for any lists of indices (repeats
+    /// allowed), evaluating only those `|rows|·|cols|` entries: what sampling algorithms
+    /// such as [`LowRankCost::sampled`] read instead of the whole matrix.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `rows` or `cols` for an index out of range;
+    /// [`Error::Shape`] naming `out` unless it is `rows.len() × cols.len()`.
+    fn cost_block(&self, rows: &[usize], cols: &[usize], out: ArrayViewMut2<'_, f64>)
+    -> Result<()>;
+
     /// The plan matrix `P`, or [`Error::TooLarge`] if it needs more than `limit_bytes`.
     fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>>;
 }
@@ -255,6 +269,47 @@ pub(crate) fn check_len(arg: &'static str, got: usize, want: usize, role: &str) 
             got: format!("length {got}"),
         })
     }
+}
+
+/// Checks the indices and the output of a [`Geometry::cost_block`] call.
+pub(crate) fn check_block(
+    shape: (usize, usize),
+    rows: &[usize],
+    cols: &[usize],
+    out: &ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    for (arg, idx, len, what, requirement) in [
+        (
+            "rows",
+            rows,
+            shape.0,
+            "rows",
+            "row indices must be below the number of rows of the cost",
+        ),
+        (
+            "cols",
+            cols,
+            shape.1,
+            "columns",
+            "column indices must be below the number of columns of the cost",
+        ),
+    ] {
+        if let Some((p, &i)) = idx.iter().enumerate().find(|&(_, &i)| i >= len) {
+            return Err(Error::invalid(
+                arg,
+                requirement,
+                format!("{i} at position {p} (the cost has {len} {what})"),
+            ));
+        }
+    }
+    if out.dim() != (rows.len(), cols.len()) {
+        return Err(Error::Shape {
+            arg: "out",
+            expected: format!("{} x {} (rows.len() x cols.len())", rows.len(), cols.len()),
+            got: format!("{} x {}", out.nrows(), out.ncols()),
+        });
+    }
+    Ok(())
 }
 
 /// Checks the shapes of a [`LogPlan`] against a geometry of shape `shape`.

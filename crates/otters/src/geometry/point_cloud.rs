@@ -423,6 +423,35 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         tiled::cost_matrix(self, self.shape(), self.scale, limit_bytes)
     }
 
+    fn cost_block(
+        &self,
+        rows: &[usize],
+        cols: &[usize],
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        let (n, m) = self.shape();
+        if let Some((a, b)) = &self.factors {
+            // The factored entries by one small GEMM per block of rows, as the tiles.
+            super::check_block((n, m), rows, cols, &out)?;
+            let rhs = gather_rows(b, cols);
+            let k = a.ncols();
+            return tiled::cost_block((n, m), self.scale, rows, cols, out, |block, dst| {
+                let lhs = gather_rows(a, block);
+                mul_transposed(&lhs, &rhs, k, dst, block.len(), cols.len());
+            });
+        }
+        tiled::cost_block((n, m), self.scale, rows, cols, out, |block, dst| {
+            for (d, &i) in dst.chunks_mut(cols.len()).zip(block) {
+                let p = self.x.row(i);
+                let p = p.as_slice().expect("standard layout");
+                for (v, &j) in d.iter_mut().zip(cols) {
+                    let q = self.y.row(j);
+                    *v = self.cost_fn.cost(p, q.as_slice().expect("standard layout"));
+                }
+            }
+        })
+    }
+
     fn plan_matrix(&self, plan: &LogPlan<'_>, limit_bytes: usize) -> Result<Array2<f64>> {
         tiled::plan_matrix(self, self.shape(), self.scale, plan, limit_bytes)
     }
@@ -485,6 +514,17 @@ fn khatri_rao_square(f: &Array2<f64>, off_diagonal: f64) -> Array2<f64> {
                 c += 1;
             }
         }
+    }
+    out
+}
+
+/// The rows `idx` of `f` (standard layout), stacked into one row-major buffer.
+fn gather_rows(f: &Array2<f64>, idx: &[usize]) -> Vec<f64> {
+    let k = f.ncols();
+    let data = f.as_slice().expect("standard layout");
+    let mut out = Vec::with_capacity(idx.len() * k);
+    for &i in idx {
+        out.extend_from_slice(&data[i * k..(i + 1) * k]);
     }
     out
 }

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
-use super::{Axis, LogPlan, check_apply, check_len, check_plan, sweep_lengths};
+use rayon::prelude::*;
+
+use super::{Axis, LogPlan, check_apply, check_block, check_len, check_plan, sweep_lengths};
 use crate::error::Result;
 use crate::kernels::lse::exp_row;
 use crate::kernels::tiles::{self, TileSource};
@@ -190,6 +192,46 @@ pub(crate) fn cost_matrix<T: TileSource + ?Sized>(
         },
     );
     Ok(out)
+}
+
+/// Rows per parallel task of [`cost_block`].
+const BLOCK_ROWS: usize = 16;
+
+/// `out[[p, q]] = C[rows[p], cols[q]] / scale` ([`Geometry::cost_block`](super::Geometry::cost_block)),
+/// after the index checks. `fill(block, dst)` writes the raw entries of the rows `block`
+/// (row-major, `block.len() × cols.len()`); blocks of rows run in parallel, and the scale is
+/// applied as `cost_matrix` applies it, so the entries are the same numbers.
+pub(crate) fn cost_block(
+    shape: (usize, usize),
+    scale: f64,
+    rows: &[usize],
+    cols: &[usize],
+    mut out: ArrayViewMut2<'_, f64>,
+    fill: impl Fn(&[usize], &mut [f64]) + Sync,
+) -> Result<()> {
+    check_block(shape, rows, cols, &out)?;
+    let w = cols.len();
+    if w == 0 || rows.is_empty() {
+        return Ok(());
+    }
+    let inv = 1.0 / scale;
+    let run = |dst: &mut [f64]| {
+        dst.par_chunks_mut(BLOCK_ROWS * w)
+            .zip(rows.par_chunks(BLOCK_ROWS))
+            .for_each(|(d, block)| {
+                fill(block, d);
+                d.iter_mut().for_each(|v| *v *= inv);
+            });
+    };
+    match out.as_slice_mut() {
+        Some(dst) => run(dst),
+        None => {
+            let mut buf = Array2::zeros(out.dim());
+            run(buf.as_slice_mut().expect("fresh array"));
+            out.assign(&buf);
+        }
+    }
+    Ok(())
 }
 
 /// The plan `P_ij = exp(log_row_i + log_col_j − C_ij/ε)`, materialized under a size limit.
