@@ -4,7 +4,8 @@
 //!
 //! Nodes are the `n` sources, the `m` sinks and a root; every node starts attached to the
 //! root by an artificial arc of prohibitive cost ("big-M"), so the initial spanning tree is
-//! feasible. Pivots keep the tree *strongly feasible* (Cunningham's leaving-arc rule), which
+//! feasible. A run may instead start from the final tree of a run on the same weights (it
+//! stays feasible when only the cost changes) or from a north-west corner staircase. Pivots keep the tree *strongly feasible* (Cunningham's leaving-arc rule), which
 //! rules out cycling on these very degenerate problems. The tree is stored with parent
 //! pointers and child lists; a pivot re-hangs one subtree and shifts its potentials. Only
 //! O(n + m) state is kept besides the cost: non-tree arcs carry no flow and are recognized

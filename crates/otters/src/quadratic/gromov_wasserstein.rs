@@ -1,8 +1,8 @@
 //! Gromov–Wasserstein solvers (ALGORITHMS.md Q1, Q2): entropic mirror descent, each step a
 //! warm-started [`Sinkhorn`] solve on the linearized cost (Peyré, Cuturi, Solomon 2016;
 //! Solomon et al. 2016), and conditional gradient (Frank–Wolfe) with the exact OT direction
-//! from the network simplex and an exact line search on the quadratic objective (Vayer et
-//! al. 2019; POT's `gromov_wasserstein`). Both handle fused GW through the problem's
+//! from the network simplex (each solve started from the last one's basis) and an exact
+//! line search on the quadratic objective (Vayer et al. 2019; POT's `gromov_wasserstein`). Both handle fused GW through the problem's
 //! linear term.
 
 use std::borrow::Cow;
