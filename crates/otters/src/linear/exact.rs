@@ -6,7 +6,7 @@
 //! sparse plan (at most n + m − 1 entries), dual potentials that certify optimality
 //! (`f_i + g_j ≤ C_ij`, equality on the support, `⟨a, f⟩ + ⟨b, g⟩ = ⟨C, P⟩`) and a status.
 
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use super::sparse_plan::SparsePlan;
 use super::{LinearProblem, assignment, network_simplex};
@@ -88,6 +88,48 @@ impl Default for NetworkSimplex {
     }
 }
 
+/// The final network-simplex basis of the last solve in a sequence of exact solves on the
+/// same weights, with the (positive) weights it was built for; see
+/// [`NetworkSimplex::solve_from`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExactWarmStart {
+    last: Option<(Vec<f64>, Vec<f64>, network_simplex::Basis)>,
+}
+
+impl ExactWarmStart {
+    /// A start from the monotone coupling of `a` and `b`: the sources by decreasing
+    /// `row_key`, the sinks by decreasing `col_key` (ties by index), coupled by the
+    /// north-west corner rule. It is optimal for costs `C_ij = f_i + g_j − x_i·y_j` with
+    /// `x = row_key`, `y = col_key` (a Monge array in that order); for other costs it is a
+    /// feasible start. Empty when the masses differ beyond rounding.
+    pub(crate) fn monotone(
+        a: ArrayView1<'_, f64>,
+        b: ArrayView1<'_, f64>,
+        row_key: ArrayView1<'_, f64>,
+        col_key: ArrayView1<'_, f64>,
+    ) -> Self {
+        let (a_kept, b_kept) = (kept_weights(a), kept_weights(b));
+        let order = |w: ArrayView1<'_, f64>, key: ArrayView1<'_, f64>| {
+            let kept: Vec<usize> = (0..w.len()).filter(|&i| w[i] > 0.0).collect();
+            let mut order: Vec<usize> = (0..kept.len()).collect();
+            order.sort_by(|&p, &q| key[kept[q]].total_cmp(&key[kept[p]]));
+            order
+        };
+        let (rows, cols) = (order(a, row_key), order(b, col_key));
+        if rows.is_empty() || cols.is_empty() {
+            return Self::default();
+        }
+        let last = network_simplex::Basis::north_west(&a_kept, &b_kept, &rows, &cols)
+            .map(|basis| (a_kept, b_kept, basis));
+        ExactWarmStart { last }
+    }
+}
+
+/// The positive entries of `w`, in order (the weights the solvers keep).
+fn kept_weights(w: ArrayView1<'_, f64>) -> Vec<f64> {
+    w.iter().copied().filter(|&x| x > 0.0).collect()
+}
+
 /// The result of an exact solve.
 #[derive(Debug, Clone)]
 pub struct ExactOutput {
@@ -165,6 +207,21 @@ impl ExactOutput {
 }
 
 impl NetworkSimplex {
+    /// A balanced problem and a positive pivot budget.
+    fn check(&self, problem: &LinearProblem<'_>) -> Result<()> {
+        if !problem.is_balanced() {
+            return Err(Error::invalid(
+                "problem",
+                "exact OT needs hard marginals (use Sinkhorn for unbalanced problems)",
+                format!("{:?}", problem.penalties()),
+            ));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::invalid("max_iterations", "must be >= 1", 0));
+        }
+        Ok(())
+    }
+
     /// Solves a balanced problem exactly.
     ///
     /// # Errors
@@ -184,16 +241,7 @@ impl NetworkSimplex {
         problem: &LinearProblem<'_>,
         observer: &Observer<'_>,
     ) -> Result<ExactOutput> {
-        if !problem.is_balanced() {
-            return Err(Error::invalid(
-                "problem",
-                "exact OT needs hard marginals (use Sinkhorn for unbalanced problems)",
-                format!("{:?}", problem.penalties()),
-            ));
-        }
-        if self.max_iterations == 0 {
-            return Err(Error::invalid("max_iterations", "must be >= 1", 0));
-        }
+        self.check(problem)?;
         let geom = problem.geom();
         let (n, m) = geom.shape();
         validate::matrix_bytes(
@@ -204,14 +252,40 @@ impl NetworkSimplex {
             "exact OT needs the whole cost in memory; Sinkhorn on a PointCloud streams it, or raise memory_limit",
         )?;
         let cost = geom.cost_matrix(self.memory_limit)?;
+        self.solve_stored(problem, cost.view(), None, observer)
+    }
+
+    /// [`solve_with`](Self::solve_with) with the problem's cost already stored as `cost`
+    /// (the caller's matrix, not copied), for one of a sequence of problems on the same
+    /// weights: when `warm` holds the final basis of a network-simplex run on these weights,
+    /// the network simplex starts from it (it stays feasible when only the cost changes;
+    /// the assignment fast path is skipped, as the last cost needed the network simplex);
+    /// a network-simplex run leaves its final basis in `warm`.
+    ///
+    /// # Errors
+    /// As [`solve_with`](Self::solve_with).
+    pub(crate) fn solve_stored(
+        &self,
+        problem: &LinearProblem<'_>,
+        cost: ArrayView2<'_, f64>,
+        mut warm: Option<&mut ExactWarmStart>,
+        observer: &Observer<'_>,
+    ) -> Result<ExactOutput> {
+        self.check(problem)?;
+        let (n, m) = problem.geom().shape();
+        assert_eq!(
+            cost.dim(),
+            (n, m),
+            "the stored cost has the problem's shape"
+        );
+        let cost = cost.as_standard_layout();
         let (a, b) = (problem.a(), problem.b());
         let rows: Vec<usize> = (0..n).filter(|&i| a[i] > 0.0).collect();
         let cols: Vec<usize> = (0..m).filter(|&j| b[j] > 0.0).collect();
-        let a_kept: Vec<f64> = rows.iter().map(|&i| a[i]).collect();
-        let b_kept: Vec<f64> = cols.iter().map(|&j| b[j]).collect();
+        let (a_kept, b_kept) = (kept_weights(a), kept_weights(b));
         let reduced;
         let kept_cost: &[f64] = if rows.len() == n && cols.len() == m {
-            cost.as_slice().expect("fresh array")
+            cost.as_slice().expect("standard layout")
         } else {
             reduced = rows
                 .iter()
@@ -228,7 +302,13 @@ impl NetworkSimplex {
             AssignmentFastPath::Auto => Some(ASSIGNMENT_BUDGET.saturating_mul(k).saturating_mul(k)),
             AssignmentFastPath::Always => Some(usize::MAX),
         };
-        let applies = k == cols.len()
+        let basis = warm
+            .as_mut()
+            .and_then(|w| w.last.take())
+            .filter(|(wa, wb, _)| *wa == a_kept && *wb == b_kept)
+            .map(|(_, _, basis)| basis);
+        let applies = basis.is_none()
+            && k == cols.len()
             && uniform(&a_kept)
             && uniform(&b_kept)
             && kept_cost.iter().all(|c| c.is_finite());
@@ -253,8 +333,17 @@ impl NetworkSimplex {
                 0,
             )
         } else {
-            let sol =
-                network_simplex::solve(kept_cost, &a_kept, &b_kept, self.max_iterations, observer)?;
+            let (sol, basis) = network_simplex::solve(
+                kept_cost,
+                &a_kept,
+                &b_kept,
+                self.max_iterations,
+                basis,
+                observer,
+            )?;
+            if let Some(w) = warm {
+                w.last = Some((a_kept.clone(), b_kept.clone(), basis));
+            }
             let status = match sol.termination {
                 network_simplex::Termination::Optimal => ExactStatus::Optimal,
                 network_simplex::Termination::MaxIterations => ExactStatus::MaxIterationsReached,
@@ -321,4 +410,77 @@ fn weighted(w: ArrayView1<'_, f64>, p: &Array1<f64>) -> f64 {
             .filter(|(w, _)| **w > 0.0)
             .map(|(w, p)| w * p),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2};
+
+    use super::*;
+    use crate::geometry::DenseCost;
+
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A sequence of nearby costs solved with one warm start (uniform square weights, where
+    /// a cold solve may take the assignment path, and weights with a zero) matches cold
+    /// solves; a start for other weights is ignored.
+    #[test]
+    fn warm_sequences_match_cold_solves() {
+        let mut seed = 17;
+        for (n, zero) in [(6, false), (9, false), (7, true), (12, true)] {
+            let mut a = Array1::from_elem(n, 1.0 / n as f64);
+            if zero {
+                a[1] = 0.0;
+                a[0] += 1.0 / n as f64;
+            }
+            let b = Array1::from_elem(n, 1.0 / n as f64);
+            let x: Vec<f64> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let y: Vec<f64> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let mut warm = ExactWarmStart::monotone(a.view(), b.view(), a.view(), b.view());
+            let solver = NetworkSimplex::default();
+            for step in 0..8 {
+                // Squared distances on a line (near-ties), shifted a little each step.
+                let shift = 0.05 * step as f64;
+                let cost = Array2::from_shape_fn((n, n), |(i, j)| {
+                    let d = x[i] - y[j] - shift;
+                    (d * d * 8.0).round() / 8.0
+                });
+                let geom = DenseCost::new(cost.view()).unwrap();
+                let problem = LinearProblem::new(&geom, a.view(), b.view()).unwrap();
+                let cold = solver.solve(&problem).unwrap();
+                let got = solver
+                    .solve_stored(&problem, cost.view(), Some(&mut warm), &Observer::new())
+                    .unwrap();
+                assert!(got.converged());
+                assert!(warm.last.is_some() || got.method() == ExactMethod::Assignment);
+                assert!(
+                    (got.cost() - cold.cost()).abs() < 1e-12,
+                    "n={n} step={step}: {} vs {}",
+                    got.cost(),
+                    cold.cost()
+                );
+                assert!((got.dual_cost() - got.cost()).abs() < 1e-12);
+                assert!(got.marginal_error() < 1e-12);
+            }
+        }
+        // A start built for other weights is dropped.
+        let (a, b) = (
+            Array1::from_elem(3, 1.0 / 3.0),
+            Array1::from_elem(3, 1.0 / 3.0),
+        );
+        let other = Array1::from(vec![0.5, 0.25, 0.25]);
+        let mut warm = ExactWarmStart::monotone(other.view(), b.view(), a.view(), b.view());
+        let cost = Array2::from_shape_fn((3, 3), |(i, j)| ((i + 2 * j) % 3) as f64);
+        let geom = DenseCost::new(cost.view()).unwrap();
+        let problem = LinearProblem::new(&geom, a.view(), b.view()).unwrap();
+        let got = NetworkSimplex::default()
+            .solve_stored(&problem, cost.view(), Some(&mut warm), &Observer::new())
+            .unwrap();
+        assert_eq!(got.cost(), 0.0);
+    }
 }

@@ -14,6 +14,7 @@ pub mod sinkhorn;
 mod sliced;
 mod sparse_plan;
 
+pub(crate) use exact::ExactWarmStart;
 pub use exact::{
     ASSIGNMENT_BUDGET, AssignmentFastPath, ExactMethod, ExactOutput, ExactStatus, NetworkSimplex,
 };

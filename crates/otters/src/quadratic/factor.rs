@@ -5,7 +5,9 @@
 //! instead of `O(n²m)` GEMMs. The residual is checked entry by entry; the factors are used
 //! only when every entry is reproduced to `TOLERANCE` relative to the largest.
 
-use ndarray::{Array2, ArrayView2, Axis, Zip, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip, s};
+
+use crate::kernels::argmin::max_abs;
 
 /// Largest residual entry accepted, relative to the largest entry of `C`.
 const TOLERANCE: f64 = 1e-13;
@@ -17,16 +19,20 @@ pub(crate) fn low_rank(
     max_rank: usize,
 ) -> Option<(Array2<f64>, Array2<f64>)> {
     let (n, m) = c.dim();
-    let scale = c.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+    let mut residual = c.as_standard_layout().into_owned();
+    // The largest entry of C is the first pivot; its magnitude is the scale.
+    let (mut pi, mut pj, mut pivot) = first_largest(
+        Zip::from(residual.rows())
+            .par_map_collect(|row| row_largest(row.as_slice().expect("owned"))),
+    );
+    let scale = pivot.abs();
     if !scale.is_finite() {
         return None;
     }
     let max_rank = max_rank.min(n).min(m);
-    let mut residual = c.to_owned();
     let mut a = Array2::zeros((n, max_rank));
     let mut b = Array2::zeros((m, max_rank));
     for k in 0..=max_rank {
-        let (pi, pj, pivot) = largest(residual.view());
         if pivot.abs() <= TOLERANCE * scale {
             return Some((
                 a.slice(s![.., ..k]).to_owned(),
@@ -38,25 +44,32 @@ pub(crate) fn low_rank(
         }
         let col = residual.column(pj).to_owned();
         let row = residual.row(pi).to_owned() / pivot;
-        Zip::from(residual.rows_mut())
-            .and(&col)
-            .par_for_each(|mut r, &ci| r.scaled_add(-ci, &row));
+        let row = row.as_slice().expect("owned");
+        // Subtract the cross and find the next pivot in the same pass.
+        (pi, pj, pivot) = first_largest(Zip::from(residual.rows_mut()).and(&col).par_map_collect(
+            |mut r, &ci| {
+                let r = r.as_slice_mut().expect("owned");
+                r.iter_mut().zip(row).for_each(|(x, &y)| *x += -ci * y);
+                row_largest(r)
+            },
+        ));
         a.column_mut(k).assign(&col);
-        b.column_mut(k).assign(&row);
+        b.column_mut(k).assign(&ArrayView1::from(row));
     }
     None
 }
 
-/// `(i, j, C_ij)` of the entry of largest magnitude (first in row-major order on ties).
-fn largest(c: ArrayView2<'_, f64>) -> (usize, usize, f64) {
-    let per_row: Vec<(usize, f64)> = c
-        .axis_iter(Axis(0))
-        .map(|row| {
-            row.iter().enumerate().fold((0, 0.0f64), |best, (j, &v)| {
-                if v.abs() > best.1.abs() { (j, v) } else { best }
-            })
-        })
-        .collect();
+/// `(j, x_j)` of the entry of largest magnitude in a row (the first on ties; `(0, 0)` when
+/// every entry is zero or NaN).
+fn row_largest(row: &[f64]) -> (usize, f64) {
+    match max_abs(row, false) {
+        (_, usize::MAX) => (0, 0.0),
+        (_, j) => (j, row[j]),
+    }
+}
+
+/// `(i, j, C_ij)` of the largest of the rows' largest entries (the first row on ties).
+fn first_largest(per_row: Array1<(usize, f64)>) -> (usize, usize, f64) {
     let (i, (j, v)) =
         per_row
             .into_iter()

@@ -1,19 +1,23 @@
 //! Gromov–Wasserstein solvers (ALGORITHMS.md Q1, Q2): entropic mirror descent, each step a
 //! warm-started [`Sinkhorn`] solve on the linearized cost (Peyré, Cuturi, Solomon 2016;
 //! Solomon et al. 2016), and conditional gradient (Frank–Wolfe) with the exact OT direction
-//! from the network simplex and an exact line search on the quadratic objective (Vayer et
-//! al. 2019; POT's `gromov_wasserstein`). Both handle fused GW through the problem's
+//! from the network simplex (each solve started from the last one's basis) and an exact
+//! line search on the quadratic objective (Vayer et al. 2019; POT's `gromov_wasserstein`). Both handle fused GW through the problem's
 //! linear term.
+
+use std::borrow::Cow;
 
 use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::problem::QuadraticProblem;
-use super::tensor::{GwTensor, Products, frobenius_dot};
+use super::tensor::{Cores, GwTensor, Products, frobenius_dot};
 use crate::error::{Error, Result};
 use crate::geometry::{DenseCost, LogPlan};
 use crate::kernels::lse;
-use crate::linear::{Epsilon, LinearProblem, NetworkSimplex, Potentials, Sinkhorn};
+use crate::linear::{
+    Epsilon, ExactWarmStart, LinearProblem, NetworkSimplex, Potentials, Sinkhorn, SparsePlan,
+};
 use crate::observe::{Observer, Progress};
 use crate::validate::{self, DEFAULT_MEMORY_LIMIT};
 
@@ -212,10 +216,10 @@ impl<'p> Setup<'p> {
         })
     }
 
-    /// The linearized cost `(1−α)M + α·∇GW(P)`.
-    fn linearized(&self, prod: &Products) -> Array2<f64> {
+    /// Writes the linearized cost `(1−α)M + α·∇GW(P)` into `out` (`n × m`).
+    fn linearized(&self, prod: &Products, out: &mut Array2<f64>) {
         self.tensor
-            .linearized(prod, self.alpha, self.linear.as_ref())
+            .linearized(prod, self.alpha, self.linear.as_ref(), out);
     }
 
     fn output(
@@ -336,9 +340,10 @@ impl EntropicGw {
         let mut potentials: Option<(Array1<f64>, Array1<f64>)> = None;
         let mut trace = Vec::new();
         let (mut converged, mut inner_converged) = (false, true);
+        let mut cost = Array2::zeros(setup.plan.dim());
         for k in 0..self.max_iterations {
             let prod = setup.tensor.products(setup.plan.view())?;
-            let cost = setup.linearized(&prod);
+            setup.linearized(&prod, &mut cost);
             let geom = DenseCost::new(cost.view())
                 .map_err(|e| linearization_failed(k, self.epsilon, e))?;
             let lp = LinearProblem::new(&geom, a.view(), b.view())?;
@@ -413,37 +418,53 @@ impl ConditionalGradientGw {
         let alpha = setup.alpha;
         let (a, b) = (problem.a(), problem.b());
         let quiet = observer.cancel_only();
-        let mut prod = setup.tensor.products(setup.plan.view())?;
-        let objective = |s: &Setup<'_>, prod: &Products| {
-            let lin = s
-                .linear
-                .as_ref()
-                .map_or(0.0, |m| frobenius_dot(m.view(), s.plan.view()));
-            (1.0 - alpha) * lin + alpha * s.tensor.loss(s.plan.view(), prod)
-        };
-        let mut value = objective(&setup, &prod);
+        let mut iterate = Iterate::new(&setup.tensor, setup.plan.view())?;
+        // ⟨M, P⟩, kept up to date along the steps.
+        let mut linear_value = setup
+            .linear
+            .as_ref()
+            .map_or(0.0, |m| frobenius_dot(m.view(), setup.plan.view()));
+        let mut value =
+            (1.0 - alpha) * linear_value + alpha * iterate.loss(&setup.tensor, setup.plan.view());
         let mut trace = vec![value];
         let mut converged = false;
+        // From the product plan (symmetric costs, no linear term) the first linearized cost
+        // is `rows_i + cols_j − 2·x_i·y_j`: the monotone coupling of x and y solves it.
+        let mut warm = if init.is_none() && setup.linear.is_none() && setup.tensor.symmetric() {
+            let (x, y) = setup.tensor.product_plan_factors(a.view(), b.view())?;
+            ExactWarmStart::monotone(a.view(), b.view(), x.view(), y.view())
+        } else {
+            ExactWarmStart::default()
+        };
+        let mut cost = Array2::zeros(setup.plan.dim());
         for k in 0..self.max_iterations {
-            let cost = setup.linearized(&prod);
-            let geom = DenseCost::new(cost).map_err(|e| linearization_failed(k, 0.0, e))?;
+            setup.linearized(&iterate.products(&setup.tensor), &mut cost);
+            let geom = DenseCost::new(cost.view()).map_err(|e| linearization_failed(k, 0.0, e))?;
             let lp = LinearProblem::new(&geom, a.view(), b.view())?;
-            let vertex = self.exact.solve_with(&lp, &quiet)?;
-            let mut delta = vertex.plan_dense(self.memory_limit)?;
-            delta -= &setup.plan;
-            let dprod = setup.tensor.products(delta.view())?;
-            // E(P + tΔ) = E(P) + slope·t + curvature·t².
-            let lin_slope = setup
-                .linear
-                .as_ref()
-                .map_or(0.0, |m| frobenius_dot(m.view(), delta.view()));
-            let slope = (1.0 - alpha) * lin_slope + alpha * setup.tensor.slope(delta.view(), &prod);
-            let curvature = -alpha * setup.tensor.curvature(delta.view(), &dprod);
-            let step = quadratic_line_search(curvature, slope);
-            setup.plan.scaled_add(step, &delta);
-            prod.add_scaled(step, &dprod);
+            let vertex = self
+                .exact
+                .solve_stored(&lp, cost.view(), Some(&mut warm), &quiet)?;
+            let vertex = vertex.plan();
+            let linear_slope = setup.linear.as_ref().map_or(0.0, |m| {
+                vertex.iter().map(|(i, j, v)| v * m[[i, j]]).sum::<f64>() - linear_value
+            });
+            let step = iterate.step_towards(
+                &setup.tensor,
+                &mut setup.plan,
+                vertex,
+                |slope, curvature| {
+                    // E(P + tΔ) = E(P) + slope·t + curvature·t².
+                    quadratic_line_search(
+                        -alpha * curvature,
+                        (1.0 - alpha) * linear_slope + alpha * slope,
+                    )
+                },
+                self.memory_limit,
+            )?;
+            linear_value += step * linear_slope;
             let old = value;
-            value = objective(&setup, &prod);
+            value = (1.0 - alpha) * linear_value
+                + alpha * iterate.loss(&setup.tensor, setup.plan.view());
             trace.push(value);
             let change = (value - old).abs();
             observer.step(&Progress {
@@ -467,6 +488,91 @@ impl ConditionalGradientGw {
         }
         let iterations = trace.len() - 1;
         setup.output(converged, iterations, trace, None)
+    }
+}
+
+/// What conditional gradient keeps of its iterate `P` besides the plan itself: the
+/// [`Cores`] when both costs are factored (the line search is then `O(r²)` and a step one
+/// pass over `P`), the [`Products`] otherwise.
+enum Iterate {
+    Cores(Cores),
+    Products(Products),
+}
+
+impl Iterate {
+    fn new(tensor: &GwTensor<'_>, plan: ArrayView2<'_, f64>) -> Result<Self> {
+        Ok(match tensor.cores(plan) {
+            Some(cores) => Iterate::Cores(cores),
+            None => Iterate::Products(tensor.products(plan)?),
+        })
+    }
+
+    /// `H(P)` (and `Hᵀ(P)`) for the linearized cost.
+    fn products(&self, tensor: &GwTensor<'_>) -> Cow<'_, Products> {
+        match self {
+            Iterate::Cores(cores) => Cow::Owned(tensor.products_of(cores)),
+            Iterate::Products(prod) => Cow::Borrowed(prod),
+        }
+    }
+
+    /// `GW(P)`.
+    fn loss(&self, tensor: &GwTensor<'_>, plan: ArrayView2<'_, f64>) -> f64 {
+        match self {
+            Iterate::Cores(cores) => tensor.cores_loss(cores),
+            Iterate::Products(prod) => tensor.loss(plan, prod),
+        }
+    }
+
+    /// Moves `plan` to `P + t·(V − P)` with `t = search(slope, curvature)` of
+    /// `t ↦ GW(P + t·(V − P))`, and returns `t`.
+    fn step_towards(
+        &mut self,
+        tensor: &GwTensor<'_>,
+        plan: &mut Array2<f64>,
+        vertex: &SparsePlan,
+        search: impl Fn(f64, f64) -> f64,
+        memory_limit: usize,
+    ) -> Result<f64> {
+        match self {
+            Iterate::Cores(cores) => {
+                let delta = tensor
+                    .sparse_cores(vertex)
+                    .expect("cores exist for factored costs")
+                    .minus(cores);
+                let step = search(
+                    tensor.cores_slope(cores, &delta),
+                    tensor.cores_curvature(&delta),
+                );
+                cores.add_scaled(step, &delta);
+                step_plan(plan, vertex, step);
+                Ok(step)
+            }
+            Iterate::Products(prod) => {
+                let mut delta = vertex.to_dense(memory_limit)?;
+                delta -= &*plan;
+                let dprod = tensor.products(delta.view())?;
+                let step = search(
+                    tensor.slope(delta.view(), prod),
+                    tensor.curvature(delta.view(), &dprod),
+                );
+                plan.scaled_add(step, &delta);
+                prod.add_scaled(step, &dprod);
+                Ok(step)
+            }
+        }
+    }
+}
+
+/// `P ← P + t·(V − P)` for a sparse `V`, entry by entry as with a dense `V`: one parallel
+/// pass for the zeros of `V`, then its support.
+fn step_plan(plan: &mut Array2<f64>, vertex: &SparsePlan, step: f64) {
+    let support: Vec<(usize, usize, f64, f64)> = vertex
+        .iter()
+        .map(|(i, j, v)| (i, j, v, plan[[i, j]]))
+        .collect();
+    plan.par_mapv_inplace(|p| p + step * (0.0 - p));
+    for (i, j, v, old) in support {
+        plan[[i, j]] = old + step * (v - old);
     }
 }
 

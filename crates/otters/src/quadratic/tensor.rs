@@ -8,11 +8,13 @@
 //! geometry again) or `log Cy` (KL loss, materialized once).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis as NdAxis, Zip};
+use rayon::prelude::*;
 
 use super::problem::{GwLoss, QuadraticProblem};
 use crate::error::{Error, Result};
 use crate::geometry::{Axis, Geometry};
 use crate::kernels::gemm;
+use crate::linear::SparsePlan;
 use crate::validate;
 
 /// POT's guard inside the logarithms of the KL loss (`log(c + 1e-18)`), so that zero costs
@@ -108,6 +110,39 @@ impl Products {
     }
 }
 
+/// With both costs factored, what the objective needs of a plan `P`: the cores
+/// `K = Bxᵀ·P·By` (that of [`Products`]) and `K' = Axᵀ·P·Ay`, and the marginals of `P`.
+/// Then `⟨H(Q), P⟩ = ⟨K(Q), K'(P)⟩` and `⟨Hᵀ(Q), P⟩ = ⟨K'(Q), K(P)⟩`, so the loss, slope
+/// and curvature of a line search are `r × r` products, all linear in `P`, and the cores
+/// of a sparse plan cost `O(nnz·r²)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Cores {
+    k: Array2<f64>,
+    k_dual: Array2<f64>,
+    rows: Array1<f64>,
+    cols: Array1<f64>,
+}
+
+impl Cores {
+    /// `self − other`.
+    pub fn minus(&self, other: &Cores) -> Cores {
+        Cores {
+            k: &self.k - &other.k,
+            k_dual: &self.k_dual - &other.k_dual,
+            rows: &self.rows - &other.rows,
+            cols: &self.cols - &other.cols,
+        }
+    }
+
+    /// `self += step·other`.
+    pub fn add_scaled(&mut self, step: f64, other: &Cores) {
+        self.k.scaled_add(step, &other.k);
+        self.k_dual.scaled_add(step, &other.k_dual);
+        self.rows.scaled_add(step, &other.rows);
+        self.cols.scaled_add(step, &other.cols);
+    }
+}
+
 /// The factors `(Ax, Bx, Ay, By)` when both operators are factored.
 type Factors<'t> = (
     &'t Array2<f64>,
@@ -169,25 +204,31 @@ impl<'p> GwTensor<'p> {
         let (cx, cy) = (problem.geom_xx(), problem.geom_yy());
         let cx_mat = cx.cost_matrix(memory_limit)?;
         let cy_mat = cy.cost_matrix(memory_limit)?;
-        validate::finite_matrix("geom_xx", cx_mat.view())?;
-        validate::finite_matrix("geom_yy", cy_mat.view())?;
         let loss = problem.loss();
-        if loss == GwLoss::Kl {
-            non_negative("geom_xx", &cx_mat)?;
-            non_negative("geom_yy", &cy_mat)?;
-        }
         let (f1, f2): (Map, Map) = match loss {
             GwLoss::Square => (|c| c * c, |c| c * c),
             GwLoss::Kl => (|c| c * (c + KL_GUARD).ln() - c, |c| c),
         };
         let (a, b) = (problem.a(), problem.b());
-        let row = mapped_dot(&cx_mat.view(), f1, a);
-        let col = mapped_dot(&cy_mat.view(), f2, b);
+        let row = loss_dot(loss, f1, &cx_mat, a, false);
+        let col = loss_dot(loss, f2, &cy_mat, b, false);
+        // A NaN or infinite cost makes its constants non-finite (f(±∞)·w and f(c)·0 are
+        // not finite either): only then is the cost searched for the entry to report.
+        if !row.iter().all(|v| v.is_finite()) {
+            validate::finite_matrix("geom_xx", cx_mat.view())?;
+        }
+        if !col.iter().all(|v| v.is_finite()) {
+            validate::finite_matrix("geom_yy", cy_mat.view())?;
+        }
+        if loss == GwLoss::Kl {
+            non_negative("geom_xx", &cx_mat)?;
+            non_negative("geom_yy", &cy_mat)?;
+        }
         let symmetric = is_symmetric(&cx_mat) && is_symmetric(&cy_mat);
         let transposed = (!symmetric).then(|| {
             (
-                mapped_dot(&cx_mat.t(), f1, a),
-                mapped_dot(&cy_mat.t(), f2, b),
+                loss_dot(loss, f1, &cx_mat, a, true),
+                loss_dot(loss, f2, &cy_mat, b, true),
             )
         });
         let source = operator(cx, &cx_mat, 1.0, factorize);
@@ -241,6 +282,80 @@ impl<'p> GwTensor<'p> {
         Ok(Products { h, ht })
     }
 
+    /// `(h₁(Cx)·a, h₂(Cy)·b)`: `H(a·bᵀ)` is their outer product, so from the product plan
+    /// the linearized cost is `rows_i + cols_j − w·x_i·y_j` (symmetric costs).
+    pub fn product_plan_factors(
+        &self,
+        a: ArrayView1<'_, f64>,
+        b: ArrayView1<'_, f64>,
+    ) -> Result<(Array1<f64>, Array1<f64>)> {
+        let column = |w: ArrayView1<'_, f64>| w.to_owned().insert_axis(NdAxis(1));
+        let x = self.source.left(column(a).view(), false)?;
+        let y = self.target.left(column(b).view(), false)?;
+        Ok((x.column(0).to_owned(), y.column(0).to_owned()))
+    }
+
+    /// The [`Cores`] of a dense plan, or `None` unless both costs are factored.
+    pub fn cores(&self, p: ArrayView2<'_, f64>) -> Option<Cores> {
+        let (ax, bx, ay, by) = self.factors()?;
+        Some(Cores {
+            k: core(bx.view(), p, by.view()),
+            k_dual: core(ax.view(), p, ay.view()),
+            rows: p.sum_axis(NdAxis(1)),
+            cols: p.sum_axis(NdAxis(0)),
+        })
+    }
+
+    /// The [`Cores`] of a sparse plan (`O(nnz·r²)`), or `None` unless both costs are
+    /// factored.
+    pub fn sparse_cores(&self, p: &SparsePlan) -> Option<Cores> {
+        let (ax, bx, ay, by) = self.factors()?;
+        let outer = |l: &Array2<f64>, r: &Array2<f64>| {
+            let mut k = Array2::zeros((l.ncols(), r.ncols()));
+            for (i, j, v) in p.iter() {
+                let (li, rj) = (l.row(i), r.row(j));
+                for (mut row, &lv) in k.rows_mut().into_iter().zip(&li) {
+                    row.scaled_add(v * lv, &rj);
+                }
+            }
+            k
+        };
+        Some(Cores {
+            k: outer(bx, by),
+            k_dual: outer(ax, ay),
+            rows: p.row_sums(),
+            cols: p.col_sums(),
+        })
+    }
+
+    /// The [`Products`] of the plan whose cores are `c`.
+    pub fn products_of(&self, c: &Cores) -> Products {
+        Products {
+            h: c.k.clone(),
+            ht: (!self.symmetric()).then(|| c.k_dual.clone()),
+        }
+    }
+
+    /// [`loss`](Self::loss) from the plan's cores.
+    pub fn cores_loss(&self, p: &Cores) -> f64 {
+        self.row.dot(&p.rows) + self.col.dot(&p.cols) - (&p.k * &p.k_dual).sum()
+    }
+
+    /// [`slope`](Self::slope) from the cores of the plan `p` and of the direction `d`.
+    pub fn cores_slope(&self, p: &Cores, d: &Cores) -> f64 {
+        let transposed = if self.symmetric() {
+            (&p.k * &d.k_dual).sum()
+        } else {
+            (&p.k_dual * &d.k).sum()
+        };
+        self.row.dot(&d.rows) + self.col.dot(&d.cols) - (&p.k * &d.k_dual).sum() - transposed
+    }
+
+    /// [`curvature`](Self::curvature) from the direction's cores.
+    pub fn cores_curvature(&self, d: &Cores) -> f64 {
+        (&d.k * &d.k_dual).sum()
+    }
+
     /// The constant vectors for `L⊗P` (`transposed`: for the transposed costs).
     fn constants(&self, transposed: bool) -> (&Array1<f64>, &Array1<f64>) {
         match (&self.transposed, transposed) {
@@ -249,19 +364,20 @@ impl<'p> GwTensor<'p> {
         }
     }
 
-    /// The linearized cost `(1−α)·M + α·∇GW(P)` with `∇GW(P) = L⊗P + Lᵀ⊗P` (`2·L⊗P` when
-    /// symmetric): one pass for the constants (and `M`), one for the products.
+    /// Writes the linearized cost `(1−α)·M + α·∇GW(P)` with `∇GW(P) = L⊗P + Lᵀ⊗P`
+    /// (`2·L⊗P` when symmetric) into the `n × m` array `out`, in one pass.
     pub fn linearized(
         &self,
         prod: &Products,
         alpha: f64,
         linear: Option<&Array2<f64>>,
-    ) -> Array2<f64> {
+        out: &mut Array2<f64>,
+    ) {
         let (r, c) = self.constants(false);
         let (rt, ct) = self.constants(true);
         let rows: Vec<f64> = r.iter().zip(rt).map(|(r, rt)| alpha * (r + rt)).collect();
         let cols: Vec<f64> = c.iter().zip(ct).map(|(c, ct)| alpha * (c + ct)).collect();
-        self.assemble(
+        self.assemble_into(
             prod,
             &Assembly {
                 rows: &rows,
@@ -270,15 +386,24 @@ impl<'p> GwTensor<'p> {
                 h_weight: alpha,
                 ht_weight: alpha,
             },
-        )
+            out,
+        );
     }
 
     /// `rows_i + cols_j + w_M·M_ij − w_H·H_ij − w_Hᵀ·Hᵀ_ij` in one pass over the `n × m`
     /// output (rows in parallel); with factored costs the products enter as a rank-`2r`
     /// update, never stored.
     pub fn assemble(&self, prod: &Products, terms: &Assembly<'_>) -> Array2<f64> {
+        let mut out = Array2::zeros((terms.rows.len(), terms.cols.len()));
+        self.assemble_into(prod, terms, &mut out);
+        out
+    }
+
+    /// [`assemble`](Self::assemble) into a given standard-layout `n × m` array (every
+    /// entry is overwritten).
+    pub fn assemble_into(&self, prod: &Products, terms: &Assembly<'_>, out: &mut Array2<f64>) {
         let (rows, cols) = (terms.rows, terms.cols);
-        let (n, m) = (rows.len(), cols.len());
+        assert_eq!(out.dim(), (rows.len(), cols.len()), "output shape");
         // Hᵀ = H for symmetric costs: its weight moves onto H.
         let (wh, wht) = match prod.ht {
             None => (terms.h_weight + terms.ht_weight, 0.0),
@@ -301,9 +426,8 @@ impl<'p> GwTensor<'p> {
             }
             None => (None, None),
         };
-        let mut out = Array2::zeros((n, m));
         Zip::indexed(out.rows_mut()).par_for_each(|i, mut row| {
-            let row = row.as_slice_mut().expect("fresh arrays are contiguous");
+            let row = row.as_slice_mut().expect("standard layout");
             let base = rows[i];
             match terms.linear {
                 Some((mm, w)) => {
@@ -335,7 +459,6 @@ impl<'p> GwTensor<'p> {
                 }
             }
         });
-        out
     }
 
     /// `⟨H, X⟩` (`transposed`: `⟨Hᵀ, X⟩`).
@@ -465,7 +588,11 @@ pub(crate) fn frobenius_dot(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> f
 }
 
 /// `Σ_k f(C_ik)·w_k` for every row `i`.
-fn mapped_dot(c: &ArrayView2<'_, f64>, f: Map, w: ArrayView1<'_, f64>) -> Array1<f64> {
+fn mapped_dot(
+    c: &ArrayView2<'_, f64>,
+    f: impl Fn(f64) -> f64 + Sync,
+    w: ArrayView1<'_, f64>,
+) -> Array1<f64> {
     let mut out = Array1::zeros(c.nrows());
     Zip::from(&mut out)
         .and(c.rows())
@@ -473,12 +600,41 @@ fn mapped_dot(c: &ArrayView2<'_, f64>, f: Map, w: ArrayView1<'_, f64>) -> Array1
     out
 }
 
-/// NumPy's `allclose(C, Cᵀ, atol=1e-10)` (POT's test for symmetric costs).
+/// [`mapped_dot`] of `C` (`transposed`: of `Cᵀ`) with the loss's `f₁` or `f₂`, the
+/// square inlined.
+fn loss_dot(
+    loss: GwLoss,
+    f: Map,
+    c: &Array2<f64>,
+    w: ArrayView1<'_, f64>,
+    transposed: bool,
+) -> Array1<f64> {
+    let c = if transposed { c.t() } else { c.view() };
+    match loss {
+        GwLoss::Square => mapped_dot(&c, |c| c * c, w),
+        GwLoss::Kl => mapped_dot(&c, f, w),
+    }
+}
+
+/// NumPy's `allclose(C, Cᵀ, atol=1e-10)` (POT's test for symmetric costs), compared by
+/// square tiles (rows of tiles in parallel) so that both reads stay in cache.
 fn is_symmetric(c: &Array2<f64>) -> bool {
-    c.is_square()
-        && Zip::from(c)
-            .and(c.t())
-            .all(|&x, &y| (x - y).abs() <= 1e-10 + 1e-5 * y.abs())
+    const TILE: usize = 64;
+    if !c.is_square() {
+        return false;
+    }
+    let n = c.nrows();
+    let tiles = n.div_ceil(TILE);
+    (0..tiles).into_par_iter().all(|ti| {
+        (0..tiles).all(|tj| {
+            (ti * TILE..n.min((ti + 1) * TILE)).all(|i| {
+                (tj * TILE..n.min((tj + 1) * TILE)).all(|j| {
+                    let (x, y) = (c[[i, j]], c[[j, i]]);
+                    (x - y).abs() <= 1e-10 + 1e-5 * y.abs()
+                })
+            })
+        })
+    })
 }
 
 fn non_negative(arg: &'static str, c: &Array2<f64>) -> Result<()> {
@@ -489,5 +645,102 @@ fn non_negative(arg: &'static str, c: &Array2<f64>) -> Result<()> {
             value: format!("{value} at [{i}, {j}]"),
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2};
+
+    use super::*;
+    use crate::geometry::DenseCost;
+
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn sq_distances(x: &Array2<f64>) -> Array2<f64> {
+        let n = x.nrows();
+        Array2::from_shape_fn((n, n), |(i, j)| {
+            (&x.row(i) - &x.row(j)).mapv(|d| d * d).sum()
+        })
+    }
+
+    /// The line-search terms from cores (dense and sparse plans) match the dense formulas,
+    /// for symmetric costs and for an asymmetric (still low-rank) target.
+    #[test]
+    fn cores_give_the_dense_loss_slope_and_curvature() {
+        let mut seed = 8;
+        let (n, m) = (40, 48);
+        let x = Array2::from_shape_fn((n, 2), |_| lcg(&mut seed));
+        let y = Array2::from_shape_fn((m, 3), |_| lcg(&mut seed));
+        let cx = sq_distances(&x);
+        let mut cy = sq_distances(&y);
+        for symmetric in [true, false] {
+            if !symmetric {
+                // A rank-one asymmetric term keeps Cy low rank.
+                cy = &cy + &Array2::from_shape_fn((m, m), |(i, j)| 0.3 * y[[i, 0]] * y[[j, 1]]);
+            }
+            let (gx, gy) = (
+                DenseCost::new(cx.view()).unwrap(),
+                DenseCost::new(cy.view()).unwrap(),
+            );
+            let a = Array1::from_elem(n, 1.0 / n as f64);
+            let b = Array1::from_elem(m, 1.0 / m as f64);
+            let problem = QuadraticProblem::new(&gx, &gy, a.view(), b.view()).unwrap();
+            let tensor = GwTensor::new(&problem, usize::MAX, true).unwrap();
+            assert!(tensor.factors().is_some());
+            assert_eq!(tensor.symmetric(), symmetric);
+            let p = Array2::from_shape_fn((n, m), |_| lcg(&mut seed)) / (n * m) as f64;
+            let entries: Vec<(usize, usize, f64)> =
+                (0..n).map(|i| (i, (i * 7) % m, 0.025)).collect();
+            let v = SparsePlan::from_triplets((n, m), entries);
+            let delta = &v.to_dense(usize::MAX).unwrap() - &p;
+            let (prod, dprod) = (
+                tensor.products(p.view()).unwrap(),
+                tensor.products(delta.view()).unwrap(),
+            );
+            let pc = tensor.cores(p.view()).unwrap();
+            let dc = tensor.sparse_cores(&v).unwrap().minus(&pc);
+            let close = |got: f64, want: f64| (got - want).abs() <= 1e-12 * (1.0 + want.abs());
+            let what = format!("symmetric = {symmetric}");
+            assert!(
+                close(tensor.cores_loss(&pc), tensor.loss(p.view(), &prod)),
+                "{what}"
+            );
+            assert!(
+                close(
+                    tensor.cores_slope(&pc, &dc),
+                    tensor.slope(delta.view(), &prod)
+                ),
+                "{what}"
+            );
+            assert!(
+                close(
+                    tensor.cores_curvature(&dc),
+                    tensor.curvature(delta.view(), &dprod)
+                ),
+                "{what}"
+            );
+            let via = tensor.products_of(&pc);
+            assert!((&via.h - &prod.h).iter().all(|d| d.abs() < 1e-12), "{what}");
+            assert_eq!(via.ht.is_some(), !symmetric);
+            // The product plan: H(a·bᵀ) is the outer product of the two factors.
+            let (fx, fy) = tensor.product_plan_factors(a.view(), b.view()).unwrap();
+            let outer = Array2::from_shape_fn((n, m), |(i, j)| a[i] * b[j]);
+            let mut lin = Array2::zeros((n, m));
+            tensor.linearized(&tensor.products(outer.view()).unwrap(), 1.0, None, &mut lin);
+            let (r, c) = tensor.constants(false);
+            let w = if symmetric { 2.0 } else { 1.0 };
+            if symmetric {
+                let err = Array2::from_shape_fn((n, m), |(i, j)| {
+                    (lin[[i, j]] - (2.0 * r[i] + 2.0 * c[j] - w * fx[i] * fy[j])).abs()
+                });
+                assert!(err.iter().all(|e| *e < 1e-12), "{what}");
+            }
+        }
     }
 }
