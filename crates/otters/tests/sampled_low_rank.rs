@@ -284,6 +284,14 @@ impl Geometry for BlocksOnly<'_> {
     ) -> otters::Result<()> {
         panic!("apply_cost sweeps the whole cost")
     }
+    fn apply_square_cost(
+        &self,
+        _: Axis,
+        _: ArrayView2<'_, f64>,
+        _: ArrayViewMut2<'_, f64>,
+    ) -> otters::Result<()> {
+        panic!("apply_square_cost sweeps the whole cost")
+    }
     fn plan_dot_cost(&self, _: &LogPlan<'_>) -> otters::Result<f64> {
         panic!("plan_dot_cost sweeps the whole cost")
     }
