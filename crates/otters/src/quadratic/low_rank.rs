@@ -138,8 +138,8 @@ struct SquareLossGw<'p> {
     /// Weight of the GW term.
     alpha: f64,
     symmetric: (bool, bool),
-    /// The hard marginals (`None` where relaxed: the plan's own marginal is used).
-    hard: (Option<Array1<f64>>, Option<Array1<f64>>),
+    /// Whether the source (target) marginal is KL-relaxed.
+    relaxed: (bool, bool),
 }
 
 impl<'p> SquareLossGw<'p> {
@@ -151,10 +151,7 @@ impl<'p> SquareLossGw<'p> {
             cxy: problem.geom_xy(),
             alpha: problem.fused_penalty(),
             symmetric: (symmetric(cx)?, symmetric(cy)?),
-            hard: (
-                marginals.rho_a.is_none().then(|| marginals.a.to_owned()),
-                marginals.rho_b.is_none().then(|| marginals.b.to_owned()),
-            ),
+            relaxed: (marginals.rho_a.is_some(), marginals.rho_b.is_some()),
         })
     }
 }
@@ -255,11 +252,11 @@ impl Objective for SquareLossGw<'_> {
         }
         // Relaxed marginals: ∂/∂Q of pᵀ(Cx∘Cx)p with p = Q1 is (Cx∘Cx + (Cx∘Cx)ᵀ)p on
         // every column.
-        if self.hard.0.is_none() {
+        if self.relaxed.0 {
             let p = q.sum_axis(NdAxis(1));
             terms.rows_q = Some(square_term(self.cx, self.symmetric.0, &p)? * self.alpha);
         }
-        if self.hard.1.is_none() {
+        if self.relaxed.1 {
             let p = r.sum_axis(NdAxis(1));
             terms.rows_r = Some(square_term(self.cy, self.symmetric.1, &p)? * self.alpha);
         }
@@ -273,15 +270,17 @@ impl Objective for SquareLossGw<'_> {
         let cross: f64 = ndarray::Zip::indexed(&mx)
             .and(&my)
             .fold(0.0, |acc, (k, l), &x, &y| acc + x * y / (g[k] * g[l]));
-        let constant = |geom: &dyn Geometry, hard: &Option<Array1<f64>>, f: &Array2<f64>| {
-            let p = hard.clone().unwrap_or_else(|| f.sum_axis(NdAxis(1)));
+        // The loss of the plan P = Q·diag(1/g)·Rᵀ itself, with its own marginals P1 = Q1 and
+        // Pᵀ1 = R1 (the projection makes Qᵀ1 = Rᵀ1 = g exact; the rows meet a hard `a` only
+        // to the projection's tolerance, so `a` is not used in its place).
+        let constant = |geom: &dyn Geometry, f: &Array2<f64>| {
+            let p = f.sum_axis(NdAxis(1));
             let col = p.view().insert_axis(NdAxis(1));
             let mut out = Array2::zeros((p.len(), 1));
             geom.apply_square_cost(Axis::Rows, col, out.view_mut())?;
             Ok::<f64, Error>(out.column(0).dot(&p))
         };
-        let gw =
-            constant(self.cx, &self.hard.0, q)? + constant(self.cy, &self.hard.1, r)? - 2.0 * cross;
+        let gw = constant(self.cx, q)? + constant(self.cy, r)? - 2.0 * cross;
         let linear = match self.cxy {
             Some(cxy) => (1.0 - self.alpha) * g.sum() * plan_dot(cxy, q, r, g)?,
             None => 0.0,
