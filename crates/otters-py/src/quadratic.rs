@@ -443,7 +443,8 @@ impl GwOutput {
     solver = "cg", epsilon = 0.1, threshold = 1e-9, inner_iterations = None, tol_rel = 1e-9,
     tol_abs = 1e-9, inner_threshold = 1e-9, inner_max_iterations = 100_000,
     inexact_steps = true, check_every = 1, max_iterations = 1000, tolerance = 1e-9, stop = "barycenter",
-    init = None, seed = 0, warm_start = false
+    init = None, seed = 0, warm_start = false, features = None, alpha = 0.5, init_features = None,
+    fixed_structure = false, fixed_features = false
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_gw_barycenter(
@@ -470,6 +471,11 @@ pub(crate) fn solve_gw_barycenter(
     init: Option<&Bound<'_, PyAny>>,
     seed: u64,
     warm_start: bool,
+    features: Option<Vec<Bound<'_, PyAny>>>,
+    alpha: f64,
+    init_features: Option<&Bound<'_, PyAny>>,
+    fixed_structure: bool,
+    fixed_features: bool,
 ) -> PyResult<GwBarycenterOutput> {
     let loss = gw_loss(py, loss)?;
     let solver = GwSettings {
@@ -524,6 +530,37 @@ pub(crate) fn solve_gw_barycenter(
         ),
         _ => None,
     };
+    let features = match features {
+        Some(f) if f.len() != costs.len() => {
+            return Err(invalid_input(
+                py,
+                "Ys",
+                &format!(
+                    "one feature matrix per cost is needed: {} costs, {} feature matrices",
+                    costs.len(),
+                    f.len()
+                ),
+            ));
+        }
+        Some(f) => Some(
+            f.iter()
+                .map(|y| convert::matrix(y, "Ys"))
+                .collect::<PyResult<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    let feature_guards: Option<Vec<_>> = features
+        .as_ref()
+        .map(|f| f.iter().map(|y| y.readonly()).collect());
+    let init_features = match init_features {
+        Some(x) if !x.is_none() => Some(
+            convert::matrix(x, "init_features")?
+                .readonly()
+                .as_array()
+                .to_owned(),
+        ),
+        _ => None,
+    };
     let init = match init {
         Some(c) if !c.is_none() => {
             BarycenterInit::Cost(convert::matrix(c, "init")?.readonly().as_array().to_owned())
@@ -541,9 +578,16 @@ pub(crate) fn solve_gw_barycenter(
         stop,
         init,
         warm_start,
+        alpha,
+        init_features,
+        fixed_structure,
+        fixed_features,
     };
     let lent: Vec<Lent<'_>> = held.iter().map(|h| h.lend()).collect();
     let views: Vec<_> = weight_guards.iter().map(|g| g.as_array()).collect();
+    let feature_views: Option<Vec<_>> = feature_guards
+        .as_ref()
+        .map(|g| g.iter().map(|y| y.as_array()).collect());
     let inner = run::detached(py, |obs| {
         let built = lent
             .iter()
@@ -552,7 +596,14 @@ pub(crate) fn solve_gw_barycenter(
         let inputs: Vec<GwBarycenterInput<'_>> = built
             .iter()
             .zip(&views)
-            .map(|(g, w)| GwBarycenterInput::new(g.geom(), w.view()))
+            .enumerate()
+            .map(|(s, (g, w))| {
+                let input = GwBarycenterInput::new(g.geom(), w.view());
+                match &feature_views {
+                    Some(ys) => input.with_features(ys[s].view()),
+                    None => input,
+                }
+            })
             .collect();
         settings.solve_with(&inputs, obs)
     })?;
@@ -571,6 +622,12 @@ impl GwBarycenterOutput {
     #[getter]
     fn cost<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
         self.inner.cost().to_owned().into_pyarray(py)
+    }
+
+    /// The barycenter features X, shape (N, d), of a fused barycenter (None otherwise).
+    #[getter]
+    fn features<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray2<f64>>> {
+        self.inner.features().map(|x| x.to_owned().into_pyarray(py))
     }
 
     /// The barycenter weights p, shape (N,).
@@ -619,7 +676,8 @@ impl GwBarycenterOutput {
         self.inner.trace().to_vec().into_pyarray(py)
     }
 
-    /// Per iteration (rows) and input (columns), the GW loss of that iteration's plan.
+    /// Per iteration (rows) and input (columns), the GW (fused: FGW) loss of that iteration's
+    /// plan.
     #[getter]
     fn loss_trace<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
         self.inner.loss_trace().to_owned().into_pyarray(py)

@@ -232,6 +232,66 @@ def test_barycenter_bad_inputs_name_their_argument():
         bary(6, Cs, bogus=1)
 
 
+def featured_inputs(sizes=(7, 9, 8), d=3, seed=21):
+    rng = np.random.default_rng(seed)
+    Cs, _, init_C = barycenter_inputs(sizes=sizes, seed=seed)
+    Ys = [rng.normal(size=(n, d)) for n in sizes]
+    return Cs, Ys, init_C
+
+
+@pytest.mark.parametrize("stop_criterion", ["barycenter", "loss"])
+@pytest.mark.parametrize("start_x", [False, True])
+def test_fgw_barycenters_match_pot(stop_criterion, start_x):
+    Cs, Ys, init_C = featured_inputs()
+    init_X = np.random.default_rng(4).normal(size=(6, 3)) if start_x else None
+    kw = dict(alpha=0.4, tol=1e-9, stop_criterion=stop_criterion, init_C=init_C, init_X=init_X, log=True)
+    X, C, log = otters.gromov.fgw_barycenters(6, Ys, Cs, **kw)
+    X_pot, C_pot, log_pot = ot.gromov.fgw_barycenters(6, Ys, Cs, **kw)
+    assert log["converged"]
+    np.testing.assert_allclose(X, X_pot, atol=1e-9)
+    np.testing.assert_allclose(C, C_pot, atol=1e-9)
+    for T, T_pot in zip(log["T"], log_pot["T"]):
+        np.testing.assert_allclose(T, T_pot, atol=1e-10)
+    for M, M_pot in zip(log["Ms"], log_pot["Ms"]):
+        np.testing.assert_allclose(M, M_pot, atol=1e-9)
+    if stop_criterion == "loss":
+        np.testing.assert_allclose(log["loss"], log_pot["loss"], rtol=1e-9)
+    else:
+        assert log["niter"] == len(log_pot["err_feature"])
+    # The reported per-input losses are POT's FGW of the returned (C, X) with the plans.
+    for s, (C_s, T, M) in enumerate(zip(Cs, log["T"], log["Ms"])):
+        p_s = np.full(C_s.shape[0], 1 / C_s.shape[0])
+        constC, hC1, hC2 = ot.gromov.init_matrix(C, C_s, log["p"], p_s, "square_loss")
+        want = 0.4 * ot.gromov.gwloss(constC, hC1, hC2, T) + 0.6 * np.sum(M * T)
+        assert abs(log["fgw_losses"][s] - want) < 1e-12
+
+
+def test_fgw_barycenters_hold_parts_and_name_bad_inputs():
+    Cs, Ys, init_C = featured_inputs(sizes=(5, 6), seed=3)
+    X0 = np.random.default_rng(1).normal(size=(4, 3))
+    X, C = otters.gromov.fgw_barycenters(4, Ys, Cs, fixed_structure=True, init_C=init_C[:4, :4], max_iter=5)
+    np.testing.assert_array_equal(C, init_C[:4, :4])
+    X, C = otters.gromov.fgw_barycenters(4, Ys, Cs, fixed_features=True, init_X=X0, max_iter=5)
+    np.testing.assert_array_equal(X, X0)
+    fgw = otters.gromov.fgw_barycenters
+    cases = [
+        (lambda: fgw(4, Ys[:1], Cs), "Ys"),
+        (lambda: fgw(4, [Ys[0], Ys[1][:, :2]], Cs), "Ys"),
+        (lambda: fgw(4, [Ys[0], Ys[1][:4]], Cs), "Ys"),
+        (lambda: fgw(4, [Ys[0], np.full_like(Ys[1], np.nan)], Cs), "Ys"),
+        (lambda: fgw(4, Ys, Cs, alpha=1.5), "alpha"),
+        (lambda: fgw(4, Ys, Cs, init_X=X0[:3]), "init_X"),
+        (lambda: fgw(4, Ys, Cs, fixed_features=True), "init_X"),
+        (lambda: fgw(4, Ys, Cs, fixed_structure=True), "init_C"),
+        (lambda: fgw(4, Ys, [Cs[0], Cs[1][:, :5]]), "Cs"),
+        (lambda: fgw(0, Ys, Cs), "N"),
+    ]
+    for call, name in cases:
+        with pytest.raises(otters.InvalidInputError) as info:
+            call()
+        assert info.value.argument == name, (name, str(info.value))
+
+
 def unbalanced_inputs(n=14, m=11, seed=7, mass_q=1.4):
     xs, xt, C1, C2, M = clouds(n, m, seed)
     rng = np.random.default_rng(seed + 1)

@@ -203,6 +203,8 @@ class GwBarycenterOutput:
     @property
     def cost(self) -> _Array: ...
     @property
+    def features(self) -> _Array | None: ...
+    @property
     def weights(self) -> _Array: ...
     @property
     def plans(self) -> list[_Array]: ...
@@ -243,6 +245,11 @@ def solve_gw_barycenter(
     init: _ArrayLike | None = None,
     seed: int = 0,
     warm_start: bool = False,
+    features: list[_ArrayLike] | None = None,
+    alpha: float = 0.5,
+    init_features: _ArrayLike | None = None,
+    fixed_structure: bool = False,
+    fixed_features: bool = False,
 ) -> GwBarycenterOutput: ...
 @final
 class UgwOutput:

@@ -19,6 +19,13 @@ Differences from POT, on purpose:
   ``lambdas``) and its first ``log["err"]`` is ``inf``, not POT's ``~1`` against a sentinel.
   The random start (``init_C=None``) is POT's construction drawn from otters' own seeded
   stream, not NumPy's: pass ``init_C`` to reproduce POT exactly.
+* ``fgw_barycenters``: the feature update divides by ``sum(lambdas)`` as well (POT's
+  does not). ``stop_criterion="barycenter"`` stops when *both* the structure and the
+  features changed by at most ``tol`` (POT stops when *either* did, so with
+  ``fixed_features=True`` it always stops after one iteration); the parts held fixed do
+  not count. The features may be averaged under ``loss_fun="kl_loss"`` too (POT raises
+  unless ``fixed_features``): the feature cost is squared Euclidean whatever the
+  structure loss.
 * Unbalanced (fused) GW needs ``epsilon > 0`` and ``divergence="kl"``: POT's unregularized
   ``epsilon=0`` path (``unbalanced_solver="mm"`` / ``"lbfgsb"``) and its ``"l2"`` divergence
   raise ``ValueError``. For ``epsilon > 0`` every ``unbalanced_solver`` name solves the same
@@ -55,6 +62,7 @@ __all__ = [
     "entropic_fused_gromov_wasserstein2",
     "entropic_gromov_wasserstein",
     "entropic_gromov_wasserstein2",
+    "fgw_barycenters",
     "fused_gromov_wasserstein",
     "fused_gromov_wasserstein2",
     "fused_unbalanced_gromov_wasserstein",
@@ -300,7 +308,7 @@ def _barycenter_args(N, Cs, ps, p, lambdas, loss_fun, init_C):
 
 
 def _barycenter(function, N, Cs, ps, p, lambdas, loss_fun, stop_criterion, warmstartT, log, init_C, random_state,
-                max_iter, tol, **solver):
+                max_iter, tol, fused=None, **solver):
     if loss_fun not in ("square_loss", "kl_loss"):
         raise ValueError(f"{function}(): unknown loss_fun={loss_fun!r}; use 'square_loss' or 'kl_loss'")
     if stop_criterion not in ("barycenter", "loss"):
@@ -308,16 +316,23 @@ def _barycenter(function, N, Cs, ps, p, lambdas, loss_fun, stop_criterion, warms
     N, Cs, ps, p, lambdas, init_C = _barycenter_args(N, Cs, ps, p, lambdas, loss_fun, init_C)
     out = _core.solve_gw_barycenter(Cs, ps, N, barycenter_weights=p, lambdas=lambdas, loss=loss_fun,
                                     max_iterations=int(max_iter), tolerance=float(tol), stop=stop_criterion,
-                                    init=init_C, seed=_seed(random_state), warm_start=bool(warmstartT), **solver)
+                                    init=init_C, seed=_seed(random_state), warm_start=bool(warmstartT),
+                                    **(fused or {}), **solver)
     if not out.converged:
         warnings.warn(f"{function}() did not converge in {out.iterations} iterations (last error "
                       f"{out.trace[-1]:.3e}, tol {tol:.1e}); raise max_iter or loosen tol", ConvergenceWarning,
                       stacklevel=3)
+    result = out.cost if fused is None else (out.features, out.cost)
     if not log:
-        return out.cost
-    return out.cost, {"err": list(out.trace), "loss": list(out.loss_trace.sum(axis=1)), "T": out.plans,
-                      "p": out.weights, "gw_losses": out.gw_losses, "converged": out.converged,
-                      "niter": out.iterations}
+        return result
+    entries = {"err": list(out.trace), "loss": list(out.loss_trace.sum(axis=1)), "T": out.plans,
+               "p": out.weights, "gw_losses": out.gw_losses, "converged": out.converged, "niter": out.iterations}
+    if fused is None:
+        return result, entries
+    X = out.features
+    entries["Ms"] = [((X[:, None, :] - Y[None, :, :]) ** 2).sum(axis=2) for Y in fused["features"]]
+    entries["fgw_losses"] = entries.pop("gw_losses")
+    return (*result, entries)
 
 
 def gromov_barycenters(N, Cs, ps=None, p=None, lambdas=None, loss_fun="square_loss", symmetric=True, armijo=False,
@@ -396,6 +411,105 @@ def gromov_barycenters(N, Cs, ps=None, p=None, lambdas=None, loss_fun="square_lo
     return _barycenter("gromov_barycenters", N, Cs, ps, p, lambdas, loss_fun, stop_criterion, warmstartT, log, init_C,
                        random_state, max_iter, tol, solver="cg", inner_iterations=int(max_iter), tol_rel=1e-5,
                        tol_abs=0.0)
+
+
+def fgw_barycenters(N, Ys, Cs, ps=None, lambdas=None, alpha=0.5, fixed_structure=False, fixed_features=False, p=None,
+                    loss_fun="square_loss", armijo=False, symmetric=True, max_iter=100, tol=1e-9,
+                    stop_criterion="barycenter", warmstartT=False, verbose=False, log=False, init_C=None,
+                    init_X=None, random_state=None, **kwargs):
+    r"""Fused Gromov–Wasserstein barycenter of ``S`` graphs with node features (POT's
+    ``ot.gromov.fgw_barycenters``; Vayer, Chapel, Flamary, Tavenard, Courty 2019).
+
+    Finds :math:`(C^*, X^*) = \arg\min_{C, X} \sum_s \lambda_s \mathrm{FGW}_\alpha(C, C_s, X,
+    Y_s, p, p_s)`, with :math:`\mathrm{FGW}_\alpha = \alpha\,\mathrm{GW} + (1-\alpha)
+    \langle M_s, T_s\rangle` and :math:`M_s = \|x_i - y^s_j\|^2` (a local minimum), by
+    alternating the conditional-gradient FGW plans :math:`T_s` (each to a relative change of
+    ``1e-5``) and the closed-form updates :math:`X = \sum_s \hat\lambda_s \mathrm{diag}(1/p)
+    T_s Y_s` and, as in :func:`gromov_barycenters`, of :math:`C`.
+
+    Parameters
+    ----------
+    N : int
+        Number of points of the barycenter.
+    Ys : list of S array-like, shapes (n_s, d)
+        The node features of each graph (one width ``d``).
+    Cs : list of S array-like, shapes (n_s, n_s)
+        The structure matrices.
+    ps, p, lambdas, loss_fun, armijo, symmetric, warmstartT, random_state, init_C :
+        As in :func:`gromov_barycenters`.
+    alpha : float in [0, 1]
+        Weight of the structure term; the features have weight ``1 - alpha``.
+    fixed_structure : bool
+        Keep ``C`` at ``init_C`` (required then).
+    fixed_features : bool
+        Keep ``X`` at ``init_X`` (required then).
+    max_iter : int
+        Outer iterations at most (also the budget of each FGW solve, as in POT).
+    tol : float
+        Stop when the Frobenius changes of ``C`` and ``X`` are both at most ``tol``
+        (``stop_criterion="barycenter"``), or when the loss changes by at most ``tol``
+        relative to its previous value (``"loss"``).
+    init_X : array-like, shape (N, d), optional
+        The starting features (zeros when omitted, as POT).
+    log : bool
+        Also return a dict with ``err``, ``loss``, ``T``, ``p``, ``Ms`` (the feature
+        distances of the returned ``X`` to each ``Ys[s]``), ``fgw_losses`` (per input, for the
+        returned ``C``, ``X`` and plans), ``converged`` and ``niter``.
+
+    Returns
+    -------
+    X : ndarray, shape (N, d)
+        The barycenter features.
+    C : ndarray, shape (N, N)
+        The barycenter structure.
+    log : dict, only if ``log=True``
+
+    Raises
+    ------
+    otters.InvalidInputError
+        Naming the argument at fault (``N``, ``Ys``, ``Cs``, ``ps``, ``p``, ``lambdas``,
+        ``alpha``, ``init_C``, ``init_X``).
+
+    Examples
+    --------
+    >>> import numpy as np, otters
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(6, 2)), rng.normal(size=(6, 3))
+    >>> C = otters.dist(x, x)
+    >>> X, C_bar = otters.gromov.fgw_barycenters(6, [y, y[::-1]], [C, C[::-1, ::-1]], init_C=C)
+    >>> bool(np.allclose(X, y) and np.allclose(C_bar, C))
+    True
+    """
+    del symmetric, verbose
+    _check_kwargs("fgw_barycenters", kwargs, _CG_IGNORED)
+    if armijo:
+        warnings.warn("fgw_barycenters(): armijo=True is ignored; otters uses the exact line search",
+                      UserWarning, stacklevel=2)
+    Ys = [_arrays.matrix(Y, "Ys") for Y in Ys]
+    if len(Ys) != len(Cs):
+        raise _arrays.invalid("Ys", f"`Ys` must hold one feature matrix per structure ({len(Cs)}), got {len(Ys)}")
+    for s, (Y, C) in enumerate(zip(Ys, Cs)):
+        if Y.shape[0] != np.shape(C)[0] or Y.shape[1] != Ys[0].shape[1] or Y.shape[1] == 0:
+            raise _arrays.invalid("Ys", f"`Ys[{s}]` must have one row per point of `Cs[{s}]` and "
+                                        f"{Ys[0].shape[1]} columns, got shape {Y.shape}")
+        if not np.isfinite(Y).all():
+            raise _arrays.invalid("Ys", f"`Ys[{s}]` has a NaN or infinite entry")
+    if not (np.ndim(alpha) == 0 and 0.0 <= float(alpha) <= 1.0):
+        raise _arrays.invalid("alpha", f"`alpha` must be a number in [0, 1], got {alpha!r}")
+    if init_X is not None:
+        init_X = _arrays.matrix(init_X, "init_X")
+        if init_X.shape != (N, Ys[0].shape[1]) or not np.isfinite(init_X).all():
+            raise _arrays.invalid("init_X", f"`init_X` must be a finite {N} x {Ys[0].shape[1]} matrix, "
+                                            f"got shape {init_X.shape}")
+    elif fixed_features:
+        raise _arrays.invalid("init_X", "`init_X` must be given when fixed_features=True")
+    if fixed_structure and init_C is None:
+        raise _arrays.invalid("init_C", "`init_C` must be given when fixed_structure=True")
+    fused = {"features": Ys, "alpha": float(alpha), "init_features": init_X,
+             "fixed_structure": bool(fixed_structure), "fixed_features": bool(fixed_features)}
+    return _barycenter("fgw_barycenters", N, Cs, ps, p, lambdas, loss_fun, stop_criterion, warmstartT, log, init_C,
+                       random_state, max_iter, tol, fused=fused, solver="cg", inner_iterations=int(max_iter),
+                       tol_rel=1e-5, tol_abs=0.0)
 
 
 def entropic_gromov_barycenters(N, Cs, ps=None, p=None, lambdas=None, loss_fun="square_loss", epsilon=0.1,

@@ -4,8 +4,14 @@
 //! `C` fixed, each plan `T_s` (`N × n_s`) is a GW solve ([`ConditionalGradientGw`] or
 //! [`EntropicGw`]); with the plans fixed, `C` has a closed form: `Σ_s λ̂_s T_s C_s T_sᵀ ⊘ ppᵀ`
 //! (square loss) or `exp(Σ_s λ̂_s T_s log(C_s) T_sᵀ ⊘ ppᵀ)` (KL loss), with `λ̂ = λ / Σλ`.
+//!
+//! **Fused** barycenters (Vayer, Chapel, Flamary, Tavenard, Courty 2019, "Optimal transport for
+//! structured data with application on graphs", eq. 5): when the inputs carry features `Y_s`
+//! (`n_s × d`), the barycenter has features `X` (`N × d`) too, each plan is a fused GW solve
+//! `α·GW + (1 − α)·⟨M_s, T⟩` with `M_s = ‖x_i − y_j‖²`, and `X` has the closed form
+//! `X = Σ_s λ̂_s diag(1/p) T_s Y_s`. Either part can be held fixed.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -25,19 +31,33 @@ use crate::validate;
 const KL_FLOOR: f64 = 1e-16;
 
 /// One measured similarity matrix to average: its costs `C_s` (`n_s × n_s`) and weights
-/// `p_s`, whose mass must equal that of the barycenter weights.
+/// `p_s`, whose mass must equal that of the barycenter weights; optionally features `Y_s`
+/// (`n_s × d`) of its points, for a fused barycenter.
 #[derive(Debug, Clone, Copy)]
 pub struct GwBarycenterInput<'a> {
     /// The costs within the input space.
     pub cost: &'a dyn Geometry,
     /// The weights of its points.
     pub weights: ArrayView1<'a, f64>,
+    /// Features of its points (one row per point), for a fused barycenter: all inputs
+    /// have them, of one width `d`, or none does.
+    pub features: Option<ArrayView2<'a, f64>>,
 }
 
 impl<'a> GwBarycenterInput<'a> {
     /// Pairs a cost with its weights (checked by the solve).
     pub fn new(cost: &'a dyn Geometry, weights: ArrayView1<'a, f64>) -> Self {
-        GwBarycenterInput { cost, weights }
+        GwBarycenterInput {
+            cost,
+            weights,
+            features: None,
+        }
+    }
+
+    /// Adds features `Y_s` (`n_s × d`) of the points: the barycenter becomes fused.
+    pub fn with_features(mut self, features: ArrayView2<'a, f64>) -> Self {
+        self.features = Some(features);
+        self
     }
 }
 
@@ -106,7 +126,8 @@ impl GwPlanSolver {
 /// When the outer loop stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BarycenterStop {
-    /// `‖C_{k+1} − C_k‖_F ≤ tolerance` (POT's `stop_criterion="barycenter"`).
+    /// `‖C_{k+1} − C_k‖_F ≤ tolerance` (POT's `stop_criterion="barycenter"`); for a fused
+    /// barycenter, the larger of that and `‖X_{k+1} − X_k‖_F` (the parts not held fixed).
     #[default]
     CostChange,
     /// `|L_k − L_{k−1}| ≤ tolerance·|L_{k−1}|` for the objective `L_k = Σ_s λ_s GW_s` of the
@@ -182,12 +203,23 @@ pub struct GwBarycenter {
     /// Start each plan's solve from that plan at the previous iteration (POT's
     /// `warmstartT`) instead of `p·p_sᵀ`.
     pub warm_start: bool,
+    /// Fused barycenters (inputs with features): the weight `α ∈ [0, 1]` of the structure
+    /// (GW) term; the features' squared distances have weight `1 − α`.
+    pub alpha: f64,
+    /// Fused barycenters: the starting features `X` (`N × d`; zeros when `None`, as POT).
+    pub init_features: Option<Array2<f64>>,
+    /// Keep the costs `C` at their start (which must then be given, [`BarycenterInit::Cost`]).
+    pub fixed_structure: bool,
+    /// Fused barycenters: keep the features at [`init_features`](Self::init_features)
+    /// (which must be given).
+    pub fixed_features: bool,
 }
 
 impl GwBarycenter {
     /// Default settings for a barycenter of `size` points: uniform weights and lambdas,
     /// square loss, [`GwPlanSolver::default`], 1000 iterations, `‖ΔC‖_F ≤ 1e-9`, random
-    /// start with seed 0, no warm start (POT's defaults).
+    /// start with seed 0, no warm start; for fused barycenters `α = 0.5` and zero starting
+    /// features, nothing held fixed (POT's defaults).
     pub fn new(size: usize) -> Self {
         GwBarycenter {
             size,
@@ -200,6 +232,10 @@ impl GwBarycenter {
             stop: BarycenterStop::CostChange,
             init: BarycenterInit::default(),
             warm_start: false,
+            alpha: 0.5,
+            init_features: None,
+            fixed_structure: false,
+            fixed_features: false,
         }
     }
 
@@ -207,9 +243,10 @@ impl GwBarycenter {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] (arg `size`, `weights`, `lambdas`, `init`,
-    /// `max_iterations`, `tolerance`) for bad settings; arg `inputs` for an empty list or
-    /// an input whose cost is not square and finite (non-negative for the KL loss) or
-    /// whose weights are invalid or of another mass than `weights`; [`Error::TooLarge`]
+    /// `max_iterations`, `tolerance`, `alpha`, `init_features`, `fixed_features`) for bad
+    /// settings; arg `inputs` for an empty list or an input whose cost is not square and
+    /// finite (non-negative for the KL loss), whose weights are invalid or of another mass
+    /// than `weights`, or whose features are missing, of another width or not finite; [`Error::TooLarge`]
     /// when a cost does not fit in the solver's memory limit; [`Error::Numerical`] when
     /// the update overflows; the errors of the plan solver.
     pub fn solve(&self, inputs: &[GwBarycenterInput<'_>]) -> Result<GwBarycenterOutput> {
@@ -235,6 +272,7 @@ impl GwBarycenter {
         let quiet = observer.cancel_only();
         let epsilon = self.solver.epsilon();
         let mut cost = std::mem::take(&mut setup.start);
+        let mut features = setup.start_features.take();
         let mut plans: Vec<Option<Array2<f64>>> = vec![None; inputs.len()];
         let mut trace = Vec::new();
         let mut loss_trace = Vec::new();
@@ -245,40 +283,54 @@ impl GwBarycenter {
             inner_converged = true;
             let mut objective = 0.0;
             for (s, (input, geom)) in inputs.iter().zip(&geoms).enumerate() {
-                let problem =
+                let mut problem =
                     QuadraticProblem::new(&bary, geom, setup.weights.view(), input.weights.view())?
                         .with_loss(self.loss);
+                let distances = match (&features, &setup.features) {
+                    (Some(x), Some(ys)) => Some(sq_distances(x, &ys[s])),
+                    _ => None,
+                };
+                let linear = distances
+                    .as_ref()
+                    .map(|m| DenseCost::new(m.view()))
+                    .transpose()?;
+                if let Some(m) = &linear {
+                    problem = problem.fused(m, self.alpha)?;
+                }
                 let start = plans[s].as_ref().filter(|_| self.warm_start);
                 let out = self
                     .solver
                     .solve_with(&problem, start.map(|p| p.view()), &quiet)?;
                 inner_converged &= out.converged();
-                objective += setup.lambdas[s] * out.gw_loss();
-                loss_trace.push(out.gw_loss());
+                objective += setup.lambdas[s] * out.loss();
+                loss_trace.push(out.loss());
                 plans[s] = Some(out.into_plan());
             }
             let plans_now: Vec<&Array2<f64>> = plans.iter().flatten().collect();
-            let next = update(
-                self.loss,
-                &plans_now,
-                setup.update_costs(),
-                &setup.lambdas,
-                setup.weights.view(),
-            );
-            if let Some(((i, j), v)) = next.indexed_iter().find(|(_, v)| !v.is_finite()) {
-                return Err(Error::Numerical {
-                    solver: "GW barycenter",
-                    iteration: k + 1,
-                    epsilon,
-                    detail: format!("the updated barycenter cost is {v} at [{i}, {j}]"),
-                });
+            let mut error = 0.0f64;
+            if !self.fixed_structure {
+                let next = update(
+                    self.loss,
+                    &plans_now,
+                    setup.update_costs(),
+                    &setup.lambdas,
+                    setup.weights.view(),
+                );
+                finite_update(&next, "cost", k, epsilon)?;
+                error = error.max(frobenius_distance(&next, &cost));
+                cost = next;
+            }
+            if let (Some(x), Some(ys), false) = (&features, &setup.features, self.fixed_features) {
+                let next = feature_update(&plans_now, ys, &setup.lambdas, setup.weights.view());
+                finite_update(&next, "features", k, epsilon)?;
+                error = error.max(frobenius_distance(&next, x));
+                features = Some(next);
             }
             let error = match self.stop {
-                BarycenterStop::CostChange => (&next - &cost).mapv(|d| d * d).sum().sqrt(),
+                BarycenterStop::CostChange => error,
                 BarycenterStop::LossChange => relative_change(previous, objective),
             };
             previous = Some(objective);
-            cost = next;
             trace.push(error);
             observer.step(&Progress {
                 iteration: k + 1,
@@ -292,7 +344,13 @@ impl GwBarycenter {
             }
         }
         let plans: Vec<Array2<f64>> = plans.into_iter().flatten().collect();
-        let gw_losses = self.gw_losses(&cost, setup.weights.view(), inputs, &geoms, &plans)?;
+        let mut gw_losses = self.gw_losses(&cost, setup.weights.view(), inputs, &geoms, &plans)?;
+        if let (Some(x), Some(ys)) = (&features, &setup.features) {
+            for ((loss, plan), y) in gw_losses.iter_mut().zip(&plans).zip(ys) {
+                let linear = (&sq_distances(x, y) * plan).sum();
+                *loss = self.alpha * *loss + (1.0 - self.alpha) * linear;
+            }
+        }
         let loss = setup
             .lambdas
             .iter()
@@ -301,6 +359,7 @@ impl GwBarycenter {
             .sum();
         Ok(GwBarycenterOutput {
             cost,
+            features,
             weights: setup.weights,
             plans,
             gw_losses,
@@ -414,13 +473,115 @@ impl GwBarycenter {
                 c.clone()
             }
         };
+        if self.fixed_structure && !matches!(self.init, BarycenterInit::Cost(_)) {
+            return Err(Error::InvalidParameter {
+                arg: "init",
+                requirement: "the costs to keep (BarycenterInit::Cost) when fixed_structure is set",
+                value: "a random start".into(),
+            });
+        }
+        let (features, start_features) = self.checked_features(inputs)?;
         Ok(Setup {
             weights,
             lambdas,
             costs,
             log_costs,
             start,
+            features,
+            start_features,
         })
+    }
+
+    /// The inputs' features (all or none, of one width, finite) and the starting `X`.
+    #[allow(clippy::type_complexity)]
+    fn checked_features(
+        &self,
+        inputs: &[GwBarycenterInput<'_>],
+    ) -> Result<(Option<Vec<Array2<f64>>>, Option<Array2<f64>>)> {
+        let given = inputs.iter().filter(|i| i.features.is_some()).count();
+        if given == 0 {
+            if self.fixed_features {
+                return Err(Error::InvalidParameter {
+                    arg: "fixed_features",
+                    requirement: "inputs with features (a fused barycenter)",
+                    value: "true, but no input has features".into(),
+                });
+            }
+            if self.init_features.is_some() {
+                return Err(Error::InvalidParameter {
+                    arg: "init_features",
+                    requirement: "inputs with features (a fused barycenter)",
+                    value: "given, but no input has features".into(),
+                });
+            }
+            return Ok((None, None));
+        }
+        if !(0.0..=1.0).contains(&self.alpha) {
+            return Err(Error::invalid("alpha", "must be in [0, 1]", self.alpha));
+        }
+        let fail = |requirement: &'static str, value: String| Error::InvalidParameter {
+            arg: "inputs",
+            requirement,
+            value,
+        };
+        let mut ys = Vec::with_capacity(inputs.len());
+        let mut width = None;
+        for (s, input) in inputs.iter().enumerate() {
+            let Some(y) = input.features else {
+                return Err(fail(
+                    "features on every input or on none",
+                    format!("input {s} has none, {given} of {} have", inputs.len()),
+                ));
+            };
+            let n = input.cost.shape().0;
+            if y.nrows() != n || y.ncols() == 0 {
+                return Err(fail(
+                    "one row of features per point",
+                    format!(
+                        "input {s}: {} × {} features for {n} points",
+                        y.nrows(),
+                        y.ncols()
+                    ),
+                ));
+            }
+            let d = *width.get_or_insert(y.ncols());
+            if y.ncols() != d {
+                return Err(fail(
+                    "features of one width",
+                    format!("input {s} has {} columns, input 0 has {d}", y.ncols()),
+                ));
+            }
+            if let Some(((i, j), v)) = y.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                return Err(fail(
+                    "finite features",
+                    format!("input {s}: {v} at [{i}, {j}]"),
+                ));
+            }
+            ys.push(y.to_owned());
+        }
+        let d = width.unwrap_or(0);
+        let start = match &self.init_features {
+            Some(x) => {
+                if x.dim() != (self.size, d) {
+                    return Err(Error::Shape {
+                        arg: "init_features",
+                        expected: format!("{} × {d} (barycenter size × feature width)", self.size),
+                        got: format!("{} × {}", x.nrows(), x.ncols()),
+                    });
+                }
+                validate::finite_matrix("init_features", x.view())?;
+                x.clone()
+            }
+            None if self.fixed_features => {
+                return Err(Error::InvalidParameter {
+                    arg: "init_features",
+                    requirement: "the features to keep when fixed_features is set",
+                    value: "none".into(),
+                });
+            }
+            None => Array2::zeros((self.size, d)),
+        };
+        Ok((Some(ys), Some(start)))
     }
 }
 
@@ -433,6 +594,10 @@ struct Setup {
     /// `log max(C_s, 1e-16)`, what the KL update averages.
     log_costs: Option<Vec<Array2<f64>>>,
     start: Array2<f64>,
+    /// `Y_s` of a fused barycenter.
+    features: Option<Vec<Array2<f64>>>,
+    /// The starting `X` of a fused barycenter.
+    start_features: Option<Array2<f64>>,
 }
 
 impl Setup {
@@ -556,6 +721,59 @@ fn update(
     acc
 }
 
+/// `X = Σ_s λ̂_s diag(1/p)·T_s·Y_s`, the minimizer over `X` of
+/// `Σ_s λ_s Σ_ij ‖x_i − y^s_j‖² T^s_ij` for fixed plans (`T_s 1 = p`).
+fn feature_update(
+    plans: &[&Array2<f64>],
+    features: &[Array2<f64>],
+    lambdas: &[f64],
+    p: ArrayView1<'_, f64>,
+) -> Array2<f64> {
+    let total: f64 = lambdas.iter().sum();
+    let mut acc = Array2::zeros((p.len(), features[0].ncols()));
+    for ((t, y), &lambda) in plans.iter().zip(features).zip(lambdas) {
+        if lambda != 0.0 {
+            gemm::matmul_par(acc.view_mut(), t.view(), y.view(), lambda / total, true);
+        }
+    }
+    Zip::from(acc.rows_mut())
+        .and(p)
+        .for_each(|mut row, &w| row /= w);
+    acc
+}
+
+/// `M_ij = ‖x_i − y_j‖²`, by differences (exact zeros for equal points).
+fn sq_distances(x: &Array2<f64>, y: &Array2<f64>) -> Array2<f64> {
+    Array2::from_shape_fn((x.nrows(), y.nrows()), |(i, j)| {
+        x.row(i)
+            .iter()
+            .zip(y.row(j))
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum()
+    })
+}
+
+/// `‖A − B‖_F`.
+fn frobenius_distance(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    Zip::from(a)
+        .and(b)
+        .fold(0.0, |acc, x, y| acc + (x - y) * (x - y))
+        .sqrt()
+}
+
+/// [`Error::Numerical`] when an update overflowed.
+fn finite_update(next: &Array2<f64>, what: &str, k: usize, epsilon: f64) -> Result<()> {
+    match next.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((i, j), v)) => Err(Error::Numerical {
+            solver: "GW barycenter",
+            iteration: k + 1,
+            epsilon,
+            detail: format!("the updated barycenter {what} is {v} at [{i}, {j}]"),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// POT's random start: squared distances between `n` standard Gaussian points of the
 /// plane, divided by the largest (all zero for `n = 1`).
 fn random_cost(n: usize, seed: u64) -> Array2<f64> {
@@ -575,6 +793,7 @@ fn random_cost(n: usize, seed: u64) -> Array2<f64> {
 #[derive(Debug, Clone)]
 pub struct GwBarycenterOutput {
     cost: Array2<f64>,
+    features: Option<Array2<f64>>,
     weights: Array1<f64>,
     plans: Vec<Array2<f64>>,
     gw_losses: Array1<f64>,
@@ -596,6 +815,12 @@ impl GwBarycenterOutput {
         self.cost
     }
 
+    /// The barycenter's features `X` (`N × d`) of a fused barycenter, in the order of the
+    /// rows of [`cost`](Self::cost).
+    pub fn features(&self) -> Option<ArrayView2<'_, f64>> {
+        self.features.as_ref().map(|x| x.view())
+    }
+
     /// The barycenter weights `p`.
     pub fn weights(&self) -> ArrayView1<'_, f64> {
         self.weights.view()
@@ -607,12 +832,13 @@ impl GwBarycenterOutput {
         &self.plans
     }
 
-    /// `GW_s = Σ L(C_ij, C^s_kl) T^s_ik T^s_jl` for the returned `C` and plans, per input.
+    /// `GW_s = Σ L(C_ij, C^s_kl) T^s_ik T^s_jl` for the returned `C` and plans, per input;
+    /// for a fused barycenter `α·GW_s + (1 − α)·Σ ‖x_i − y^s_j‖² T^s_ij` with the returned `X`.
     pub fn gw_losses(&self) -> ArrayView1<'_, f64> {
         self.gw_losses.view()
     }
 
-    /// The objective `Σ_s λ_s·GW_s` (with the lambdas as given).
+    /// The objective `Σ_s λ_s·GW_s` (with the lambdas as given; fused losses when fused).
     pub fn loss(&self) -> f64 {
         self.loss
     }
@@ -634,8 +860,8 @@ impl GwBarycenterOutput {
         &self.trace
     }
 
-    /// Per iteration (rows) and input (columns), the GW loss of the plan solved at that
-    /// iteration, against the barycenter before its update.
+    /// Per iteration (rows) and input (columns), the GW loss (fused: FGW loss) of the plan
+    /// solved at that iteration, against the barycenter before its update.
     pub fn loss_trace(&self) -> ArrayView2<'_, f64> {
         ArrayView2::from_shape((self.iterations, self.plans.len()), &self.loss_trace)
             .expect("one loss per input and iteration")
