@@ -9,8 +9,9 @@ Differences from POT, on purpose:
 * ``armijo=True`` is accepted with a warning; the exact line search is always used (it is
   exact for both losses).
 * The entropic solvers always warm-start their Sinkhorn solves (``warmstart`` is accepted)
-  and solve early steps only to a tenth of the last plan change; ``numItermax`` /
-  ``stopThr`` set the inner budget and L1 marginal-error target (default 100000 / 1e-9).
+  and solve early steps only to 3% of the last step's L1 plan change (the last ones to
+  ``stopThr``); ``numItermax`` / ``stopThr`` set the inner budget and L1 marginal-error
+  target (default 100000 / 1e-9).
 * ``solver="PPA"`` is not available (``ValueError``).
 * Barycenters: the update divides by ``sum(lambdas)``, so only the ratios of ``lambdas``
   matter (POT's equals it when they sum to 1; otherwise POT's square-loss ``C`` is scaled

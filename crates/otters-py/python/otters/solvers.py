@@ -185,7 +185,7 @@ class GromovWasserstein:
         Outer iterations at most.
     inner_threshold, inner_max_iterations :
         The Sinkhorn solves' L1 marginal-error target and budget (early steps are solved to
-        a tenth of the last plan change only).
+        3% of the last step's L1 plan change only, the last ones to ``inner_threshold``).
     warn : bool
         Emit :class:`otters.ConvergenceWarning` when the budget runs out.
     """

@@ -24,10 +24,11 @@ use crate::validate::{self, DEFAULT_MEMORY_LIMIT};
 /// Entropic GW: `P_{k+1} = argmin_{P ∈ Π(a,b)} ⟨∇E(P_k), P⟩ − ε·H(P)` with
 /// `E = (1−α)⟨M, ·⟩ + α·GW` (POT's `entropic_gromov_wasserstein` with `solver="PGD"`, OTT's
 /// `GromovWasserstein`). Each step is one [`Sinkhorn`] solve, started from the previous
-/// step's potentials; with [`inexact_steps`](Self::inexact_steps), far from the fixed point
-/// it is solved only to a tenth of the last plan change (never looser than needed, never
-/// tighter than `sinkhorn.threshold`), so the early steps cost a few Sinkhorn iterations
-/// each.
+/// step's potentials; with [`inexact_steps`](Self::inexact_steps), until the stopping rule
+/// is first met each step is solved only to an L1 marginal error of 3% of the last step's
+/// L1 plan change (never tighter than `sinkhorn.threshold`), so the early steps cost a few
+/// Sinkhorn iterations each; that step and all later ones are solved to
+/// `sinkhorn.threshold`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntropicGw {
     /// The entropic regularization ε (absolute, in the units of the linearized cost).
@@ -43,7 +44,7 @@ pub struct EntropicGw {
     /// Factor costs that are exactly low rank (e.g. squared Euclidean, rank `d + 2`), so
     /// that `L⊗P` costs `O(nmr)` instead of `O(n²m)`; the results agree to rounding.
     pub low_rank_costs: bool,
-    /// Solve the early steps only to a tenth of the last plan change (the default). The
+    /// Solve the early steps only to 3% of the last step's change (the default). The
     /// fixed point is the same; turn it off when a loose [`threshold`](Self::threshold)
     /// stops the solve far from it and the iterate itself must be reproduced (POT solves
     /// every step to the Sinkhorn threshold).
@@ -248,6 +249,13 @@ impl<'p> Setup<'p> {
     }
 }
 
+/// Inexact steps are solved to an L1 marginal error of this fraction of the last step's L1
+/// plan change `‖P_k − P_{k−1}‖₁` (both in units of mass), so that a step's inexactness is
+/// small next to the move it makes, whatever the problem's size. Measured on W7 (n = 1000):
+/// 0.03 takes 3× fewer Sinkhorn iterations in all than a tenth of the Frobenius change did,
+/// for the same outer iterations (78 vs 79) and loss to 1e-8 relative.
+const INEXACT_FRACTION: f64 = 0.03;
+
 /// A user's starting plan: the right shape, finite, non-negative, with the problem's
 /// marginals to 1e-6 (relative to the mass).
 fn checked_init(problem: &QuadraticProblem<'_>, p: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
@@ -341,6 +349,10 @@ impl EntropicGw {
         let mut trace = Vec::new();
         let (mut converged, mut inner_converged) = (false, true);
         let mut cost = Array2::zeros(setup.plan.dim());
+        // Inexact steps until the stopping rule is first met (or half the budget is spent);
+        // exact ones from then on, so that the end of the path is that of exact steps.
+        let mut inexact = self.inexact_steps;
+        let mut last_l1_change = None;
         for k in 0..self.max_iterations {
             let prod = setup.tensor.products(setup.plan.view())?;
             setup.linearized(&prod, &mut cost);
@@ -351,15 +363,36 @@ impl EntropicGw {
                 f: f.view(),
                 g: g.view(),
             });
-            // Inexact steps: far from the fixed point, solve to a tenth of the last change.
-            let last_change = trace.last().copied().filter(|_| self.inexact_steps);
+            // Inexact steps: far from the fixed point, solve to a fraction of the last change.
             let inner = Sinkhorn {
-                threshold: inner.threshold.max(0.1 * last_change.unwrap_or(0.0)),
+                threshold: inner
+                    .threshold
+                    .max(INEXACT_FRACTION * last_l1_change.filter(|_| inexact).unwrap_or(0.0)),
                 ..inner
             };
-            let out = inner.solve_with(&lp, warm, &quiet)?;
+            let mut out = inner.solve_with(&lp, warm, &quiet)?;
+            let (mut change, l1_change) = replace_plan(&mut setup.plan, &cost, &out.log_plan());
+            last_l1_change = Some(l1_change);
+            let stopping = k % self.check_every == 0 && change <= self.threshold;
+            let loose = inner.threshold > self.sinkhorn.threshold;
+            if stopping || 2 * (k + 1) >= self.max_iterations {
+                inexact = false;
+            }
+            if stopping && loose {
+                // The step was solved loosely: finish it at the requested threshold, and stop
+                // only if that moves the plan by no more than the threshold either.
+                let tight = Sinkhorn {
+                    threshold: self.sinkhorn.threshold,
+                    ..inner
+                };
+                let warm = Potentials {
+                    f: out.f(),
+                    g: out.g(),
+                };
+                out = tight.solve_with(&lp, Some(warm), &quiet)?;
+                change = change.max(replace_plan(&mut setup.plan, &cost, &out.log_plan()).0);
+            }
             inner_converged = out.converged();
-            let change = replace_plan(&mut setup.plan, &cost, &out.log_plan());
             potentials = Some((out.f().to_owned(), out.g().to_owned()));
             trace.push(change);
             observer.step(&Progress {
@@ -590,14 +623,14 @@ fn quadratic_line_search(curvature: f64, slope: f64) -> f64 {
 /// Overwrites `plan` with the Sinkhorn plan `exp(log_row_i + log_col_j − C_ij/ε)` of the
 /// stored `cost`, returning `‖P_new − P_old‖_F`: one pass, rows in parallel, the squares
 /// summed in row order (independent of the thread count).
-fn replace_plan(plan: &mut Array2<f64>, cost: &Array2<f64>, log_plan: &LogPlan<'_>) -> f64 {
+fn replace_plan(plan: &mut Array2<f64>, cost: &Array2<f64>, log_plan: &LogPlan<'_>) -> (f64, f64) {
     let m = plan.ncols();
     let gamma = 1.0 / log_plan.epsilon;
     let log_col = log_plan.log_col.to_vec();
     let log_row = log_plan.log_row;
     let plan = plan.as_slice_mut().expect("owned plans are contiguous");
     let cost = cost.as_slice().expect("linearized costs are contiguous");
-    let squares: Vec<f64> = plan
+    let sums: Vec<(f64, f64)> = plan
         .par_chunks_mut(m)
         .zip(cost.par_chunks(m))
         .enumerate()
@@ -605,17 +638,21 @@ fn replace_plan(plan: &mut Array2<f64>, cost: &Array2<f64>, log_plan: &LogPlan<'
             || vec![0.0; m],
             |row, (i, (p, c))| {
                 lse::exp_row(log_row[i], &log_col, c, gamma, row);
-                let mut sq = 0.0;
+                let (mut sq, mut abs) = (0.0, 0.0);
                 for (old, &new) in p.iter_mut().zip(row.iter()) {
                     let d = new - *old;
                     sq += d * d;
+                    abs += d.abs();
                     *old = new;
                 }
-                sq
+                (sq, abs)
             },
         )
         .collect();
-    squares.iter().sum::<f64>().sqrt()
+    let (sq, abs) = sums
+        .iter()
+        .fold((0.0, 0.0), |(s, a), &(x, y)| (s + x, a + y));
+    (sq.sqrt(), abs)
 }
 
 /// A linearized cost that is not finite (overflow in the products).

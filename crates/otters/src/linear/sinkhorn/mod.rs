@@ -31,7 +31,7 @@ use self::schedule::Schedule;
 use self::step::Side;
 use crate::error::{Error, Index, Result};
 use crate::geometry::{Axis, SoftminChain};
-use crate::linear::LinearProblem;
+use crate::linear::{LinearProblem, MarginalPenalty};
 use crate::observe::{Observer, Progress};
 
 /// Starting potentials `(f, g)` for a warm start.
@@ -101,6 +101,14 @@ impl Sinkhorn {
             ),
             None => (Array1::zeros(n), Array1::zeros(m)),
         };
+        // A warm start's g came from a column softmin by the penalty's update (`g = s` for a
+        // hard marginal, `ρ/(ρ+ε)·s` for KL): inverted, a guess for the first column sweep,
+        // which then needs one pass instead of the exact two (it falls back where off).
+        let first_guess: Option<Array1<f64>> = init.and_then(|_| match penalty_b {
+            MarginalPenalty::Hard => Some(g.clone()),
+            MarginalPenalty::Kl { rho } => Some(&g * ((rho + schedule.at(0)) / rho)),
+            MarginalPenalty::TotalVariation { .. } => None,
+        });
         let (mut h_a, mut h_b) = (Array1::zeros(n), Array1::zeros(m));
         // Softmins of this iteration (s, t) and of the previous one (guesses for the next).
         let (mut s, mut t) = (Array1::zeros(n), Array1::zeros(m));
@@ -148,7 +156,10 @@ impl Sinkhorn {
             if !t_ready {
                 side_a.log_plan_factor(as_slice(&f), eps, as_slice_mut(&mut h_a));
                 std::mem::swap(&mut t, &mut t_prev);
-                let guess = (k > 0).then(|| t_prev.view());
+                let guess = match &first_guess {
+                    Some(guess) if k == 0 => Some(guess.view()),
+                    _ => (k > 0).then(|| t_prev.view()),
+                };
                 geom.softmin_near(Axis::Cols, eps, h_a.view(), guess, t.view_mut())?;
             }
             check_softmin(&t, &side_b, Axis::Cols, k, eps)?;
