@@ -575,11 +575,12 @@ WORKLOADS = {
     "W7 GW cg": (w7_gw_cg, ["otters", "POT"], [1000], [1000]),
     "W7 GW entropic": (w7_gw_entropic, ["otters", "POT", "OTT f64"], [1000], [1000]),
     "W7 low-rank GW": (w7_lowrank_gw, ["otters", "POT", "POT 1e-8", "OTT f64"], [1000], [1000, 10000]),
-    "W8 lowrank": (w8_lowrank, ["otters", "otters 100 it.", "POT", "OTT f64"], [5000], [50000]),
+    "W8 lowrank": (w8_lowrank, ["otters", "otters 100 it.", "POT", "OTT f64"], [5000], [50000, 100000]),
 }
 # Peers too slow at some sizes to be worth the wait (they are listed as skipped).
 SKIP = {("W1", "SciPy", 5000), ("W2/it", "POT log", 10000), ("W3/it", "KeOps", 100000),
-        ("W3/it", "OTT online", 100000), ("W3/it", "KeOps", 1000000), ("W3/it", "OTT online", 1000000)}
+        ("W3/it", "OTT online", 100000), ("W3/it", "KeOps", 1000000), ("W3/it", "OTT online", 1000000),
+        ("W8 lowrank", "POT", 100000), ("W8 lowrank", "OTT f64", 100000)}
 
 
 def child(args):
