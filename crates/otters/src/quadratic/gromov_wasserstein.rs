@@ -621,8 +621,8 @@ fn quadratic_line_search(curvature: f64, slope: f64) -> f64 {
 }
 
 /// Overwrites `plan` with the Sinkhorn plan `exp(log_row_i + log_col_j − C_ij/ε)` of the
-/// stored `cost`, returning `‖P_new − P_old‖_F`: one pass, rows in parallel, the squares
-/// summed in row order (independent of the thread count).
+/// stored `cost`, returning `(‖P_new − P_old‖_F, ‖P_new − P_old‖₁)`: one pass, rows in
+/// parallel, the sums taken in row order (independent of the thread count).
 fn replace_plan(plan: &mut Array2<f64>, cost: &Array2<f64>, log_plan: &LogPlan<'_>) -> (f64, f64) {
     let m = plan.ncols();
     let gamma = 1.0 / log_plan.epsilon;

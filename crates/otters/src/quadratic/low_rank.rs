@@ -12,6 +12,7 @@
 //! `pᵀ(Cx∘Cx)p` use the geometry's [`apply_square_cost`](Geometry::apply_square_cost),
 //! linear too for factored costs.
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, Axis as NdAxis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -140,6 +141,9 @@ struct SquareLossGw<'p> {
     symmetric: (bool, bool),
     /// Whether the source (target) marginal is KL-relaxed.
     relaxed: (bool, bool),
+    /// `Cx·Q`, `Cxᵀ·Q`, `Cy·R`, `Cyᵀ·R` and the fused `Cxy·R`, `Cxyᵀ·Q`, reused across
+    /// iterations (no `n × r` allocation per iteration).
+    buffers: [Array2<f64>; 6],
 }
 
 impl<'p> SquareLossGw<'p> {
@@ -152,30 +156,32 @@ impl<'p> SquareLossGw<'p> {
             alpha: problem.fused_penalty(),
             symmetric: (symmetric(cx)?, symmetric(cy)?),
             relaxed: (marginals.rho_a.is_some(), marginals.rho_b.is_some()),
+            buffers: Default::default(),
         })
     }
 }
 
-/// `(C·F, Cᵀ·F)` (the second `None` for a symmetric cost).
-fn products(
+/// `out = C·F` (`Axis::Rows`) or `Cᵀ·F` (`Axis::Cols`) into a reused buffer.
+fn product<'b>(
     geom: &dyn Geometry,
-    symmetric: bool,
+    axis: Axis,
     f: &Array2<f64>,
-) -> Result<(Array2<f64>, Option<Array2<f64>>)> {
-    let mut cf = Array2::zeros(f.raw_dim());
-    geom.apply_cost(Axis::Rows, f.view(), cf.view_mut())?;
-    let ctf = if symmetric {
-        None
-    } else {
-        let mut ctf = Array2::zeros(f.raw_dim());
-        geom.apply_cost(Axis::Cols, f.view(), ctf.view_mut())?;
-        Some(ctf)
+    out: &'b mut Array2<f64>,
+) -> Result<&'b Array2<f64>> {
+    let rows = match axis {
+        Axis::Rows => geom.shape().0,
+        Axis::Cols => geom.shape().1,
     };
-    Ok((cf, ctf))
+    if out.dim() != (rows, f.ncols()) {
+        *out = Array2::zeros((rows, f.ncols()));
+    }
+    geom.apply_cost(axis, f.view(), out.view_mut())?;
+    Ok(out)
 }
 
 /// `out = −2α·(CF·D·Mᵀ + CᵀF·D·M)` with `D = diag(1/g)` and `M` the other side's
-/// `r × r` Gram matrix: the GW part of `G_Q` (or `G_R`).
+/// `r × r` Gram matrix (`CᵀF = CF` for a symmetric cost): the GW part of `G_Q` (or `G_R`),
+/// written by GEMMs straight into `out`.
 fn gw_gradient(
     out: &mut Array2<f64>,
     (cf, ctf): (&Array2<f64>, Option<&Array2<f64>>),
@@ -183,18 +189,19 @@ fn gw_gradient(
     inv_g: &Array1<f64>,
     alpha: f64,
 ) {
-    let scaled = |m: Array2<f64>| {
-        let mut m = m;
+    // D·Mᵀ and D·M (r × r), the scale folded in.
+    let scaled = |m: ndarray::ArrayView2<'_, f64>| {
+        let mut m = m.to_owned();
         for (mut row, &ig) in m.outer_iter_mut().zip(inv_g) {
             row *= -2.0 * alpha * ig;
         }
         m
     };
     match ctf {
-        None => out.assign(&cf.dot(&scaled(&other.t() + other))),
+        None => general_mat_mul(1.0, cf, &scaled((&other.t() + other).view()), 0.0, out),
         Some(ctf) => {
-            out.assign(&cf.dot(&scaled(other.t().to_owned())));
-            *out += &ctf.dot(&scaled(other.clone()));
+            general_mat_mul(1.0, cf, &scaled(other.t()), 0.0, out);
+            general_mat_mul(1.0, ctf, &scaled(other.view()), 1.0, out);
         }
     }
 }
@@ -232,23 +239,30 @@ impl Objective for SquareLossGw<'_> {
         gr: &mut Array2<f64>,
     ) -> Result<GradientTerms> {
         let inv_g = g.mapv(f64::recip);
-        let (xq, xtq) = products(self.cx, self.symmetric.0, q)?;
-        let (yr, ytr) = products(self.cy, self.symmetric.1, r)?;
-        let (mx, my) = (q.t().dot(&xq), r.t().dot(&yr));
-        gw_gradient(gq, (&xq, xtq.as_ref()), &my, &inv_g, self.alpha);
-        gw_gradient(gr, (&yr, ytr.as_ref()), &mx, &inv_g, self.alpha);
+        let [xq, xtq, yr, ytr, lin_q, lin_r] = &mut self.buffers;
+        let xq = product(self.cx, Axis::Rows, q, xq)?;
+        let xtq = match self.symmetric.0 {
+            true => None,
+            false => Some(product(self.cx, Axis::Cols, q, xtq)?),
+        };
+        let yr = product(self.cy, Axis::Rows, r, yr)?;
+        let ytr = match self.symmetric.1 {
+            true => None,
+            false => Some(product(self.cy, Axis::Cols, r, ytr)?),
+        };
+        let (mx, my) = (q.t().dot(xq), r.t().dot(yr));
+        gw_gradient(gq, (xq, xtq), &my, &inv_g, self.alpha);
+        gw_gradient(gr, (yr, ytr), &mx, &inv_g, self.alpha);
         let mut terms = GradientTerms::default();
         if let Some(cxy) = self.cxy {
             // (1−α)·m(P)·⟨Cxy, P⟩: G_Q += (1−α)·m·Cxy·R, ∂/∂g adds (1−α)·⟨Cxy, P⟩.
             let w = 1.0 - self.alpha;
             let mass = g.sum();
-            let mut lin_q = Array2::zeros(q.raw_dim());
-            cxy.apply_cost(Axis::Rows, r.view(), lin_q.view_mut())?;
-            let mut lin_r = Array2::zeros(r.raw_dim());
-            cxy.apply_cost(Axis::Cols, q.view(), lin_r.view_mut())?;
-            terms.shift_g = w * ((q * &lin_q).sum_axis(NdAxis(0)) * &inv_g).sum();
-            gq.scaled_add(w * mass, &lin_q);
-            gr.scaled_add(w * mass, &lin_r);
+            let lin_q = product(cxy, Axis::Rows, r, lin_q)?;
+            let lin_r = product(cxy, Axis::Cols, q, lin_r)?;
+            terms.shift_g = w * ((q * lin_q).sum_axis(NdAxis(0)) * &inv_g).sum();
+            gq.scaled_add(w * mass, lin_q);
+            gr.scaled_add(w * mass, lin_r);
         }
         // Relaxed marginals: ∂/∂Q of pᵀ(Cx∘Cx)p with p = Q1 is (Cx∘Cx + (Cx∘Cx)ᵀ)p on
         // every column.
@@ -264,9 +278,12 @@ impl Objective for SquareLossGw<'_> {
     }
 
     fn value(&mut self, q: &Array2<f64>, r: &Array2<f64>, g: &Array1<f64>) -> Result<f64> {
-        let (xq, _) = products(self.cx, true, q)?;
-        let (yr, _) = products(self.cy, true, r)?;
-        let (mx, my) = (q.t().dot(&xq), r.t().dot(&yr));
+        let [xq, _, yr, ..] = &mut self.buffers;
+        let (xq, yr) = (
+            product(self.cx, Axis::Rows, q, xq)?,
+            product(self.cy, Axis::Rows, r, yr)?,
+        );
+        let (mx, my) = (q.t().dot(xq), r.t().dot(yr));
         let cross: f64 = ndarray::Zip::indexed(&mx)
             .and(&my)
             .fold(0.0, |acc, (k, l), &x, &y| acc + x * y / (g[k] * g[l]));
