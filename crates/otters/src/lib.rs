@@ -52,6 +52,7 @@
 //! panics on user input.
 
 pub mod datasets;
+pub mod divergence;
 pub mod error;
 pub mod geometry;
 mod kernels;
