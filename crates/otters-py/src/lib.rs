@@ -2,6 +2,7 @@
 //! only; every algorithm lives in the `otters` crate.
 
 mod convert;
+mod divergence;
 mod errors;
 mod geometry;
 mod linear;
@@ -24,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<quadratic::GwBarycenterOutput>()?;
     m.add_class::<quadratic::UgwOutput>()?;
     m.add_class::<low_rank::LowRankOutput>()?;
+    m.add_class::<divergence::DivergenceOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
@@ -33,6 +35,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quadratic::solve_ugw, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_lrgw, m)?)?;
     m.add_function(wrap_pyfunction!(low_rank::solve_lowrank, m)?)?;
+    m.add_function(wrap_pyfunction!(divergence::solve_divergence, m)?)?;
+    m.add_function(wrap_pyfunction!(divergence::energy_distance, m)?)?;
+    m.add_function(wrap_pyfunction!(divergence::gaussian_mmd, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;

@@ -42,7 +42,7 @@ pub(crate) fn penalty(
 }
 
 /// ε from `epsilon` (absolute, or a factor when `relative_to` names a cost statistic).
-fn parse_epsilon(
+pub(crate) fn parse_epsilon(
     py: Python<'_>,
     epsilon: Option<f64>,
     relative_to: Option<&str>,

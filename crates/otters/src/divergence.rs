@@ -242,15 +242,28 @@ impl SymmetricOutput {
         self.error
     }
 
-    /// `Σ_j P_ij·∇ₓc(x_i, x_j)` for the symmetric plan, which is half the gradient of
-    /// `OT_ε(α, α)` when both arguments move.
-    fn grad<C: CostFn>(&self, cloud: &PointCloud<C>) -> Result<Array2<f64>> {
-        let plan = LogPlan {
+    /// `⟨C, P⟩` of the symmetric plan, the transport cost without the entropy (what POT's
+    /// `empirical_sinkhorn_divergence` combines); `geom` is the symmetric cost that was solved.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for a cost of another shape.
+    pub fn linear_cost(&self, geom: &dyn Geometry) -> Result<f64> {
+        check_square("geom", geom, self.f.len())?;
+        geom.plan_dot_cost(&self.log_plan())
+    }
+
+    fn log_plan(&self) -> LogPlan<'_> {
+        LogPlan {
             log_row: self.log_w.view(),
             log_col: self.log_w.view(),
             epsilon: self.epsilon,
-        };
-        cloud.plan_weighted_gradient(Axis::Rows, &plan)
+        }
+    }
+
+    /// `Σ_j P_ij·∇ₓc(x_i, x_j)` for the symmetric plan, which is half the gradient of
+    /// `OT_ε(α, α)` when both arguments move.
+    fn grad<C: CostFn>(&self, cloud: &PointCloud<C>) -> Result<Array2<f64>> {
+        cloud.plan_weighted_gradient(Axis::Rows, &self.log_plan())
     }
 }
 

@@ -18,9 +18,10 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import gromov, lowrank, unbalanced
+from . import divergence, gromov, lowrank, unbalanced
 from ._core import (
     DenseCost,
+    DivergenceOutput,
     ExactOutput,
     GwOutput,
     LowRankOutput,
@@ -62,6 +63,7 @@ __all__ = [
     "ConditionalGradientGW",
     "ConvergenceWarning",
     "DenseCost",
+    "DivergenceOutput",
     "ExactOutput",
     "Geometry",
     "GromovWasserstein",

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "DenseCost",
+    "DivergenceOutput",
     "__version__",
     "ExactOutput",
     "GwBarycenterOutput",
@@ -16,10 +17,13 @@ __all__ = [
     "SinkhornOutput",
     "UgwOutput",
     "check_problem",
+    "energy_distance",
+    "gaussian_mmd",
     "sinkhorn_init",
     "ot_1d",
     "random_directions",
     "sliced_wasserstein",
+    "solve_divergence",
     "solve_exact",
     "solve_gw",
     "solve_gw_barycenter",
@@ -392,3 +396,45 @@ def sliced_wasserstein(
     b: _ArrayLike | None = None,
     p: float = 2.0,
 ) -> tuple[float, float, int, _Array]: ...
+
+@final
+class DivergenceOutput:
+    @property
+    def value(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def epsilon(self) -> float: ...
+    @property
+    def reg_ot_costs(self) -> tuple[float, float, float]: ...
+    @property
+    def linear_costs(self) -> tuple[float, float, float]: ...
+    @property
+    def iterations(self) -> tuple[int, int, int]: ...
+    @property
+    def potentials_xy(self) -> tuple[_Array, _Array]: ...
+    @property
+    def potential_xx(self) -> _Array: ...
+    @property
+    def potential_yy(self) -> _Array: ...
+    @property
+    def grad_x(self) -> _Array | None: ...
+    @property
+    def grad_y(self) -> _Array | None: ...
+
+def solve_divergence(
+    geom: PointCloud,
+    a: _ArrayLike | None = None,
+    b: _ArrayLike | None = None,
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    rho: float | None = None,
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+    scaling_decay: float | None = None,
+    gradients: bool = False,
+) -> DivergenceOutput: ...
+def energy_distance(x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b: _ArrayLike | None = None) -> float: ...
+def gaussian_mmd(
+    x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b: _ArrayLike | None = None, sigma: float = 1.0
+) -> float: ...
