@@ -179,12 +179,7 @@ fn kernel_inputs<'py>(
     y: &Bound<'py, PyAny>,
     a: Option<&Bound<'py, PyAny>>,
     b: Option<&Bound<'py, PyAny>>,
-) -> PyResult<(
-    Array2<f64>,
-    Array2<f64>,
-    Option<Array1<f64>>,
-    Option<Array1<f64>>,
-)> {
+) -> PyResult<KernelInputs> {
     let x = convert::points(x, "x")?.readonly().as_array().to_owned();
     let y = convert::points(y, "y")?.readonly().as_array().to_owned();
     let w = |w: Option<&Bound<'py, PyAny>>, arg: &'static str| -> PyResult<_> {
