@@ -15,6 +15,7 @@ const EXAMPLES: &str = "Examples:
   otters solve --x shape.npy --y noisy_shape.npy --method ugw --rho 1 --epsilon 0.01 --scale-cost max
   otters solve --x big_source.npy --y big_target.npy --method lowrank --rank 20 --scale-cost max
   otters solve --x cells_rna.npy --y cells_atac.npy --method lrgw --rank 10 --scale-cost max
+  otters solve --x before.npy --y after.npy --method divergence --epsilon 0.05
 
 Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
 (unless --allow-nonconverged), 130 interrupted.";
@@ -70,6 +71,11 @@ pub enum Method {
     /// squared-Euclidean point clouds); unbalanced with --rho, fused with --cost and
     /// --alpha as fgw. Scale the costs (--scale-cost max): the step assumes costs of order one.
     Lrgw,
+    /// Sinkhorn divergence between the point clouds --x and --y:
+    /// OT_ε(x, y) − ½OT_ε(x, x) − ½OT_ε(y, y), balanced, or unbalanced with --rho (KL, plus
+    /// the mass term); ≥ 0 and 0 only for equal measures. The plan and potentials written
+    /// are those of the cross term.
+    Divergence,
 }
 
 /// Losses comparing the two spaces' costs in (fused) GW.

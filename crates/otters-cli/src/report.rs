@@ -82,6 +82,9 @@ pub struct Report {
     /// The regularized (dual) cost of entropic methods.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regularized_cost: Option<f64>,
+    /// The Sinkhorn divergence (`--method divergence`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub divergence: Option<f64>,
     /// Whether the solver converged.
     pub converged: bool,
     /// Iterations (Sinkhorn) or pivots (network simplex) done.
@@ -122,6 +125,9 @@ impl Report {
             "  {status} after {} iterations in {:.3} s",
             self.iterations, self.seconds
         )?;
+        if let Some(d) = self.divergence {
+            writeln!(out, "  sinkhorn divergence       {d:.10}")?;
+        }
         if let Some(c) = self.cost {
             writeln!(out, "  transport cost <C, P>     {c:.10}")?;
         }

@@ -903,3 +903,132 @@ fn lowrank_writes_a_plan_of_the_requested_rank() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--penalty"), "{}", stderr(&out));
 }
+
+/// `--method divergence`: the value of the library's `SinkhornDivergence` on the same clouds
+/// (with the cost scale of the cross term), 0 between a cloud and itself, balanced and
+/// unbalanced; and the flags it cannot take are usage errors naming them.
+#[test]
+fn divergence_reports_the_library_value_and_zero_on_equal_clouds() {
+    use otters::divergence::SinkhornDivergence;
+    use otters::geometry::{PointCloud, ScaleCost};
+    use otters::linear::{Epsilon, MarginalPenalty};
+
+    let ws = workspace();
+    let dir = ws.path();
+    let o = otters(
+        &[
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "y.npy",
+            "--method",
+            "divergence",
+            "--epsilon",
+            "0.05",
+            "--scale-cost",
+            "max",
+            "--threshold",
+            "1e-9",
+            "--out",
+            "res",
+        ],
+        dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rep = report(&dir.join("res"));
+    let got = rep["divergence"].as_f64().unwrap();
+    let x = read_npy(&dir.join("x.npy"));
+    let y = read_npy(&dir.join("y.npy"));
+    let x = ndarray::Array2::from_shape_vec((20, 2), x.data).unwrap();
+    let y = ndarray::Array2::from_shape_vec((15, 2), y.data).unwrap();
+    let max = PointCloud::sq_euclidean(x.view(), y.view()).unwrap();
+    let max = otters::geometry::Geometry::summary(&max).max;
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view())
+        .and_then(|c| c.with_scale(ScaleCost::By(max)))
+        .unwrap();
+    let mut div = SinkhornDivergence::new(Epsilon::Absolute(0.05));
+    div.sinkhorn.threshold = 1e-9;
+    div.sinkhorn.max_iterations = 10_000;
+    let want = div
+        .solve_clouds(&cloud, None, None, MarginalPenalty::Hard)
+        .unwrap()
+        .value();
+    assert!(want > 0.01 && (got - want).abs() < 1e-10, "{got} vs {want}");
+    assert!(stdout(&o).contains("sinkhorn divergence"));
+
+    for extra in [&[][..], &["--rho", "0.5"][..]] {
+        let mut args = vec![
+            "solve",
+            "--x",
+            "x.npy",
+            "--y",
+            "x.npy",
+            "--method",
+            "divergence",
+            "--epsilon",
+            "0.1",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = otters(&args, dir);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rep: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(rep["divergence"].as_f64().unwrap().abs() < 1e-8, "{rep}");
+    }
+
+    for (args, flag) in [
+        (
+            &["solve", "--cost", "C.csv", "--method", "divergence"][..],
+            "--x",
+        ),
+        (
+            &[
+                "solve",
+                "--x",
+                "x.npy",
+                "--y",
+                "y.npy",
+                "--method",
+                "divergence",
+                "--rho-a",
+                "1",
+            ][..],
+            "--rho",
+        ),
+        (
+            &[
+                "solve",
+                "--x",
+                "x.npy",
+                "--y",
+                "y.npy",
+                "--method",
+                "divergence",
+                "--rho",
+                "1",
+                "--penalty",
+                "tv",
+            ][..],
+            "--penalty",
+        ),
+        (
+            &[
+                "solve",
+                "--x",
+                "x.npy",
+                "--y",
+                "y.npy",
+                "--method",
+                "divergence",
+                "--scale-cost",
+                "median",
+            ][..],
+            "median",
+        ),
+    ] {
+        let o = otters(args, dir);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -170,6 +170,7 @@ pub(crate) fn solve(
         g: None,
         cost: r.cost,
         regularized_cost: None,
+        divergence: None,
         converged: r.converged,
         iterations: r.iterations,
         marginal_error: r.marginal_error,

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::{NpzWriter, WriteNpyExt};
+use otters::divergence::SinkhornDivergence;
 use otters::geometry::{
     Cosine, CostFn, DenseCost, Euclidean, Geometry, Lp, PointCloud, ScaleCost, SqEuclidean,
 };
@@ -78,6 +79,8 @@ pub(crate) struct Solved {
     pub(crate) g: Option<Array1<f64>>,
     pub(crate) cost: f64,
     pub(crate) regularized_cost: Option<f64>,
+    /// The Sinkhorn divergence (`--method divergence` only).
+    pub(crate) divergence: Option<f64>,
     pub(crate) converged: bool,
     pub(crate) iterations: usize,
     pub(crate) marginal_error: f64,
@@ -135,12 +138,31 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
             "--method gw/fgw/ugw/lrgw take an absolute --epsilon (gw/fgw: entropic when given, conditional gradient otherwise)",
         ));
     }
-    if matches!(args.method, Method::Ugw | Method::Lowrank | Method::Lrgw)
-        && args.penalty == PenaltyArg::Tv
+    if matches!(
+        args.method,
+        Method::Ugw | Method::Lowrank | Method::Lrgw | Method::Divergence
+    ) && args.penalty == PenaltyArg::Tv
     {
         return Err(usage(
-            "--method ugw, lowrank and lrgw penalize the marginals by KL only (--penalty kl)",
+            "--method ugw, lowrank, lrgw and divergence penalize the marginals by KL only (--penalty kl)",
         ));
+    }
+    if args.method == Method::Divergence {
+        if args.rho_a.is_some() || args.rho_b.is_some() {
+            return Err(usage(
+                "--method divergence takes one --rho for both marginals (not --rho-a / --rho-b)",
+            ));
+        }
+        if args.inputs.x.is_none() {
+            return Err(usage(
+                "--method divergence needs points (--x and --y): it compares each cloud with itself",
+            ));
+        }
+        if args.scale_cost == ScaleArg::Median {
+            return Err(usage(
+                "--method divergence scales the costs by max or mean (not median)",
+            ));
+        }
     }
     if args.method == Method::Ugw && args.epsilon.is_none() {
         return Err(usage(
@@ -233,6 +255,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                 parameters,
                 cost: None,
                 regularized_cost: None,
+                divergence: None,
                 converged: false,
                 iterations: iteration,
                 marginal_error: last
@@ -295,6 +318,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         parameters,
         cost: Some(solved.cost),
         regularized_cost: solved.regularized_cost,
+        divergence: solved.divergence,
         converged: solved.converged,
         iterations: solved.iterations,
         marginal_error: Some(solved.marginal_error),
@@ -357,6 +381,8 @@ fn solve_linear(
 ) -> Result<SolveResult> {
     let spec = |role: &str| find_spec(specs, role);
     let scale = scale(args.scale_cost);
+    // The divergence's symmetric costs `C(x, x)`, `C(y, y)`, in the cross cost's scale.
+    let mut symmetric: Option<(Box<dyn Geometry>, Box<dyn Geometry>)> = None;
     let (geom, points): (Box<dyn Geometry>, Option<Clouds>) =
         match (spec("x"), spec("y"), spec("cost")) {
             (Some(sx), Some(sy), None) => {
@@ -364,7 +390,22 @@ fn solve_linear(
                 let (y, note_y) = read_matrix(sy, true, false)?;
                 info.notes.extend(note_x.into_iter().chain(note_y));
                 info.dimension = Some(x.ncols());
-                (cloud(&x, &y, args.cost_fn, args.p, scale)?, Some((x, y)))
+                let geom = if args.method == Method::Divergence {
+                    let unscaled = cloud(&x, &y, args.cost_fn, args.p, ScaleCost::None)?;
+                    let by = match scale {
+                        ScaleCost::Max => ScaleCost::By(unscaled.summary().max),
+                        ScaleCost::Mean => ScaleCost::By(unscaled.summary().mean),
+                        other => other,
+                    };
+                    symmetric = Some((
+                        cloud(&x, &x, args.cost_fn, args.p, by)?,
+                        cloud(&y, &y, args.cost_fn, args.p, by)?,
+                    ));
+                    cloud(&x, &y, args.cost_fn, args.p, by)?
+                } else {
+                    cloud(&x, &y, args.cost_fn, args.p, scale)?
+                };
+                (geom, Some((x, y)))
             }
             (None, None, Some(sc)) => {
                 let (c, note) = read_matrix(sc, false, true)?;
@@ -408,6 +449,7 @@ fn solve_linear(
                 g: Some(out.g().to_owned()),
                 cost: out.cost(),
                 regularized_cost: None,
+                divergence: None,
                 converged: out.converged(),
                 iterations: out.iterations(),
                 marginal_error: out.marginal_error(),
@@ -438,6 +480,7 @@ fn solve_linear(
                     g: None,
                     cost: out.cost(),
                     regularized_cost: None,
+                    divergence: None,
                     converged: out.converged(),
                     iterations: out.iterations(),
                     marginal_error: out.marginal_error(),
@@ -448,25 +491,45 @@ fn solve_linear(
                 })
             })
         }
+        Method::Divergence => {
+            let Some((xx, yy)) = symmetric.as_ref() else {
+                return Err(usage("--method divergence needs --x and --y"));
+            };
+            let solver = SinkhornDivergence {
+                sinkhorn: sinkhorn_settings(args, max_iterations),
+            };
+            parameters.max_iterations = solver.sinkhorn.max_iterations as u64;
+            solver
+                .solve_with(&problem, xx.as_ref(), yy.as_ref(), observer)
+                .and_then(|out| {
+                    let cross = out.cross();
+                    let dense = (n.saturating_mul(m).saturating_mul(8) <= args.max_plan_bytes)
+                        .then(|| cross.plan_within(&problem, args.max_plan_bytes))
+                        .transpose()?;
+                    Ok(Solved {
+                        solver: "sinkhorn divergence (symmetric terms by averaged updates)".into(),
+                        f: Some(cross.f().to_owned()),
+                        g: Some(cross.g().to_owned()),
+                        cost: cross.linear_cost(&problem)?,
+                        regularized_cost: Some(cross.reg_ot_cost()),
+                        divergence: Some(out.value()),
+                        converged: out.converged(),
+                        iterations: cross.iterations()
+                            + out.xx().iterations()
+                            + out.yy().iterations(),
+                        marginal_error: cross
+                            .marginal_error()
+                            .max(out.xx().marginal_error())
+                            .max(out.yy().marginal_error()),
+                        transported_mass: cross.plan_mass(),
+                        epsilon: Some(cross.epsilon()),
+                        sparse: None,
+                        dense,
+                    })
+                })
+        }
         Method::Sinkhorn | Method::Unbalanced => {
-            let epsilon = match (args.epsilon, args.relative_epsilon) {
-                (Some(e), _) => Epsilon::Absolute(e),
-                (None, Some(x)) => Epsilon::RelativeToMean(x),
-                (None, None) => Epsilon::RelativeToMean(0.05),
-            };
-            let solver = Sinkhorn {
-                threshold: args.threshold,
-                max_iterations: max_iterations.unwrap_or(10_000),
-                scaling: args
-                    .epsilon_scaling
-                    .map_or(EpsilonScaling::None, EpsilonScaling::from_max_cost),
-                acceleration: match args.acceleration {
-                    AccelerationArg::Anderson => Acceleration::default(),
-                    AccelerationArg::Adaptive => Acceleration::AdaptiveRelaxation,
-                    AccelerationArg::None => Acceleration::None,
-                },
-                ..Sinkhorn::new(epsilon)
-            };
+            let solver = sinkhorn_settings(args, max_iterations);
             parameters.max_iterations = solver.max_iterations as u64;
             solver.solve_with(&problem, None, observer).and_then(|out| {
                 let dense = (n.saturating_mul(m).saturating_mul(8) <= args.max_plan_bytes)
@@ -478,6 +541,7 @@ fn solve_linear(
                     g: Some(out.g().to_owned()),
                     cost: out.linear_cost(&problem)?,
                     regularized_cost: Some(out.reg_ot_cost()),
+                    divergence: None,
                     converged: out.converged(),
                     iterations: out.iterations(),
                     marginal_error: out.marginal_error(),
@@ -490,6 +554,28 @@ fn solve_linear(
         }
     };
     Ok((result, points, (n, m)))
+}
+
+/// The Sinkhorn settings of `--method sinkhorn`, `unbalanced` and `divergence`.
+fn sinkhorn_settings(args: &SolveArgs, max_iterations: Option<usize>) -> Sinkhorn {
+    let epsilon = match (args.epsilon, args.relative_epsilon) {
+        (Some(e), _) => Epsilon::Absolute(e),
+        (None, Some(x)) => Epsilon::RelativeToMean(x),
+        (None, None) => Epsilon::RelativeToMean(0.05),
+    };
+    Sinkhorn {
+        threshold: args.threshold,
+        max_iterations: max_iterations.unwrap_or(10_000),
+        scaling: args
+            .epsilon_scaling
+            .map_or(EpsilonScaling::None, EpsilonScaling::from_max_cost),
+        acceleration: match args.acceleration {
+            AccelerationArg::Anderson => Acceleration::default(),
+            AccelerationArg::Adaptive => Acceleration::AdaptiveRelaxation,
+            AccelerationArg::None => Acceleration::None,
+        },
+        ..Sinkhorn::new(epsilon)
+    }
 }
 
 fn check_plot_path(path: &Path, inputs: &[&Path], force: bool) -> Result<()> {
