@@ -13,6 +13,7 @@ mod problem;
 pub mod sinkhorn;
 mod sliced;
 mod sparse_plan;
+mod unbalanced_1d;
 
 pub(crate) use exact::ExactWarmStart;
 pub use exact::{
@@ -29,3 +30,4 @@ pub use sinkhorn::{
 };
 pub use sliced::{SlicedOutput, random_directions, sliced_wasserstein};
 pub use sparse_plan::SparsePlan;
+pub use unbalanced_1d::{UnbalancedFrankWolfe, Uot1dBarycenter, Uot1dOutput};

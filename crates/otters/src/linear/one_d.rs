@@ -24,7 +24,7 @@ pub struct OneDimensionalOutput {
 }
 
 /// Checks 1-D samples and optional weights; returns the weights' mass (the count when absent).
-fn check_side(
+pub(crate) fn check_side(
     arg_x: &'static str,
     x: ArrayView1<'_, f64>,
     arg_w: &'static str,
@@ -54,7 +54,7 @@ fn check_side(
     }
 }
 
-fn check_p(p: f64) -> Result<f64> {
+pub(crate) fn check_p(p: f64) -> Result<f64> {
     if p.is_finite() && p >= 1.0 {
         Ok(p)
     } else {
@@ -88,7 +88,7 @@ fn cumulative(order: &[(f64, usize)], w: Option<ArrayView1<'_, f64>>, mass: f64)
     }
 }
 
-fn sorted(x: ArrayView1<'_, f64>) -> Vec<(f64, usize)> {
+pub(crate) fn sorted(x: ArrayView1<'_, f64>) -> Vec<(f64, usize)> {
     let mut order: Vec<(f64, usize)> = x.iter().copied().zip(0..).collect();
     if order.len() >= PARALLEL_SORT {
         order.par_sort_unstable_by(|l, r| l.0.total_cmp(&r.0).then(l.1.cmp(&r.1)));
@@ -99,7 +99,7 @@ fn sorted(x: ArrayView1<'_, f64>) -> Vec<(f64, usize)> {
 }
 
 #[inline]
-fn ground(d: f64, p: f64) -> f64 {
+pub(crate) fn ground(d: f64, p: f64) -> f64 {
     let d = d.abs();
     if p == 1.0 {
         d
