@@ -43,5 +43,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::random_directions, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::sliced_wasserstein, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::uot_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(one_d::uot_barycenter_1d, m)?)?;
     Ok(())
 }

@@ -161,3 +161,128 @@ pub(crate) fn sliced_wasserstein<'py>(
         out.projected.into_pyarray(py),
     ))
 }
+
+/// 1-D unbalanced OT by Frank–Wolfe: `(cost, linear_cost, dual_cost, f, g, marginal_a,
+/// marginal_b, rows, cols, values, iterations, converged)`.
+#[pyfunction]
+#[pyo3(signature = (x, y, a = None, b = None, rho_a = 1.0, rho_b = 1.0, p = 2.0, threshold = 1e-6,
+    max_iterations = 10000))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub(crate) fn uot_1d<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    a: Option<&Bound<'py, PyAny>>,
+    b: Option<&Bound<'py, PyAny>>,
+    rho_a: f64,
+    rho_b: f64,
+    p: f64,
+    threshold: f64,
+    max_iterations: usize,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let (x, y) = (convert::vector(x, "x")?, convert::vector(y, "y")?);
+    let (a, b) = (optional_vector(a, "a")?, optional_vector(b, "b")?);
+    let (xg, yg) = (x.readonly(), y.readonly());
+    let (ag, bg) = (
+        a.as_ref().map(|a| a.readonly()),
+        b.as_ref().map(|b| b.readonly()),
+    );
+    let (xv, yv) = (xg.as_array(), yg.as_array());
+    let (av, bv) = (
+        ag.as_ref().map(|a| a.as_array()),
+        bg.as_ref().map(|b| b.as_array()),
+    );
+    let solver = otters::linear::UnbalancedFrankWolfe {
+        threshold,
+        max_iterations,
+    };
+    let out = run::detached(py, |obs| {
+        solver.solve_with(xv, yv, av, bv, rho_a, rho_b, p, obs)
+    })?;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("cost", out.cost)?;
+    d.set_item("linear_cost", out.linear_cost)?;
+    d.set_item("dual_cost", out.dual_cost)?;
+    d.set_item("f", out.f.into_pyarray(py))?;
+    d.set_item("g", out.g.into_pyarray(py))?;
+    d.set_item("marginal_a", out.marginal_a.into_pyarray(py))?;
+    d.set_item("marginal_b", out.marginal_b.into_pyarray(py))?;
+    d.set_item("rows", out.plan.rows().to_vec().into_pyarray(py))?;
+    d.set_item("cols", out.plan.cols().to_vec().into_pyarray(py))?;
+    d.set_item("values", out.plan.values().to_vec().into_pyarray(py))?;
+    d.set_item("iterations", out.iterations)?;
+    d.set_item("converged", out.converged)?;
+    Ok(d)
+}
+
+/// 1-D unbalanced barycenter by Frank–Wolfe: a dict with `support`, `weights`, `cost`,
+/// `dual_cost`, `potentials`, `marginals`, `iterations`, `converged`.
+#[pyfunction]
+#[pyo3(signature = (values, weights, lambdas, rho, threshold = 1e-6, max_iterations = 10000))]
+pub(crate) fn uot_barycenter_1d<'py>(
+    py: Python<'py>,
+    values: Vec<Bound<'py, PyAny>>,
+    weights: Vec<Option<Bound<'py, PyAny>>>,
+    lambdas: &Bound<'py, PyAny>,
+    rho: f64,
+    threshold: f64,
+    max_iterations: usize,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    if weights.len() != values.len() {
+        return Err(crate::errors::invalid_input(
+            py,
+            "weights",
+            &format!(
+                "weights needs one entry (an array or None) per measure: {} values, {} weights",
+                values.len(),
+                weights.len()
+            ),
+        ));
+    }
+    let xs = values
+        .iter()
+        .map(|v| convert::vector(v, "values"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let ws = weights
+        .iter()
+        .map(|w| optional_vector(w.as_ref(), "weights"))
+        .collect::<PyResult<Vec<_>>>()?;
+    let lambdas = convert::vector(lambdas, "lambdas")?;
+    let x_guards: Vec<_> = xs.iter().map(|x| x.readonly()).collect();
+    let w_guards: Vec<_> = ws
+        .iter()
+        .map(|w| w.as_ref().map(|w| w.readonly()))
+        .collect();
+    let l_guard = lambdas.readonly();
+    let inputs: Vec<_> = x_guards
+        .iter()
+        .zip(&w_guards)
+        .map(|(x, w)| (x.as_array(), w.as_ref().map(|w| w.as_array())))
+        .collect();
+    let lv = l_guard.as_array();
+    let solver = otters::linear::UnbalancedFrankWolfe {
+        threshold,
+        max_iterations,
+    };
+    let out = run::detached(py, |obs| solver.barycenter_with(&inputs, lv, rho, obs))?;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("support", out.support.into_pyarray(py))?;
+    d.set_item("weights", out.weights.into_pyarray(py))?;
+    d.set_item("cost", out.cost)?;
+    d.set_item("dual_cost", out.dual_cost)?;
+    let pots: Vec<_> = out
+        .potentials
+        .into_iter()
+        .map(|f| f.into_pyarray(py))
+        .collect();
+    let margs: Vec<_> = out
+        .marginals
+        .into_iter()
+        .map(|f| f.into_pyarray(py))
+        .collect();
+    d.set_item("potentials", pots)?;
+    d.set_item("marginals", margs)?;
+    d.set_item("iterations", out.iterations)?;
+    d.set_item("converged", out.converged)?;
+    Ok(d)
+}

@@ -1,6 +1,7 @@
 """Type stubs of the compiled core (checked against the module by mypy.stubtest)."""
 
-from typing import final
+from collections.abc import Sequence
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,8 @@ __all__ = [
     "solve_lrgw",
     "solve_sinkhorn",
     "solve_ugw",
+    "uot_1d",
+    "uot_barycenter_1d",
     "wasserstein_1d",
     "wasserstein_1d_batch",
 ]
@@ -438,3 +441,22 @@ def energy_distance(x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b
 def gaussian_mmd(
     x: _ArrayLike, y: _ArrayLike, a: _ArrayLike | None = None, b: _ArrayLike | None = None, sigma: float = 1.0
 ) -> float: ...
+def uot_1d(
+    x: _ArrayLike,
+    y: _ArrayLike,
+    a: _ArrayLike | None = None,
+    b: _ArrayLike | None = None,
+    rho_a: float = 1.0,
+    rho_b: float = 1.0,
+    p: float = 2.0,
+    threshold: float = 1e-6,
+    max_iterations: int = 10000,
+) -> dict[str, Any]: ...
+def uot_barycenter_1d(
+    values: Sequence[_ArrayLike],
+    weights: Sequence[_ArrayLike | None],
+    lambdas: _ArrayLike,
+    rho: float,
+    threshold: float = 1e-6,
+    max_iterations: int = 10000,
+) -> dict[str, Any]: ...
