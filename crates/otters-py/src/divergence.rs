@@ -39,13 +39,24 @@ pub struct DivergenceOutput {
     grad_x: Option<Py<PyArray2<f64>>>,
     /// `∇_yS` (`m × d`), when gradients were asked for.
     grad_y: Option<Py<PyArray2<f64>>>,
+    /// `∂S/∂a` (projected on the simplex when balanced), when gradients were asked for.
+    grad_a: Option<Py<PyArray1<f64>>>,
+    /// `∂S/∂b`, when gradients were asked for.
+    grad_b: Option<Py<PyArray1<f64>>>,
 }
 
 struct Solved {
     out: div::DivergenceOutput,
     epsilon: f64,
     linear: (f64, f64, f64),
-    grads: Option<(Array2<f64>, Array2<f64>)>,
+    grads: Option<Gradients>,
+}
+
+struct Gradients {
+    x: Array2<f64>,
+    y: Array2<f64>,
+    a: Array1<f64>,
+    b: Array1<f64>,
 }
 
 fn solve_cloud<C: CostFn>(
@@ -67,7 +78,12 @@ fn solve_cloud<C: CostFn>(
         out.yy().linear_cost(&yy as &dyn Geometry)?,
     );
     let grads = if gradients {
-        Some((out.grad_x(cloud)?, out.grad_y(cloud)?))
+        Some(Gradients {
+            x: out.grad_x(cloud)?,
+            y: out.grad_y(cloud)?,
+            a: out.grad_a(),
+            b: out.grad_b(),
+        })
     } else {
         None
     };
@@ -137,12 +153,14 @@ pub(crate) fn solve_divergence(
     )?;
     let out = &solved.out;
     let arr = |v: ndarray::ArrayView1<'_, f64>| v.to_owned().into_pyarray(py).unbind();
-    let (grad_x, grad_y) = match solved.grads {
-        Some((gx, gy)) => (
-            Some(gx.into_pyarray(py).unbind()),
-            Some(gy.into_pyarray(py).unbind()),
+    let (grad_x, grad_y, grad_a, grad_b) = match solved.grads {
+        Some(g) => (
+            Some(g.x.into_pyarray(py).unbind()),
+            Some(g.y.into_pyarray(py).unbind()),
+            Some(g.a.into_pyarray(py).unbind()),
+            Some(g.b.into_pyarray(py).unbind()),
         ),
-        None => (None, None),
+        None => (None, None, None, None),
     };
     Ok(DivergenceOutput {
         value: out.value(),
@@ -164,6 +182,8 @@ pub(crate) fn solve_divergence(
         potential_yy: arr(out.yy().f()),
         grad_x,
         grad_y,
+        grad_a,
+        grad_b,
     })
 }
 

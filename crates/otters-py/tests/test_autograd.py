@@ -26,6 +26,10 @@ def test_torch_gradients_match_finite_differences():
     div = lambda x: ott.sinkhorn_divergence(x, y.detach(), epsilon=0.5, threshold=1e-13)  # noqa: E731
     assert torch.autograd.gradcheck(div, (x,), eps=1e-6, atol=1e-6, rtol=1e-5)
     assert div(y.detach().clone()).item() == pytest.approx(0.0, abs=1e-9)
+    # Unbalanced divergence: gradients in the points and in the weights (any direction).
+    a0 = torch.rand(12, generator=gen, dtype=torch.float64) + 0.5
+    udiv = lambda x, a: ott.sinkhorn_divergence(x, y.detach(), a, epsilon=0.5, rho=1.0, threshold=1e-13)  # noqa: E731
+    assert torch.autograd.gradcheck(udiv, (x, (a0 / a0.sum()).requires_grad_()), eps=1e-6, atol=1e-6, rtol=1e-5)
     M = torch.rand(6, 5, generator=gen, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda M: ott.sinkhorn_cost_matrix(M, epsilon=0.3, threshold=1e-13), (M,), eps=1e-6, atol=1e-6)
     # Weights of an unbalanced-mass-preserving direction: moving mass from point 0 to point 1.
@@ -58,3 +62,8 @@ def test_jax_gradients_match_finite_differences():
     assert float(jax.jit(f)(x)) == pytest.approx(float(f(x)), rel=1e-12)
     div = otj.sinkhorn_divergence(x, x, epsilon=0.5, threshold=1e-13)
     assert float(div) == pytest.approx(0.0, abs=1e-9)
+    d = lambda x: otj.sinkhorn_divergence(x, y, epsilon=0.5, rho=2.0, threshold=1e-13)  # noqa: E731
+    grad = jax.grad(d)(x)
+    for i, k in [(1, 0), (7, 1)]:
+        e = jnp.zeros_like(x).at[i, k].set(h)
+        assert float(grad[i, k]) == pytest.approx(float((d(x + e) - d(x - e)) / (2 * h)), rel=1e-5, abs=1e-9)

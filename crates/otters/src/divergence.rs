@@ -105,6 +105,7 @@ impl SinkhornDivergence {
             cross,
             xx,
             yy,
+            penalty: penalty_a,
         })
     }
 
@@ -150,6 +151,7 @@ pub struct DivergenceOutput {
     cross: SinkhornOutput,
     xx: SymmetricOutput,
     yy: SymmetricOutput,
+    penalty: MarginalPenalty,
 }
 
 impl DivergenceOutput {
@@ -192,6 +194,41 @@ impl DivergenceOutput {
         Ok(grad)
     }
 
+    /// Gradient of `S_ε` with respect to the source weights `a` (envelope theorem, every
+    /// term's weights moving): `∂/∂a_i = φ'(f^{αβ}_i) − φ'(f^{αα}_i) − ε(r^{αβ}_i − r^{αα}_i)`,
+    /// with `φ'(f) = f` for hard marginals (`ρ(1 − e^{−f/ρ})` for KL) and `r = P1/a` of each
+    /// plan; the mass terms cancel. For the balanced divergence (defined on equal masses)
+    /// the gradient is projected on the simplex (it sums to zero), as
+    /// [`SinkhornOutput::grad_a`] does; at convergence it is then `f^{αβ} − f^{αα}` centred.
+    pub fn grad_a(&self) -> Array1<f64> {
+        self.weight_gradient(self.cross.f(), self.cross.ratio_a(), &self.xx)
+    }
+
+    /// Gradient of `S_ε` with respect to the target weights `b` (see [`grad_a`](Self::grad_a)).
+    pub fn grad_b(&self) -> Array1<f64> {
+        self.weight_gradient(self.cross.g(), self.cross.ratio_b(), &self.yy)
+    }
+
+    fn weight_gradient(
+        &self,
+        f: ArrayView1<'_, f64>,
+        ratio: ArrayView1<'_, f64>,
+        sym: &SymmetricOutput,
+    ) -> Array1<f64> {
+        let eps = sym.epsilon;
+        let pen = self.penalty;
+        let mut grad = Array1::from_iter((0..f.len()).map(|i| {
+            pen.weight_gradient(f[i])
+                - pen.weight_gradient(sym.f[i])
+                - eps * (ratio[i] - sym.ratio[i])
+        }));
+        if pen.is_hard() {
+            let mean = grad.mean().unwrap_or(0.0);
+            grad -= mean;
+        }
+        grad
+    }
+
     /// Gradient of `S_ε` with respect to the target points (see [`grad_x`](Self::grad_x)).
     ///
     /// # Errors
@@ -207,6 +244,8 @@ impl DivergenceOutput {
 #[derive(Debug, Clone)]
 pub struct SymmetricOutput {
     f: Array1<f64>,
+    /// `P1 / a` of the symmetric plan.
+    ratio: Array1<f64>,
     /// `log a + f/ε`.
     log_w: Array1<f64>,
     epsilon: f64,
@@ -345,7 +384,9 @@ impl SymmetricSinkhorn {
         );
         let total = a.sum();
         let reg_ot_cost = 2.0 * dual - eps * (mass - total * total);
+        let ratio = Array1::from_iter(f.iter().zip(&s).map(|(f, s)| ((f - s) / eps).exp()));
         Ok(SymmetricOutput {
+            ratio,
             log_w: &log_a + &f.mapv(|f| f / eps),
             f,
             epsilon: eps,

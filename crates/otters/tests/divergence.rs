@@ -382,3 +382,55 @@ fn bad_inputs_name_their_argument() {
         Some("x")
     );
 }
+
+/// `∂S/∂a` and `∂S/∂b` equal central finite differences: along any direction for the
+/// unbalanced divergence, along mass-preserving directions (the gradient is projected) for
+/// the balanced one.
+#[test]
+fn weight_gradients_equal_finite_differences() {
+    let mut rng = Rng::new(21);
+    let (x, y) = (rng.normal_matrix(10, 2), rng.normal_matrix(8, 2));
+    let (a, b) = (rng.weights(10, 1.0), rng.weights(8, 1.0));
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view()).unwrap();
+    for pen in [MarginalPenalty::Kl { rho: 0.7 }, MarginalPenalty::Hard] {
+        let value = |a: &Array1<f64>, b: &Array1<f64>| {
+            tight(0.3)
+                .solve_clouds(&cloud, Some(a.view()), Some(b.view()), pen)
+                .unwrap()
+                .value()
+        };
+        let out = tight(0.3)
+            .solve_clouds(&cloud, Some(a.view()), Some(b.view()), pen)
+            .unwrap();
+        let (ga, gb) = (out.grad_a(), out.grad_b());
+        let h = 1e-6;
+        // Directions: a single coordinate (unbalanced), or mass moved from one point to another.
+        let direction = |n: usize, i: usize, j: usize| {
+            let mut d = Array1::zeros(n);
+            d[i] = 1.0;
+            if pen == MarginalPenalty::Hard {
+                d[j] = -1.0;
+            }
+            d
+        };
+        for (i, j) in [(0, 3), (7, 2)] {
+            let d = direction(10, i, j);
+            let fd = (value(&(&a + &(h * &d)), &b) - value(&(&a - &(h * &d)), &b)) / (2.0 * h);
+            assert!(
+                (fd - ga.dot(&d)).abs() < 1e-6,
+                "{pen:?} a: {fd} vs {}",
+                ga.dot(&d)
+            );
+            let d = direction(8, j, i);
+            let fd = (value(&a, &(&b + &(h * &d))) - value(&a, &(&b - &(h * &d)))) / (2.0 * h);
+            assert!(
+                (fd - gb.dot(&d)).abs() < 1e-6,
+                "{pen:?} b: {fd} vs {}",
+                gb.dot(&d)
+            );
+        }
+        if pen == MarginalPenalty::Hard {
+            assert!(ga.sum().abs() < 1e-12 && gb.sum().abs() < 1e-12);
+        }
+    }
+}

@@ -47,7 +47,9 @@ def sinkhorn_divergence(x, y, a=None, b=None, *, epsilon=None, relative_to=None,
         Decay of an ε-annealing schedule for the cross solve, from ε₀ = max(C) (as
         :class:`otters.Sinkhorn`); helps at small ε.
     gradients : bool
-        Also compute ``∇ₓS`` and ``∇_yS`` (``output.grad_x``, ``output.grad_y``).
+        Also compute ``∇ₓS``, ``∇_yS``, ``∂S/∂a`` and ``∂S/∂b`` (``output.grad_x``, ``grad_y``,
+        ``grad_a``, ``grad_b``; the weight gradients of the balanced divergence are projected
+        on the simplex).
     return_output : bool
         Return the :class:`otters.DivergenceOutput` (value, the three costs, potentials,
         iterations, gradients) instead of the value.
@@ -137,3 +139,10 @@ def empirical_sinkhorn_divergence(X_s, X_t, reg, a=None, b=None, metric="sqeucli
     return value, {"sinkhorn_loss_ab": ab, "sinkhorn_loss_a": aa, "sinkhorn_loss_b": bb,
                    "converged": out.converged, "output": out}
 
+
+
+def _value_and_gradients(x, y, a, b, *, epsilon, rho, cost_fn, threshold, max_iterations):
+    """Host solve for the autograd bridges: ``(S, ∇ₓS, ∇_yS, ∂S/∂a, ∂S/∂b)`` as float64 arrays."""
+    out = sinkhorn_divergence(x, y, a, b, epsilon=float(epsilon), rho=rho, cost_fn=cost_fn, threshold=threshold,
+                              max_iterations=max_iterations, gradients=True, return_output=True)
+    return out.value, out.grad_x, out.grad_y, out.grad_a, out.grad_b

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _core
+from .divergence import _value_and_gradients
 from .problems import LinearProblem
 from .solvers import Sinkhorn
 
@@ -63,10 +64,47 @@ def sinkhorn_cost(x, y, a=None, b=None, *, epsilon, cost_fn="sqeuclidean", thres
     return _cost(x, y, a, b, float(epsilon), cost_fn, float(threshold), int(max_iterations))
 
 
-def sinkhorn_divergence(x, y, a=None, b=None, *, epsilon, cost_fn="sqeuclidean", threshold=1e-9, max_iterations=10000):
+def _host_divergence(x, y, a, b, epsilon, rho, cost_fn, threshold, max_iterations):
+    values = _value_and_gradients(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64),
+                                  np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), epsilon=epsilon,
+                                  rho=rho, cost_fn=cost_fn, threshold=threshold, max_iterations=max_iterations)
+    dtype = np.asarray(x).dtype
+    return tuple(np.asarray(v, dtype=dtype) for v in values)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6, 7, 8))
+def _divergence(x, y, a, b, epsilon, rho, cost_fn, threshold, max_iterations):
+    return _divergence_fwd(x, y, a, b, epsilon, rho, cost_fn, threshold, max_iterations)[0]
+
+
+def _divergence_fwd(x, y, a, b, epsilon, rho, cost_fn, threshold, max_iterations):
+    shapes = (
+        jax.ShapeDtypeStruct((), x.dtype),
+        jax.ShapeDtypeStruct(x.shape, x.dtype),
+        jax.ShapeDtypeStruct(y.shape, x.dtype),
+        jax.ShapeDtypeStruct(a.shape, x.dtype),
+        jax.ShapeDtypeStruct(b.shape, x.dtype),
+    )
+    solve = partial(_host_divergence, epsilon=epsilon, rho=rho, cost_fn=cost_fn, threshold=threshold,
+                    max_iterations=max_iterations)
+    value, gx, gy, ga, gb = jax.pure_callback(solve, shapes, x, y, a, b)
+    return value, (gx, gy, ga, gb)
+
+
+def _divergence_bwd(epsilon, rho, cost_fn, threshold, max_iterations, residuals, g):
+    return tuple(g * r for r in residuals)
+
+
+_divergence.defvjp(_divergence_fwd, _divergence_bwd)
+
+
+def sinkhorn_divergence(x, y, a=None, b=None, *, epsilon, rho=None, cost_fn="sqeuclidean", threshold=1e-9,
+                        max_iterations=10000):
     r"""Sinkhorn divergence :math:`\mathrm{OT}_\varepsilon(\alpha,\beta) - \tfrac12\mathrm{OT}_\varepsilon(\alpha,\alpha)
-    - \tfrac12\mathrm{OT}_\varepsilon(\beta,\beta)`."""
-    kw = {"epsilon": epsilon, "cost_fn": cost_fn, "threshold": threshold, "max_iterations": max_iterations}
+    - \tfrac12\mathrm{OT}_\varepsilon(\beta,\beta)` (unbalanced with the mass term when ``rho``
+    is given), solved by :func:`otters.divergence.sinkhorn_divergence` and differentiable in
+    ``x``, ``y``, ``a`` and ``b`` with ``jax.grad``."""
     a = jnp.full(x.shape[0], 1.0 / x.shape[0], dtype=x.dtype) if a is None else a
     b = jnp.full(y.shape[0], 1.0 / y.shape[0], dtype=x.dtype) if b is None else b
-    return sinkhorn_cost(x, y, a, b, **kw) - 0.5 * sinkhorn_cost(x, x, a, a, **kw) - 0.5 * sinkhorn_cost(y, y, b, b, **kw)
+    rho = None if rho is None else float(rho)
+    return _divergence(x, y, a, b, float(epsilon), rho, cost_fn, float(threshold), int(max_iterations))

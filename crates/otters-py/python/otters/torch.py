@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import _core
+from .divergence import _value_and_gradients
 from .problems import LinearProblem
 from .solvers import Sinkhorn
 
@@ -81,10 +82,29 @@ def sinkhorn_cost_matrix(M, a=None, b=None, *, epsilon, threshold=1e-9, max_iter
     return _MatrixCost.apply(M, a, b, float(epsilon), float(threshold), int(max_iterations))
 
 
-def sinkhorn_divergence(x, y, a=None, b=None, *, epsilon, cost_fn="sqeuclidean", threshold=1e-9, max_iterations=10000):
+class _Divergence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y, a, b, epsilon, rho, cost_fn, threshold, max_iterations):
+        value, gx, gy, ga, gb = _value_and_gradients(
+            _numpy(x), _numpy(y), _numpy(a), _numpy(b), epsilon=epsilon, rho=rho, cost_fn=cost_fn,
+            threshold=threshold, max_iterations=max_iterations)
+        like = lambda v, ref: torch.as_tensor(np.asarray(v), dtype=ref.dtype, device=ref.device)  # noqa: E731
+        ctx.save_for_backward(like(gx, x), like(gy, y), like(ga, a), like(gb, b))
+        return like(value, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx, gy, ga, gb = ctx.saved_tensors
+        return grad * gx, grad * gy, grad * ga, grad * gb, None, None, None, None, None
+
+
+def sinkhorn_divergence(x, y, a=None, b=None, *, epsilon, rho=None, cost_fn="sqeuclidean", threshold=1e-9,
+                        max_iterations=10000):
     r"""Sinkhorn divergence :math:`S_\varepsilon = \mathrm{OT}_\varepsilon(\alpha,\beta) -
     \tfrac12\mathrm{OT}_\varepsilon(\alpha,\alpha) - \tfrac12\mathrm{OT}_\varepsilon(\beta,\beta)`
-    (Genevay et al. 2018; Feydy et al. 2019), non-negative and zero iff the measures agree."""
+    (Genevay et al. 2018; Feydy et al. 2019), non-negative and zero iff the measures agree;
+    unbalanced (with the mass term) when ``rho`` is given. Solved by
+    :func:`otters.divergence.sinkhorn_divergence` (symmetric terms by averaged updates);
+    differentiable in ``x``, ``y``, ``a`` and ``b``."""
     a, b = _weights(a, x.shape[0], x), _weights(b, y.shape[0], y)
-    kw = {"epsilon": epsilon, "cost_fn": cost_fn, "threshold": threshold, "max_iterations": max_iterations}
-    return sinkhorn_cost(x, y, a, b, **kw) - 0.5 * sinkhorn_cost(x, x, a, a, **kw) - 0.5 * sinkhorn_cost(y, y, b, b, **kw)
+    return _Divergence.apply(x, y, a, b, float(epsilon), rho, cost_fn, float(threshold), int(max_iterations))

@@ -91,6 +91,16 @@ impl SinkhornOutput {
         self.g.view()
     }
 
+    /// `P1 / a` for the returned potentials (1 where a hard marginal is met).
+    pub(crate) fn ratio_a(&self) -> ArrayView1<'_, f64> {
+        self.ratio_a.view()
+    }
+
+    /// `Pᵀ1 / b` for the returned potentials.
+    pub(crate) fn ratio_b(&self) -> ArrayView1<'_, f64> {
+        self.ratio_b.view()
+    }
+
     /// Whether the marginal error reached the threshold at the target ε.
     pub fn converged(&self) -> bool {
         self.converged
