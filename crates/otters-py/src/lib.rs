@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod gaussian;
 mod geometry;
 mod linear;
 mod low_rank;
@@ -38,5 +39,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::random_directions, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::sliced_wasserstein, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_bures, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_cov_sqrt, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_bures_map, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_entropic_ot, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_bridge, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_logpdf, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gmm_ot_solve, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gmm_map, m)?)?;
     Ok(())
 }
