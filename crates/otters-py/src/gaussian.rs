@@ -154,6 +154,7 @@ pub(crate) fn gaussian_cov_sqrt<'py>(
 #[pyfunction]
 #[pyo3(signature = (ms, mt, Cs, Ct))]
 #[allow(non_snake_case)]
+#[allow(clippy::type_complexity)]
 pub(crate) fn gaussian_bures_map<'py>(
     py: Python<'py>,
     ms: &Bound<'py, PyAny>,
@@ -174,6 +175,7 @@ pub(crate) fn gaussian_bures_map<'py>(
 /// Weighted mean and covariance of samples (POT's `empirical_*` estimator).
 #[pyfunction]
 #[pyo3(signature = (x, w = None, reg = 0.0, bias = true, names = ("xs".to_owned(), "ws".to_owned())))]
+#[allow(clippy::type_complexity)]
 pub(crate) fn gaussian_fit<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
@@ -272,6 +274,7 @@ pub(crate) fn gaussian_entropic_ot<'py>(
 #[pyfunction]
 #[pyo3(signature = (m0, m1, C0, C1, sigma, t))]
 #[allow(non_snake_case)]
+#[allow(clippy::type_complexity)]
 pub(crate) fn gaussian_bridge<'py>(
     py: Python<'py>,
     m0: &Bound<'py, PyAny>,

@@ -519,7 +519,9 @@ fn bad_inputs_are_refused_with_the_argument_named() {
         tolerance: 1e-9,
     };
     assert_eq!(
-        arg(zero_budget.solve(&[p.clone()], None).unwrap_err()),
+        arg(zero_budget
+            .solve(std::slice::from_ref(&p), None)
+            .unwrap_err()),
         Some("max_iterations")
     );
     let e = BuresBarycenter::default()
