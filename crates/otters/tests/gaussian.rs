@@ -533,6 +533,10 @@ fn bad_inputs_are_refused_with_the_argument_named() {
         .unwrap_err();
     assert_eq!(arg(e), Some("weights"));
     assert!(BuresBarycenter::default().solve(&[], None).is_err());
+    assert!(matches!(
+        bures_barycenter_residual(&Array2::eye(2), &[], None),
+        Err(Error::Empty { .. })
+    ));
     // Empirical moments.
     let x = array![[0.0, 1.0], [1.0, f64::NAN]];
     let e = Gaussian::from_samples_named("xs", x.view(), "ws", None, 0.0, true).unwrap_err();

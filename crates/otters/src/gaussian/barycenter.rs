@@ -182,21 +182,27 @@ fn frobenius_gap(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 /// `‖S − Σ λ_i (S^½ Σ_i S^½)^½‖_F` (weights normalized): zero at the barycenter.
 ///
 /// # Errors
-/// As [`BuresBarycenter::solve`] for the weights; [`Error::Shape`] for a covariance of the
-/// wrong size.
+/// [`Error::Empty`] for no Gaussian; as [`BuresBarycenter::solve`] for the weights;
+/// [`Error::Shape`] for a covariance of the wrong size.
 pub fn bures_barycenter_residual(
     cov: &Array2<f64>,
     gaussians: &[Gaussian],
     weights: Option<ArrayView1<'_, f64>>,
 ) -> Result<f64> {
     let k = gaussians.len();
+    if k == 0 {
+        return Err(Error::Empty {
+            arg: "gaussians",
+            what: "Gaussian",
+        });
+    }
     let lambda: Array1<f64> = match weights {
         Some(w) => {
             crate::geometry::check_len("weights", w.len(), k, "one weight per Gaussian")?;
             let mass = validate::weights("weights", w)?;
             &w / mass
         }
-        None => Array1::from_elem(k.max(1), 1.0 / k.max(1) as f64),
+        None => Array1::from_elem(k, 1.0 / k as f64),
     };
     if gaussians.iter().any(|g| g.dim() != cov.nrows()) || cov.ncols() != cov.nrows() {
         return Err(Error::Shape {
