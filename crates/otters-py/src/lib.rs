@@ -4,6 +4,7 @@
 mod convert;
 mod divergence;
 mod errors;
+mod gaussian;
 mod geometry;
 mod linear;
 mod low_rank;
@@ -45,5 +46,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(one_d::sliced_wasserstein, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::uot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::uot_barycenter_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_bures, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_cov_sqrt, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_bures_map, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_entropic_ot, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_bridge, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gaussian_logpdf, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gmm_ot_solve, m)?)?;
+    m.add_function(wrap_pyfunction!(gaussian::gmm_map, m)?)?;
     Ok(())
 }

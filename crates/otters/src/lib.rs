@@ -44,6 +44,8 @@
 //!   [`PointCloud`](geometry::PointCloud) and the ground costs.
 //! - [`linear`]: [`LinearProblem`](linear::LinearProblem), [`Sinkhorn`](linear::Sinkhorn) and
 //!   its output.
+//! - [`gaussian`]: closed forms between Gaussians (Bures–Wasserstein distance, map and
+//!   barycenter, entropic OT, Schrödinger bridge) and GMM-OT.
 //! - [`datasets`]: seeded example point clouds.
 //! - [`Error`], [`Observer`] (progress and cancellation).
 //!
@@ -54,6 +56,7 @@
 pub mod datasets;
 pub mod divergence;
 pub mod error;
+pub mod gaussian;
 pub mod geometry;
 mod kernels;
 pub mod linear;

@@ -4,7 +4,9 @@ Two faces over one engine:
 
 * POT-compatible functions — ``otters.emd``, ``emd2``, ``sinkhorn``, ``sinkhorn2``,
   ``emd_1d``, ``emd2_1d``, ``wasserstein_1d``, ``sliced_wasserstein_distance``, ``dist``,
-  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*``, ``otters.lowrank.*`` — that drop in
+  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*``,
+  ``otters.gaussian.*``, ``otters.gmm.*``, ``otters.lowrank.*``,
+  ``otters.divergence.*`` — that drop in
   where ``ot.*`` is used;
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
   ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
@@ -18,7 +20,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import divergence, gromov, lowrank, unbalanced
+from . import divergence, gaussian, gmm, gromov, lowrank, unbalanced
 from ._core import (
     DenseCost,
     DivergenceOutput,
@@ -90,6 +92,9 @@ __all__ = [
     "emd2",
     "emd2_1d",
     "emd_1d",
+    "divergence",
+    "gaussian",
+    "gmm",
     "gromov",
     "lowrank",
     "max_sliced_wasserstein_distance",

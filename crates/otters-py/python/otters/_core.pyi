@@ -36,6 +36,16 @@ __all__ = [
     "uot_barycenter_1d",
     "wasserstein_1d",
     "wasserstein_1d_batch",
+    "gaussian_bures",
+    "gaussian_cov_sqrt",
+    "gaussian_bures_map",
+    "gaussian_fit",
+    "gaussian_barycenter",
+    "gaussian_entropic_ot",
+    "gaussian_bridge",
+    "gaussian_logpdf",
+    "gmm_ot_solve",
+    "gmm_map",
 ]
 __version__: str
 
@@ -464,3 +474,48 @@ def uot_barycenter_1d(
     threshold: float = 1e-6,
     max_iterations: int = 10000,
 ) -> dict[str, Any]: ...
+# Gaussians and Gaussian mixtures (otters.gaussian, otters.gmm).
+def gaussian_bures(
+    ms: _ArrayLike,
+    mt: _ArrayLike,
+    Cs: _ArrayLike,
+    Ct: _ArrayLike,
+    paired: bool = False,
+    names: tuple[str, str, str, str] = ...,
+) -> _Array: ...
+def gaussian_cov_sqrt(C: _ArrayLike, name: str = "C") -> _Array: ...
+def gaussian_bures_map(ms: _ArrayLike, mt: _ArrayLike, Cs: _ArrayLike, Ct: _ArrayLike) -> tuple[_Array, _Array]: ...
+def gaussian_fit(
+    x: _ArrayLike,
+    w: _ArrayLike | None = None,
+    reg: float = 0.0,
+    bias: bool = True,
+    names: tuple[str, str] = ...,
+) -> tuple[_Array, _Array]: ...
+def gaussian_barycenter(
+    m: _ArrayLike,
+    C: _ArrayLike,
+    weights: _ArrayLike | None = None,
+    max_iterations: int = 1000,
+    tolerance: float = 1e-9,
+) -> tuple[_Array, _Array, bool, int, float]: ...
+def gaussian_entropic_ot(
+    ms: _ArrayLike, mt: _ArrayLike, Cs: _ArrayLike, Ct: _ArrayLike, epsilon: float
+) -> tuple[float, float, _Array]: ...
+def gaussian_bridge(
+    m0: _ArrayLike, m1: _ArrayLike, C0: _ArrayLike, C1: _ArrayLike, sigma: float, t: _ArrayLike
+) -> tuple[_Array, _Array]: ...
+def gaussian_logpdf(x: _ArrayLike, m: _ArrayLike, C: _ArrayLike, names: tuple[str, str] = ...) -> _Array: ...
+def gmm_ot_solve(
+    m_s: _ArrayLike, m_t: _ArrayLike, C_s: _ArrayLike, C_t: _ArrayLike, w_s: _ArrayLike, w_t: _ArrayLike
+) -> tuple[float, _Array, _Array, _Array, _Array, bool]: ...
+def gmm_map(
+    x: _ArrayLike,
+    m_s: _ArrayLike,
+    m_t: _ArrayLike,
+    C_s: _ArrayLike,
+    C_t: _ArrayLike,
+    w_s: _ArrayLike,
+    w_t: _ArrayLike,
+    plan: _ArrayLike,
+) -> _Array: ...
