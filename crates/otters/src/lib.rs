@@ -56,6 +56,7 @@ pub mod error;
 pub mod geometry;
 mod kernels;
 pub mod linear;
+pub mod maps;
 mod observe;
 pub mod quadratic;
 mod validate;
