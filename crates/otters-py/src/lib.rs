@@ -6,6 +6,7 @@ mod errors;
 mod geometry;
 mod linear;
 mod low_rank;
+mod maps;
 mod one_d;
 mod quadratic;
 mod run;
@@ -24,6 +25,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<quadratic::GwBarycenterOutput>()?;
     m.add_class::<quadratic::UgwOutput>()?;
     m.add_class::<low_rank::LowRankOutput>()?;
+    m.add_class::<maps::SemiDiscreteOutput>()?;
+    m.add_class::<maps::ElasticMapOutput>()?;
+    m.add_class::<maps::ProgOtOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
@@ -38,5 +42,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::random_directions, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::sliced_wasserstein, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::solve_semi_discrete, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::monge_gap_from_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::solve_elastic, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::solve_progot, m)?)?;
     Ok(())
 }

@@ -18,7 +18,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import gromov, lowrank, unbalanced
+from . import gromov, lowrank, maps, unbalanced
 from ._core import (
     DenseCost,
     ExactOutput,
@@ -90,6 +90,7 @@ __all__ = [
     "emd_1d",
     "gromov",
     "lowrank",
+    "maps",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",
