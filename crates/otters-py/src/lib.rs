@@ -8,6 +8,7 @@ mod gaussian;
 mod geometry;
 mod linear;
 mod low_rank;
+mod maps;
 mod one_d;
 mod quadratic;
 mod run;
@@ -27,6 +28,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<quadratic::UgwOutput>()?;
     m.add_class::<low_rank::LowRankOutput>()?;
     m.add_class::<divergence::DivergenceOutput>()?;
+    m.add_class::<maps::SemiDiscreteOutput>()?;
+    m.add_class::<maps::ElasticMapOutput>()?;
+    m.add_class::<maps::ProgOtOutput>()?;
     m.add_function(wrap_pyfunction!(linear::solve_sinkhorn, m)?)?;
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
@@ -56,5 +60,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gaussian::gaussian_logpdf, m)?)?;
     m.add_function(wrap_pyfunction!(gaussian::gmm_ot_solve, m)?)?;
     m.add_function(wrap_pyfunction!(gaussian::gmm_map, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::solve_semi_discrete, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::monge_gap_from_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::solve_elastic, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::solve_progot, m)?)?;
     Ok(())
 }

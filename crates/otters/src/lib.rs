@@ -60,6 +60,7 @@ pub mod gaussian;
 pub mod geometry;
 mod kernels;
 pub mod linear;
+pub mod maps;
 mod observe;
 pub mod quadratic;
 mod validate;

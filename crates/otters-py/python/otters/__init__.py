@@ -20,7 +20,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import divergence, gaussian, gmm, gromov, lowrank, unbalanced
+from . import divergence, gaussian, gmm, gromov, lowrank, maps, unbalanced
 from ._core import (
     DenseCost,
     DivergenceOutput,
@@ -97,6 +97,7 @@ __all__ = [
     "gmm",
     "gromov",
     "lowrank",
+    "maps",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",

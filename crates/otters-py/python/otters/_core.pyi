@@ -1,6 +1,6 @@
 """Type stubs of the compiled core (checked against the module by mypy.stubtest)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -9,6 +9,9 @@ import numpy.typing as npt
 __all__ = [
     "DenseCost",
     "DivergenceOutput",
+    "ElasticMapOutput",
+    "ProgOtOutput",
+    "SemiDiscreteOutput",
     "__version__",
     "ExactOutput",
     "GwBarycenterOutput",
@@ -46,6 +49,10 @@ __all__ = [
     "gaussian_logpdf",
     "gmm_ot_solve",
     "gmm_map",
+    "monge_gap_from_samples",
+    "solve_elastic",
+    "solve_progot",
+    "solve_semi_discrete",
 ]
 __version__: str
 
@@ -519,3 +526,106 @@ def gmm_map(
     w_t: _ArrayLike,
     plan: _ArrayLike,
 ) -> _Array: ...
+
+@final
+class SemiDiscreteOutput:
+    @property
+    def g(self) -> _Array: ...
+    @property
+    def b(self) -> _Array: ...
+    @property
+    def epsilon(self) -> float: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def errors(self) -> _Array: ...
+    @property
+    def frequencies(self) -> _Array: ...
+    @property
+    def marginal_error(self) -> float: ...
+    @property
+    def max_deviation(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def dual_cost(self) -> float: ...
+    def assign(self, x: _ArrayLike) -> npt.NDArray[np.uint64]: ...
+    def assignment_weights(self, x: _ArrayLike) -> _Array: ...
+    def transport(self, x: _ArrayLike) -> _Array: ...
+
+def solve_semi_discrete(
+    y: _ArrayLike,
+    b: _ArrayLike,
+    *,
+    sampler: Callable[[int], _ArrayLike] | None = None,
+    samples: _ArrayLike | None = None,
+    epsilon: float = 0.0,
+    batch_size: int = 256,
+    max_iterations: int = 2000,
+    learning_rate: float = 1.0,
+    eval_size: int = 65536,
+    threshold: float = 0.05,
+    seed: int = 0,
+) -> SemiDiscreteOutput: ...
+def monge_gap_from_samples(
+    source: _ArrayLike,
+    target: _ArrayLike,
+    *,
+    cost_fn: str = "sqeuclidean",
+    gamma: float = 0.0,
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+) -> tuple[float, float, float, _Array, bool]: ...
+@final
+class ElasticMapOutput:
+    @property
+    def f(self) -> _Array: ...
+    @property
+    def g(self) -> _Array: ...
+    @property
+    def epsilon(self) -> float: ...
+    @property
+    def gamma(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def reg_ot_cost(self) -> float: ...
+    def transport(self, x: _ArrayLike) -> _Array: ...
+
+def solve_elastic(
+    x: _ArrayLike,
+    y: _ArrayLike,
+    a: _ArrayLike | None = None,
+    b: _ArrayLike | None = None,
+    *,
+    gamma: float = 1.0,
+    regularizer: str = "l1",
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+) -> ElasticMapOutput: ...
+@final
+class ProgOtOutput:
+    @property
+    def points(self) -> _Array: ...
+    @property
+    def converged(self) -> bool: ...
+    def transport(self, x: _ArrayLike) -> _Array: ...
+    def plan(self) -> _Array: ...
+
+def solve_progot(
+    x: _ArrayLike,
+    y: _ArrayLike,
+    *,
+    steps: int = 4,
+    alphas: list[float] | None = None,
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+) -> ProgOtOutput: ...

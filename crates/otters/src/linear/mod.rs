@@ -10,6 +10,7 @@ pub(crate) mod low_rank;
 mod network_simplex;
 mod one_d;
 mod problem;
+mod semi_discrete;
 pub mod sinkhorn;
 mod sliced;
 mod sparse_plan;
@@ -24,6 +25,7 @@ pub use one_d::{
     OneDimensionalOutput, ot_1d, ot_1d_potentials, wasserstein_1d, wasserstein_1d_batch,
 };
 pub use problem::{LinearProblem, MASS_TOLERANCE, MarginalPenalty};
+pub use semi_discrete::{SemiDiscrete, SemiDiscreteOutput, SemiDiscreteProblem};
 pub use sinkhorn::{
     Acceleration, Anderson, Epsilon, EpsilonScaling, Potentials, Sinkhorn, SinkhornOutput,
     UnbalancedUpdates, gaussian_init, sorting_init, subsample_init,
