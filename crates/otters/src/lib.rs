@@ -58,6 +58,7 @@ mod kernels;
 pub mod linear;
 mod observe;
 pub mod quadratic;
+pub mod tools;
 mod validate;
 
 pub use error::{Error, ErrorKind, Index, Result};
