@@ -9,6 +9,7 @@ mod low_rank;
 mod one_d;
 mod quadratic;
 mod run;
+mod tools;
 
 use pyo3::prelude::*;
 
@@ -38,5 +39,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::random_directions, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::sliced_wasserstein, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::soft_sort_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::sample_coupling, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::coupling_sharpness, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::plan_sharpness, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::sinkformer_attention, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::anchor_distance, m)?)?;
     Ok(())
 }

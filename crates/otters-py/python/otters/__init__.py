@@ -18,7 +18,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import gromov, lowrank, unbalanced
+from . import gromov, lowrank, soft_sort, tools, unbalanced
 from ._core import (
     DenseCost,
     ExactOutput,
@@ -94,8 +94,10 @@ __all__ = [
     "sinkhorn",
     "sinkhorn2",
     "sliced_wasserstein_distance",
+    "soft_sort",
     "solve",
     "solve_sample",
+    "tools",
     "unbalanced",
     "wasserstein_1d",
 ]

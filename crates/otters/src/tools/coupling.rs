@@ -180,7 +180,7 @@ pub fn sample_sparse_pairs(plan: &SparsePlan, count: usize, seed: u64) -> Result
         acc += v;
         cum.push(acc);
     }
-    if !(acc > 0.0) {
+    if acc <= 0.0 {
         return Err(Error::ZeroMass { arg: "plan" });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -212,7 +212,7 @@ pub fn sample_sparse_targets(plan: &SparsePlan, rows: &[usize], seed: u64) -> Re
             acc += v;
             cum.push(acc);
         }
-        if !(acc > 0.0) {
+        if acc <= 0.0 {
             return Err(massless_row(i, p));
         }
         let e = pick(&cum, rng.random::<f64>() * acc);
@@ -368,7 +368,7 @@ impl<'a> EntropicCoupling<'a> {
         for (p, &i) in rows.iter().enumerate() {
             check_row(i, p, n)?;
             let before = if i == 0 { 0.0 } else { self.cumulative[i - 1] };
-            if !(self.cumulative[i] > before) {
+            if self.cumulative[i] <= before {
                 return Err(massless_row(i, p));
             }
         }
