@@ -44,6 +44,8 @@
 //!   [`PointCloud`](geometry::PointCloud) and the ground costs.
 //! - [`linear`]: [`LinearProblem`](linear::LinearProblem), [`Sinkhorn`](linear::Sinkhorn) and
 //!   its output.
+//! - [`tools`]: soft sorting and ranking, coupling sampling and sharpness, Sinkformer
+//!   attention, anchor energy / anchor Wasserstein.
 //! - [`datasets`]: seeded example point clouds.
 //! - [`Error`], [`Observer`] (progress and cancellation).
 //!
