@@ -12,6 +12,7 @@ mod maps;
 mod one_d;
 mod quadratic;
 mod run;
+mod tools;
 
 use pyo3::prelude::*;
 
@@ -64,5 +65,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(maps::monge_gap_from_samples, m)?)?;
     m.add_function(wrap_pyfunction!(maps::solve_elastic, m)?)?;
     m.add_function(wrap_pyfunction!(maps::solve_progot, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::soft_sort_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::sample_coupling, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::coupling_sharpness, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::plan_sharpness, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::sinkformer_attention, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::anchor_distance, m)?)?;
     Ok(())
 }

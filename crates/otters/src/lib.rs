@@ -44,8 +44,15 @@
 //!   [`PointCloud`](geometry::PointCloud) and the ground costs.
 //! - [`linear`]: [`LinearProblem`](linear::LinearProblem), [`Sinkhorn`](linear::Sinkhorn) and
 //!   its output.
+//! - [`quadratic`]: Gromov–Wasserstein (entropic, conditional gradient, fused, unbalanced,
+//!   low-rank) and GW barycenters.
+//! - [`divergence`]: Sinkhorn divergences (balanced, unbalanced), energy distance, Gaussian MMD.
+//! - [`maps`]: Monge gap, elastic costs and their maps, ProgOT (the entropic map itself is
+//!   [`SinkhornOutput::entropic_map`](linear::SinkhornOutput::entropic_map)).
 //! - [`gaussian`]: closed forms between Gaussians (Bures–Wasserstein distance, map and
 //!   barycenter, entropic OT, Schrödinger bridge) and GMM-OT.
+//! - [`tools`]: soft sorting and ranking, coupling sampling and sharpness, Sinkformer
+//!   attention, anchor energy / anchor Wasserstein.
 //! - [`datasets`]: seeded example point clouds.
 //! - [`Error`], [`Observer`] (progress and cancellation).
 //!
@@ -63,6 +70,7 @@ pub mod linear;
 pub mod maps;
 mod observe;
 pub mod quadratic;
+pub mod tools;
 mod validate;
 
 pub use error::{Error, ErrorKind, Index, Result};

@@ -20,7 +20,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import divergence, gaussian, gmm, gromov, lowrank, maps, unbalanced
+from . import divergence, gaussian, gmm, gromov, lowrank, maps, soft_sort, tools, unbalanced
 from ._core import (
     DenseCost,
     DivergenceOutput,
@@ -102,8 +102,10 @@ __all__ = [
     "sinkhorn",
     "sinkhorn2",
     "sliced_wasserstein_distance",
+    "soft_sort",
     "solve",
     "solve_sample",
+    "tools",
     "unbalanced",
     "wasserstein_1d",
 ]

@@ -53,6 +53,12 @@ __all__ = [
     "solve_elastic",
     "solve_progot",
     "solve_semi_discrete",
+    "anchor_distance",
+    "coupling_sharpness",
+    "plan_sharpness",
+    "sample_coupling",
+    "sinkformer_attention",
+    "soft_sort_rows",
 ]
 __version__: str
 
@@ -629,3 +635,48 @@ def solve_progot(
     threshold: float = 1e-6,
     max_iterations: int = 2000,
 ) -> ProgOtOutput: ...
+
+_Sharpness = tuple[float, float, float, _Array, _Array, float]
+
+def soft_sort_rows(
+    x: _ArrayLike,
+    operator: str,
+    *,
+    epsilon: float = 0.01,
+    num_targets: int | None = None,
+    k: int | None = None,
+    target_weights: _ArrayLike | None = None,
+    q: _ArrayLike | None = None,
+    weight: float | None = None,
+    squashing: str = "sigmoid",
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+    scaling_decay: float | None = ...,
+) -> tuple[_Array, bool, float]: ...
+def sample_coupling(
+    geom: _Geometry,
+    a: _ArrayLike,
+    b: _ArrayLike,
+    f: _ArrayLike,
+    g: _ArrayLike,
+    epsilon: float,
+    count: int = 0,
+    seed: int = 0,
+    rows: list[int] | None = None,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+def coupling_sharpness(
+    geom: _Geometry, a: _ArrayLike, b: _ArrayLike, f: _ArrayLike, g: _ArrayLike, epsilon: float
+) -> _Sharpness: ...
+def plan_sharpness(plan: _ArrayLike) -> _Sharpness: ...
+def sinkformer_attention(
+    q: _ArrayLike,
+    k: _ArrayLike,
+    v: _ArrayLike,
+    iterations: int = 3,
+    threshold: float | None = None,
+    max_iterations: int = 1000,
+    return_attention: bool = False,
+) -> tuple[_Array, _Array | None, int, bool, float, float]: ...
+def anchor_distance(
+    x: _ArrayLike, y: _ArrayLike, kind: str, precomputed: bool = False
+) -> float | _Array: ...
