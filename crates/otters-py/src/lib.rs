@@ -1,6 +1,7 @@
 //! Python bindings of otters (`otters._core`): conversion, GIL release and error mapping
 //! only; every algorithm lives in the `otters` crate.
 
+mod barycenter;
 mod convert;
 mod errors;
 mod geometry;
@@ -33,6 +34,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quadratic::solve_ugw, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_lrgw, m)?)?;
     m.add_function(wrap_pyfunction!(low_rank::solve_lowrank, m)?)?;
+    m.add_function(wrap_pyfunction!(barycenter::solve_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(barycenter::solve_grid_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        barycenter::solve_free_support_barycenter,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;

@@ -233,3 +233,174 @@ fn bad_inputs_are_named() {
     assert_eq!(out.iterations(), 1);
     assert!(out.barycenter().iter().all(|v| v.is_finite()));
 }
+
+mod free_support {
+    use ndarray::{Array1, Array2, array};
+    use otters::barycenter::{FreeSupportBarycenter, FreeSupportInput};
+
+    fn cloud(n: usize, shift: f64, seed: f64) -> Array2<f64> {
+        Array2::from_shape_fn((n, 2), |(i, d)| {
+            shift + ((i as f64 + 1.0) * seed * (d as f64 + 1.3)).sin()
+        })
+    }
+
+    #[test]
+    fn one_input_with_as_many_points_is_recovered_in_one_step() {
+        // With uniform weights and N = n the optimal plan is a permutation (times 1/n):
+        // the projection lands exactly on the input's points.
+        let y = cloud(12, 0.0, 0.77);
+        let w = Array1::from_elem(12, 1.0 / 12.0);
+        let x0 = cloud(12, 3.0, 1.91);
+        let out = FreeSupportBarycenter::default()
+            .solve(
+                &[FreeSupportInput::new(y.view(), w.view())],
+                x0.view(),
+                None,
+                None,
+            )
+            .unwrap();
+        assert!(out.converged());
+        assert_eq!(out.iterations(), 2);
+        assert_eq!(out.displacements()[1], 0.0);
+        let mut got: Vec<(f64, f64)> = out
+            .points()
+            .rows()
+            .into_iter()
+            .map(|r| (r[0], r[1]))
+            .collect();
+        let mut want: Vec<(f64, f64)> = y.rows().into_iter().map(|r| (r[0], r[1])).collect();
+        got.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        want.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g.0 - w.0).abs() < 1e-14 && (g.1 - w.1).abs() < 1e-14);
+        }
+        assert!(out.cost().abs() < 1e-12);
+    }
+
+    #[test]
+    fn translated_inputs_average_their_translations() {
+        // W2 barycenter of translates of one cloud with weights λ: the cloud translated by
+        // Σ λ_k t_k, with W2² to input k equal to |t_k − t̄|².
+        let y = cloud(8, 0.0, 0.53);
+        let w = Array1::from_elem(8, 0.125);
+        let shifts = [array![0.0, 0.0], array![3.0, 1.0], array![-1.0, 4.0]];
+        let ys: Vec<Array2<f64>> = shifts.iter().map(|t| &y + t).collect();
+        let inputs: Vec<FreeSupportInput<'_>> = ys
+            .iter()
+            .map(|p| FreeSupportInput::new(p.view(), w.view()))
+            .collect();
+        let lambdas = array![0.5, 0.3, 0.2];
+        let mean = &shifts[0] * 0.5 + &shifts[1] * 0.3 + &shifts[2] * 0.2;
+        let x0 = &y + &array![0.1, -0.05];
+        let out = FreeSupportBarycenter::default()
+            .solve(&inputs, x0.view(), None, Some(lambdas.view()))
+            .unwrap();
+        assert!(out.converged());
+        let expected = &y + &mean;
+        for (g, e) in out.points().iter().zip(&expected) {
+            assert!((g - e).abs() < 1e-12, "{g} vs {e}");
+        }
+        let want: f64 = shifts
+            .iter()
+            .zip(&lambdas)
+            .map(|(t, l)| l * (t - &mean).mapv(|v| v * v).sum())
+            .sum();
+        assert!(
+            (out.cost() - want).abs() < 1e-10,
+            "{} vs {want}",
+            out.cost()
+        );
+    }
+
+    #[test]
+    fn bad_inputs_are_named() {
+        let y = cloud(4, 0.0, 0.5);
+        let w = Array1::from_elem(4, 0.25);
+        let x0 = cloud(3, 0.0, 0.9);
+        let ok = [FreeSupportInput::new(y.view(), w.view())];
+        let s = FreeSupportBarycenter::default();
+        let msg =
+            |r: otters::Result<otters::barycenter::FreeSupportOutput>| r.unwrap_err().to_string();
+        assert!(msg(s.solve(&[], x0.view(), None, None)).contains("inputs"));
+        let y3 = Array2::<f64>::zeros((4, 3));
+        assert!(
+            msg(s.solve(
+                &[FreeSupportInput::new(y3.view(), w.view())],
+                x0.view(),
+                None,
+                None
+            ))
+            .contains("inputs.points")
+        );
+        let short = Array1::from_elem(3, 1.0 / 3.0);
+        assert!(
+            msg(s.solve(
+                &[FreeSupportInput::new(y.view(), short.view())],
+                x0.view(),
+                None,
+                None
+            ))
+            .contains("inputs.weights")
+        );
+        let heavy = Array1::from_elem(4, 1.0);
+        assert!(
+            msg(s.solve(
+                &[FreeSupportInput::new(y.view(), heavy.view())],
+                x0.view(),
+                None,
+                None
+            ))
+            .contains("sum")
+        );
+        let mut nan = x0.clone();
+        nan[[1, 1]] = f64::NAN;
+        assert!(msg(s.solve(&ok, nan.view(), None, None)).contains("x_init"));
+        assert!(msg(s.solve(&ok, x0.view(), Some(array![0.5, 0.5].view()), None)).contains("`a`"));
+        assert!(
+            msg(s.solve(&ok, x0.view(), Some(array![0.5, 0.7, -0.2].view()), None)).contains("`a`")
+        );
+        assert!(
+            msg(s.solve(&ok, x0.view(), None, Some(array![1.0, 1.0].view()))).contains("lambdas")
+        );
+        let bad = FreeSupportBarycenter {
+            threshold: -1.0,
+            ..s
+        };
+        assert!(msg(bad.solve(&ok, x0.view(), None, None)).contains("threshold"));
+        let bad = FreeSupportBarycenter {
+            max_iterations: 0,
+            ..s
+        };
+        assert!(msg(bad.solve(&ok, x0.view(), None, None)).contains("max_iterations"));
+    }
+}
+
+mod convolutional {
+    use ndarray::{Array2, array};
+    use otters::barycenter::{FixedSupportBarycenter, convolutional_barycenter, unit_grid};
+    use otters::geometry::Grid;
+
+    #[test]
+    fn unit_grid_is_linspace_and_shapes_are_checked() {
+        let grid = unit_grid(&[3, 2]).unwrap();
+        assert_eq!(grid.dims(), &[3, 2]);
+        let g = grid_cost(&grid);
+        // Point 5 = (1, 1), point 2 = (0.5, 0).
+        assert!((g[[5, 2]] - 1.25).abs() < 1e-15);
+        assert!(unit_grid(&[3, 0]).unwrap_err().to_string().contains("dims"));
+        let s = FixedSupportBarycenter::new(0.1);
+        let m = Array2::from_elem((2, 5), 0.2);
+        let err = convolutional_barycenter(&grid, m.view(), None, &s).unwrap_err();
+        assert!(err.to_string().contains("measures"), "{err}");
+        let (a, b) = (array![0.0, 1.0], array![0.0, 0.5, 1.0]);
+        let other = Grid::between(&[a.view()], &[b.view()], 2.0).unwrap();
+        let m = Array2::from_elem((2, 2), 0.5);
+        let err = convolutional_barycenter(&other, m.view(), None, &s).unwrap_err();
+        assert!(err.to_string().contains("grid"), "{err}");
+    }
+
+    fn grid_cost(grid: &Grid) -> Array2<f64> {
+        use otters::geometry::Geometry;
+        grid.cost_matrix(1 << 20).unwrap()
+    }
+}

@@ -4,7 +4,7 @@ Two faces over one engine:
 
 * POT-compatible functions — ``otters.emd``, ``emd2``, ``sinkhorn``, ``sinkhorn2``,
   ``emd_1d``, ``emd2_1d``, ``wasserstein_1d``, ``sliced_wasserstein_distance``, ``dist``,
-  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*``, ``otters.lowrank.*`` — that drop in
+  ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*``, ``otters.bregman.*``, ``otters.lp.*``, ``otters.lowrank.*`` — that drop in
   where ``ot.*`` is used;
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
   ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
@@ -18,7 +18,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import gromov, lowrank, unbalanced
+from . import bregman, gromov, lowrank, lp, unbalanced
 from ._core import (
     DenseCost,
     ExactOutput,
@@ -83,6 +83,7 @@ __all__ = [
     "UgwOutput",
     "UnbalancedGromovWasserstein",
     "__version__",
+    "bregman",
     "dist",
     "emd",
     "emd2",
@@ -90,6 +91,7 @@ __all__ = [
     "emd_1d",
     "gromov",
     "lowrank",
+    "lp",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",

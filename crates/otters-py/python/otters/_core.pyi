@@ -20,8 +20,11 @@ __all__ = [
     "ot_1d",
     "random_directions",
     "sliced_wasserstein",
+    "solve_barycenter",
     "solve_exact",
+    "solve_free_support_barycenter",
     "solve_gw",
+    "solve_grid_barycenter",
     "solve_gw_barycenter",
     "solve_lowrank",
     "solve_lrgw",
@@ -392,3 +395,30 @@ def sliced_wasserstein(
     b: _ArrayLike | None = None,
     p: float = 2.0,
 ) -> tuple[float, float, int, _Array]: ...
+
+def solve_barycenter(
+    measures: _ArrayLike,
+    cost: _ArrayLike,
+    epsilon: float,
+    lambdas: _ArrayLike | None = None,
+    threshold: float = 1e-9,
+    max_iterations: int = 10000,
+) -> tuple[_Array, int, float, bool]: ...
+def solve_grid_barycenter(
+    measures: _ArrayLike,
+    axes: list[_ArrayLike],
+    epsilon: float,
+    power: float = 2.0,
+    lambdas: _ArrayLike | None = None,
+    threshold: float = 1e-9,
+    max_iterations: int = 10000,
+) -> tuple[_Array, int, float, bool]: ...
+def solve_free_support_barycenter(
+    locations: list[_ArrayLike],
+    weights: list[_ArrayLike],
+    x_init: _ArrayLike,
+    a: _ArrayLike | None = None,
+    lambdas: _ArrayLike | None = None,
+    max_iterations: int = 100,
+    threshold: float = 1e-7,
+) -> tuple[_Array, list[float], float, bool]: ...

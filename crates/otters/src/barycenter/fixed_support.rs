@@ -51,7 +51,7 @@ impl<'a> BarycenterInput<'a> {
 /// use otters::geometry::DenseCost;
 ///
 /// // Two Diracs at the ends of the grid {0, 1, 2, 3, 4}: the barycenter sits in the middle.
-/// let x = array![0.0, 1.0, 2.0, 3.0, 4.0];
+/// let x: ndarray::Array1<f64> = array![0.0, 1.0, 2.0, 3.0, 4.0];
 /// let cost = Array2::from_shape_fn((5, 5), |(i, j)| (x[i] - x[j]).powi(2));
 /// let geom = DenseCost::new(cost.view())?;
 /// let (left, right) = (array![1.0, 0.0, 0.0, 0.0, 0.0], array![0.0, 0.0, 0.0, 0.0, 1.0]);

@@ -17,6 +17,7 @@ use super::{
     Axis, CostSummary, Geometry, LogPlan, check_apply, check_block, check_len, check_plan,
 };
 use crate::error::{Error, Result};
+use crate::kernels::gemm;
 use crate::validate::{self, compensated_sum};
 
 /// The separable cost `Σ_d |x_d − y_d|^p` between two product grids with the same number of
@@ -275,9 +276,15 @@ struct SweepPlan<'g> {
     mats: Vec<Array2<f64>>,
 }
 
+/// Below this a kernel-product sum may have lost terms to underflow: recomputed exactly.
+const TINY_SUM: f64 = 1e-250;
+
 impl SweepPlan<'_> {
     /// Replaces the reduced axes by the output axes one at a time; each step is a 1-D
-    /// log-sum-exp (max-shifted, two passes) along one axis of the current tensor.
+    /// log-sum-exp along one axis of the current tensor, computed as a matrix product:
+    /// with `m` the maximum of each fiber, `LSE_j(x_j + L_ij) = m + log Σ_j e^{L_ij}·e^{x_j − m}`
+    /// (one exponential per entry, not per term). Every sum the kernel's underflow could
+    /// have spoiled (below [`TINY_SUM`]) is recomputed by the exact two-pass log-sum-exp.
     fn nested_lse(&self, h: Vec<f64>) -> Vec<f64> {
         let mut current = h;
         let mut shape: Vec<usize> = self.red_dims.to_vec();
@@ -285,53 +292,89 @@ impl SweepPlan<'_> {
             let (n_out, red) = mat.dim();
             let outer: usize = shape[..d].iter().product();
             let inner: usize = shape[d + 1..].iter().product();
-            let mut next = vec![0.0; outer * n_out * inner];
-            next.par_chunks_mut(inner)
-                .with_min_len(16)
-                .enumerate()
-                .for_each_init(
-                    || vec![0.0; inner],
-                    |sum, (idx, dst)| {
-                        let (o, i) = (idx / n_out, idx % n_out);
-                        let src = &current[o * red * inner..(o + 1) * red * inner];
-                        let row = mat.row(i);
-                        dst.fill(f64::NEG_INFINITY);
-                        for (j, &l) in row.iter().enumerate() {
-                            if l == f64::NEG_INFINITY {
-                                continue;
-                            }
-                            for (m, &x) in dst.iter_mut().zip(&src[j * inner..(j + 1) * inner]) {
-                                *m = m.max(x + l);
-                            }
-                        }
-                        sum.fill(0.0);
-                        for (j, &l) in row.iter().enumerate() {
-                            if l == f64::NEG_INFINITY {
-                                continue;
-                            }
-                            for ((s, &m), &x) in sum
-                                .iter_mut()
-                                .zip(dst.iter())
-                                .zip(&src[j * inner..(j + 1) * inner])
-                            {
-                                if m > f64::NEG_INFINITY {
-                                    *s += (x + l - m).exp();
-                                }
-                            }
-                        }
-                        for (m, &s) in dst.iter_mut().zip(sum.iter()) {
-                            if *m > f64::NEG_INFINITY {
-                                *m += s.ln();
-                            }
-                        }
-                    },
-                );
+            current = lse_axis(&current, mat, outer, red, inner);
             shape[d] = n_out;
-            current = next;
         }
         debug_assert_eq!(current.len(), self.out_dims.iter().product::<usize>());
         current
     }
+}
+
+/// One axis of [`SweepPlan::nested_lse`]: `x` is `outer × red × inner` (row-major), the
+/// result `outer × n_out × inner` with `out[o, i, t] = LSE_j(x[o, j, t] + mat[i, j])`.
+fn lse_axis(x: &[f64], mat: &Array2<f64>, outer: usize, red: usize, inner: usize) -> Vec<f64> {
+    let n_out = mat.nrows();
+    let kernel = mat.mapv(f64::exp);
+    // Fiber maxima m[o, t] and shifted exponentials e[o, j, t] = exp(x − m).
+    let mut maxima = vec![f64::NEG_INFINITY; outer * inner];
+    for o in 0..outer {
+        let m = &mut maxima[o * inner..(o + 1) * inner];
+        for j in 0..red {
+            let row = &x[(o * red + j) * inner..(o * red + j + 1) * inner];
+            for (m, &v) in m.iter_mut().zip(row) {
+                *m = m.max(v);
+            }
+        }
+    }
+    let mut shifted = vec![0.0; x.len()];
+    shifted
+        .par_chunks_mut(red * inner)
+        .zip(x.par_chunks(red * inner))
+        .enumerate()
+        .for_each(|(o, (e, xo))| {
+            let m = &maxima[o * inner..(o + 1) * inner];
+            for (ej, xj) in e.chunks_mut(inner).zip(xo.chunks(inner)) {
+                for ((e, &v), &m) in ej.iter_mut().zip(xj).zip(m) {
+                    *e = if m == f64::NEG_INFINITY {
+                        0.0
+                    } else {
+                        (v - m).exp()
+                    };
+                }
+            }
+        });
+    let mut sums = vec![0.0; outer * n_out * inner];
+    if inner == 1 {
+        // One product: (outer × red)·kernelᵀ.
+        let e = ArrayView2::from_shape((outer, red), &shifted).expect("shape");
+        let out = ndarray::ArrayViewMut2::from_shape((outer, n_out), &mut sums).expect("shape");
+        gemm::matmul_par(out, e, kernel.t(), 1.0, false);
+    } else {
+        sums.par_chunks_mut(n_out * inner)
+            .zip(shifted.par_chunks(red * inner))
+            .for_each(|(s, e)| {
+                let e = ArrayView2::from_shape((red, inner), e).expect("shape");
+                let out = ndarray::ArrayViewMut2::from_shape((n_out, inner), s).expect("shape");
+                gemm::matmul_seq(out, kernel.view(), e, 1.0);
+            });
+    }
+    sums.par_chunks_mut(n_out * inner)
+        .enumerate()
+        .for_each(|(o, s)| {
+            let m = &maxima[o * inner..(o + 1) * inner];
+            let xo = &x[o * red * inner..(o + 1) * red * inner];
+            for (i, si) in s.chunks_mut(inner).enumerate() {
+                for (t, v) in si.iter_mut().enumerate() {
+                    *v = if m[t] == f64::NEG_INFINITY {
+                        f64::NEG_INFINITY
+                    } else if *v > TINY_SUM && v.is_finite() {
+                        m[t] + v.ln()
+                    } else {
+                        exact_lse((0..red).map(|j| xo[j * inner + t] + mat[[i, j]]))
+                    };
+                }
+            }
+        });
+    sums
+}
+
+/// Two-pass log-sum-exp of finite or `−∞` terms (`−∞` when all are).
+fn exact_lse(terms: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + terms.map(|v| (v - m).exp()).sum::<f64>().ln()
 }
 
 impl Geometry for Grid {
