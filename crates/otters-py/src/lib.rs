@@ -1,6 +1,7 @@
 //! Python bindings of otters (`otters._core`): conversion, GIL release and error mapping
 //! only; every algorithm lives in the `otters` crate.
 
+mod barycenter;
 mod convert;
 mod divergence;
 mod errors;
@@ -44,6 +45,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(divergence::solve_divergence, m)?)?;
     m.add_function(wrap_pyfunction!(divergence::energy_distance, m)?)?;
     m.add_function(wrap_pyfunction!(divergence::gaussian_mmd, m)?)?;
+    m.add_function(wrap_pyfunction!(barycenter::solve_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(barycenter::solve_grid_barycenter, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        barycenter::solve_free_support_barycenter,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(one_d::ot_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d, m)?)?;
     m.add_function(wrap_pyfunction!(one_d::wasserstein_1d_batch, m)?)?;

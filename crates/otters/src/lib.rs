@@ -60,6 +60,7 @@
 //! bit-identical whatever the number of threads; the library never prints, reads files or
 //! panics on user input.
 
+pub mod barycenter;
 pub mod datasets;
 pub mod divergence;
 pub mod error;

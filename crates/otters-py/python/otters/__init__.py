@@ -6,7 +6,7 @@ Two faces over one engine:
   ``emd_1d``, ``emd2_1d``, ``wasserstein_1d``, ``sliced_wasserstein_distance``, ``dist``,
   ``solve``, ``solve_sample``, ``otters.unbalanced.*``, ``otters.gromov.*``,
   ``otters.gaussian.*``, ``otters.gmm.*``, ``otters.lowrank.*``,
-  ``otters.divergence.*`` — that drop in
+  ``otters.bregman.*``, ``otters.lp.*``, ``otters.divergence.*`` — that drop in
   where ``ot.*`` is used;
 * OTT-style objects — ``DenseCost`` / ``PointCloud`` → ``LinearProblem`` →
   ``Sinkhorn(...).solve(problem)`` / ``NetworkSimplex().solve(problem)``, and
@@ -20,7 +20,7 @@ non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and st
 Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
 """
 
-from . import divergence, gaussian, gmm, gromov, lowrank, maps, soft_sort, tools, unbalanced
+from . import bregman, divergence, gaussian, gmm, gromov, lowrank, lp, maps, soft_sort, tools, unbalanced
 from ._core import (
     DenseCost,
     DivergenceOutput,
@@ -87,6 +87,7 @@ __all__ = [
     "UgwOutput",
     "UnbalancedGromovWasserstein",
     "__version__",
+    "bregman",
     "dist",
     "emd",
     "emd2",
@@ -98,6 +99,7 @@ __all__ = [
     "gromov",
     "lowrank",
     "maps",
+    "lp",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",

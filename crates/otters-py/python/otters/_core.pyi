@@ -59,6 +59,9 @@ __all__ = [
     "sample_coupling",
     "sinkformer_attention",
     "soft_sort_rows",
+    "solve_barycenter",
+    "solve_free_support_barycenter",
+    "solve_grid_barycenter",
 ]
 __version__: str
 
@@ -680,3 +683,30 @@ def sinkformer_attention(
 def anchor_distance(
     x: _ArrayLike, y: _ArrayLike, kind: str, precomputed: bool = False
 ) -> float | _Array: ...
+
+def solve_barycenter(
+    measures: _ArrayLike,
+    cost: _ArrayLike,
+    epsilon: float,
+    lambdas: _ArrayLike | None = None,
+    threshold: float = 1e-9,
+    max_iterations: int = 10000,
+) -> tuple[_Array, int, float, bool]: ...
+def solve_grid_barycenter(
+    measures: _ArrayLike,
+    axes: list[_ArrayLike],
+    epsilon: float,
+    power: float = 2.0,
+    lambdas: _ArrayLike | None = None,
+    threshold: float = 1e-9,
+    max_iterations: int = 10000,
+) -> tuple[_Array, int, float, bool]: ...
+def solve_free_support_barycenter(
+    locations: list[_ArrayLike],
+    weights: list[_ArrayLike],
+    x_init: _ArrayLike,
+    a: _ArrayLike | None = None,
+    lambdas: _ArrayLike | None = None,
+    max_iterations: int = 100,
+    threshold: float = 1e-7,
+) -> tuple[_Array, list[float], float, bool]: ...

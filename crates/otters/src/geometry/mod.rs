@@ -16,6 +16,7 @@
 
 mod cost_fn;
 mod dense;
+mod grid;
 mod point_cloud;
 mod sampled;
 mod tiled;
@@ -26,6 +27,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMu
 
 pub use cost_fn::{Bilinear, Cosine, CostFn, Custom, Euclidean, Lp, SqEuclidean};
 pub use dense::DenseCost;
+pub use grid::Grid;
 pub use point_cloud::{LowRankCost, PointCloud};
 
 use crate::error::{Error, Result};
