@@ -33,11 +33,12 @@ fn optional_vector(
 }
 
 /// The fixed-support entropic barycenter of the rows of `measures` (`n_hists × n`) for the
-/// cost `cost` (`n × N`, shared by all inputs). Returns `(barycenter, iterations, error,
-/// converged)`.
+/// cost `cost` (`n × N`, shared by all inputs): balanced, unbalanced (`rho` finite) or
+/// debiased (`debiased`, with `cost` square: the barycenter support is the inputs').
+/// Returns `(barycenter, iterations, error, converged)`.
 #[pyfunction]
-#[pyo3(signature = (measures, cost, epsilon, lambdas = None, threshold = 1e-9, max_iterations = 10000))]
-#[allow(clippy::type_complexity)]
+#[pyo3(signature = (measures, cost, epsilon, lambdas = None, threshold = 1e-9, max_iterations = 10000, rho = f64::INFINITY, debiased = false))]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub(crate) fn solve_barycenter<'py>(
     py: Python<'py>,
     measures: &Bound<'py, PyAny>,
@@ -46,6 +47,8 @@ pub(crate) fn solve_barycenter<'py>(
     lambdas: Option<&Bound<'py, PyAny>>,
     threshold: f64,
     max_iterations: usize,
+    rho: f64,
+    debiased: bool,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, usize, f64, bool)> {
     let measures = owned_matrix(measures, "measures")?;
     let cost = owned_matrix(cost, "cost")?;
@@ -54,6 +57,7 @@ pub(crate) fn solve_barycenter<'py>(
         epsilon,
         threshold,
         max_iterations,
+        rho,
     };
     let out = run::detached(py, |obs| {
         let geom = DenseCost::new(cost.view())?;
@@ -62,7 +66,12 @@ pub(crate) fn solve_barycenter<'py>(
             .into_iter()
             .map(|row| BarycenterInput::new(&geom, row))
             .collect();
-        solver.solve_with(&inputs, lambdas.as_ref().map(|l| l.view()), obs)
+        let lambdas = lambdas.as_ref().map(|l| l.view());
+        if debiased {
+            solver.solve_debiased_with(&inputs, lambdas, &geom, obs)
+        } else {
+            solver.solve_with(&inputs, lambdas, obs)
+        }
     })?;
     Ok((
         out.barycenter().to_owned().into_pyarray(py),
@@ -73,10 +82,11 @@ pub(crate) fn solve_barycenter<'py>(
 }
 
 /// The convolutional barycenter of the rows of `measures` (`n_hists × N`, row-major over the
-/// grid) on the grid with the given `axes` and cost `Σ_d |x_d − y_d|^power`. Returns
-/// `(barycenter, iterations, error, converged)`.
+/// grid) on the grid with the given `axes` and cost `Σ_d |x_d − y_d|^power`: balanced,
+/// unbalanced (`rho` finite) or debiased. Returns `(barycenter, iterations, error,
+/// converged)`.
 #[pyfunction]
-#[pyo3(signature = (measures, axes, epsilon, power = 2.0, lambdas = None, threshold = 1e-9, max_iterations = 10000))]
+#[pyo3(signature = (measures, axes, epsilon, power = 2.0, lambdas = None, threshold = 1e-9, max_iterations = 10000, rho = f64::INFINITY, debiased = false))]
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub(crate) fn solve_grid_barycenter<'py>(
     py: Python<'py>,
@@ -87,6 +97,8 @@ pub(crate) fn solve_grid_barycenter<'py>(
     lambdas: Option<&Bound<'py, PyAny>>,
     threshold: f64,
     max_iterations: usize,
+    rho: f64,
+    debiased: bool,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, usize, f64, bool)> {
     let measures = owned_matrix(measures, "measures")?;
     let axes = axes
@@ -98,6 +110,7 @@ pub(crate) fn solve_grid_barycenter<'py>(
         epsilon,
         threshold,
         max_iterations,
+        rho,
     };
     let out = run::detached(py, |obs| {
         let views: Vec<_> = axes.iter().map(|a| a.view()).collect();
@@ -107,6 +120,7 @@ pub(crate) fn solve_grid_barycenter<'py>(
             measures.view(),
             lambdas.as_ref().map(|l| l.view()),
             &solver,
+            debiased,
             obs,
         )
     })?;

@@ -691,6 +691,8 @@ def solve_barycenter(
     lambdas: _ArrayLike | None = None,
     threshold: float = 1e-9,
     max_iterations: int = 10000,
+    rho: float = ...,
+    debiased: bool = False,
 ) -> tuple[_Array, int, float, bool]: ...
 def solve_grid_barycenter(
     measures: _ArrayLike,
@@ -700,6 +702,8 @@ def solve_grid_barycenter(
     lambdas: _ArrayLike | None = None,
     threshold: float = 1e-9,
     max_iterations: int = 10000,
+    rho: float = ...,
+    debiased: bool = False,
 ) -> tuple[_Array, int, float, bool]: ...
 def solve_free_support_barycenter(
     locations: list[_ArrayLike],

@@ -155,3 +155,71 @@ def uot_barycenter_1d(values, weights=None, lambdas=None, reg_m=1.0, numItermax=
         return out["support"], out["weights"]
     return out["support"], out["weights"], {k: out[k] for k in ("cost", "dual_cost", "potentials", "marginals")} | {
         "niter": out["iterations"], "converged": out["converged"]}
+
+
+def barycenter_unbalanced(A, M, reg, reg_m, method="sinkhorn", weights=None, numItermax=1000, stopThr=1e-6,
+                          verbose=False, log=False, **kwargs):
+    r"""Unbalanced entropic barycenter on a fixed support (POT's
+    ``ot.unbalanced.barycenter_unbalanced``; Chizat, Peyré, Schmitzer, Vialard 2018).
+
+    Solves :math:`\min_b \sum_k w_k \mathrm{UOT}_{reg}(a_k, b)` where each plan's marginals
+    are penalized by ``reg_m · KL``, so the inputs may have different masses; log-domain
+    iterative Bregman projections (every ``method`` is the same solver).
+
+    Parameters
+    ----------
+    A : array-like, shape (dim, n_hists)
+        The input histograms, one per column.
+    M : array-like, shape (dim, dim_bar)
+        Cost from the inputs' support to the barycenter's.
+    reg, reg_m : float
+        The entropic regularization and the marginal penalty (``inf``: balanced).
+    method : str
+        One of :data:`METHODS`; all run the same log-domain iterations.
+    weights : array-like, shape (n_hists,), optional
+        Weights of the inputs (uniform by default; divided by their sum, which POT does not do).
+    numItermax, stopThr : int, float
+        Iteration budget and threshold on the relative change of the barycenter (POT's error).
+    verbose : bool
+        Accepted and ignored.
+    log : bool
+        Also return a dict with ``err`` (the last error), ``niter`` and ``converged``.
+
+    Returns
+    -------
+    b : ndarray, shape (dim_bar,)
+    log : dict, only if ``log=True``
+
+    Examples
+    --------
+    >>> import numpy as np, otters
+    >>> x = np.linspace(0.0, 1.0, 5)
+    >>> M = (x[:, None] - x[None, :]) ** 2
+    >>> A = np.zeros((5, 2)); A[0, 0] = 1.0; A[4, 1] = 2.0
+    >>> b = otters.unbalanced.barycenter_unbalanced(A, M, 0.1, 1.0)
+    >>> bool(1.0 < b.sum() < 2.0)
+    True
+    """
+    import warnings
+
+    from .bregman import _named
+    from .exceptions import ConvergenceWarning
+
+    del verbose
+    if kwargs:
+        raise TypeError(f"barycenter_unbalanced() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    A = _arrays.matrix(A, "A")
+    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
+    names = {"measures": "A", "inputs.weights": "A", "inputs": "A", "cost": "M", "lambdas": "weights",
+             "epsilon": "reg", "rho": "reg_m", "threshold": "stopThr", "max_iterations": "numItermax"}
+    bar, iterations, error, converged = _named(lambda: _core.solve_barycenter(
+        A.T, M, float(reg), lambdas=lambdas, threshold=float(stopThr), max_iterations=int(numItermax),
+        rho=float(reg_m)), names)
+    if not converged:
+        warnings.warn("barycenter_unbalanced: the iterations did not converge: increase numItermax or reg",
+                      ConvergenceWarning, stacklevel=2)
+    if log:
+        return bar, {"err": [error], "niter": iterations, "converged": converged}
+    return bar

@@ -67,18 +67,22 @@ pub fn convolutional_barycenter(
     lambdas: Option<ArrayView1<'_, f64>>,
     solver: &FixedSupportBarycenter,
 ) -> Result<BarycenterOutput> {
-    convolutional_barycenter_with(grid, measures, lambdas, solver, &Observer::new())
+    convolutional_barycenter_with(grid, measures, lambdas, solver, false, &Observer::new())
 }
 
-/// [`convolutional_barycenter`], reporting to (and cancellable by) `observer`.
+/// [`convolutional_barycenter`], debiased when `debiased` (Janati et al. 2020, see
+/// [`FixedSupportBarycenter::solve_debiased`]; the grid is its own support cost), reporting
+/// to (and cancellable by) `observer`.
 ///
 /// # Errors
-/// As [`convolutional_barycenter`], plus [`Error::Interrupted`].
+/// As [`convolutional_barycenter`] and [`FixedSupportBarycenter::solve_debiased`], plus
+/// [`Error::Interrupted`].
 pub fn convolutional_barycenter_with(
     grid: &Grid,
     measures: ArrayView2<'_, f64>,
     lambdas: Option<ArrayView1<'_, f64>>,
     solver: &FixedSupportBarycenter,
+    debiased: bool,
     observer: &Observer<'_>,
 ) -> Result<BarycenterOutput> {
     if grid.dims() != grid.target_dims() {
@@ -101,5 +105,9 @@ pub fn convolutional_barycenter_with(
         .into_iter()
         .map(|row| BarycenterInput::new(grid, row))
         .collect();
-    solver.solve_with(&inputs, lambdas, observer)
+    if debiased {
+        solver.solve_debiased_with(&inputs, lambdas, grid, observer)
+    } else {
+        solver.solve_with(&inputs, lambdas, observer)
+    }
 }

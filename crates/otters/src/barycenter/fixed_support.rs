@@ -11,11 +11,15 @@
 //! `g_k = log b − q_k`. Both sweeps go through [`Geometry::softmin_chain`], so no kernel is
 //! ever stored and a separable geometry ([`Grid`](crate::geometry::Grid)) makes them fast
 //! (the convolutional barycenters of Solomon et al. 2015).
+//!
+//! The same loop gives the unbalanced barycenter (Chizat et al. 2018: damped projections and a
+//! power mean) and the debiased one (Janati et al. 2020: `log b` shifted by the barycenter's
+//! self-transport potential); see [`FixedSupportBarycenter`].
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
 use crate::error::{Error, Result};
-use crate::geometry::{Geometry, SoftminChain};
+use crate::geometry::{Axis, Geometry, SoftminChain};
 use crate::linear::MASS_TOLERANCE;
 use crate::observe::{Observer, Progress};
 use crate::validate;
@@ -37,12 +41,31 @@ impl<'a> BarycenterInput<'a> {
     }
 }
 
-/// The entropic barycenter on a fixed support by iterative Bregman projections (log domain).
+/// The entropic barycenter on a fixed support by iterative Bregman projections (log domain):
+/// balanced, unbalanced (`rho` finite) or debiased ([`solve_debiased`](Self::solve_debiased)).
 ///
-/// The error after each iteration is POT's: `Σ_j std_k (P_kᵀ1)_j`, the spread of the inputs'
-/// column marginals around their common value (population standard deviation over the
-/// inputs, summed over the barycenter support); the loop stops once it is below
-/// `threshold`.
+/// - **Balanced** (`rho = ∞`): `b = argmin_b Σ_k λ_k OT_ε(a_k, b)`. The error after each
+///   iteration is POT's: `Σ_j std_k (P_kᵀ1)_j`, the spread of the inputs' column marginals
+///   around their common value (population standard deviation over the inputs, summed over
+///   the barycenter support).
+/// - **Unbalanced** (Chizat, Peyré, Schmitzer, Vialard 2018, *Scaling algorithms for
+///   unbalanced optimal transport problems*, §5.2): both marginal constraints of every plan
+///   become penalties `ρ·KL(·|·)`, so the inputs may have different masses. With
+///   `φ = ρ/(ρ + ε)` the projections are damped (`f_k = φ(log a_k − LSE_j(g_kj − C_ij/ε))`,
+///   `g_k = φ(log b − q_k)`) and the barycenter is the power mean
+///   `b = (Σ_k λ_k e^{(1−φ) q_k})^{1/(1−φ)}` (POT's `barycenter_unbalanced`). The error is
+///   POT's relative change `max|b − b_prev| / max(max b, max b_prev, 1)`.
+/// - **Debiased** (Janati, Cuturi, Gramfort 2020, *Debiased Sinkhorn barycenters*): `b`
+///   minimizes `Σ_k λ_k S_ε(a_k, b)` with the Sinkhorn divergence `S_ε`, which removes the
+///   entropic blur: `log b = c + Σ_k λ_k q_k`, where `c` is the self-transport potential of
+///   `b` (`e^c ⊙ K e^c = b`), advanced by ten averaged steps
+///   `c ← (c + log b − LSE_i(c_i − C_ij/ε))/2` per iteration. The error is the relative
+///   change of `b` (as POT's `barycenter_debiased(method="sinkhorn")`; the marginal spread
+///   does not see `c`, and is exactly 0 for identical inputs). The iteration deconvolves the
+///   entropic blur and converges sublinearly: expect thousands of iterations for changes
+///   below 1e-8.
+///
+/// The loop stops once the error is below `threshold`.
 ///
 /// # Examples
 /// ```
@@ -51,14 +74,21 @@ impl<'a> BarycenterInput<'a> {
 /// use otters::geometry::DenseCost;
 ///
 /// // Two Diracs at the ends of the grid {0, 1, 2, 3, 4}: the barycenter sits in the middle.
-/// let x: ndarray::Array1<f64> = array![0.0, 1.0, 2.0, 3.0, 4.0];
+/// let x: ndarray::Array1<f64> = array![0.0, 0.25, 0.5, 0.75, 1.0];
 /// let cost = Array2::from_shape_fn((5, 5), |(i, j)| (x[i] - x[j]).powi(2));
 /// let geom = DenseCost::new(cost.view())?;
 /// let (left, right) = (array![1.0, 0.0, 0.0, 0.0, 0.0], array![0.0, 0.0, 0.0, 0.0, 1.0]);
 /// let inputs = [BarycenterInput::new(&geom, left.view()), BarycenterInput::new(&geom, right.view())];
-/// let out = FixedSupportBarycenter::new(0.1).solve(&inputs, None)?;
+/// let out = FixedSupportBarycenter::new(0.01).solve(&inputs, None)?;
 /// assert!(out.converged());
 /// assert!(out.barycenter()[2] > 0.99);
+///
+/// // Unbalanced: with twice the mass on the right, the barycenter's mass lies in between.
+/// let heavy = array![0.0, 0.0, 0.0, 0.0, 2.0];
+/// let inputs = [BarycenterInput::new(&geom, left.view()), BarycenterInput::new(&geom, heavy.view())];
+/// let solver = FixedSupportBarycenter { rho: 1.0, ..FixedSupportBarycenter::new(0.1) };
+/// let mass = solver.solve(&inputs, None)?.barycenter().sum();
+/// assert!(mass > 1.0 && mass < 2.0);
 /// # Ok::<(), otters::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,15 +99,29 @@ pub struct FixedSupportBarycenter {
     pub threshold: f64,
     /// Iteration budget.
     pub max_iterations: usize,
+    /// The marginal penalty ρ of unbalanced barycenters (`ρ·KL` on both marginals of every
+    /// plan); `f64::INFINITY` (the default) is the balanced barycenter.
+    pub rho: f64,
 }
 
+/// What the column projection does: how `log b` and `g_k` follow from the `q_k`.
+enum Variant<'a> {
+    Balanced,
+    Unbalanced { damping: f64 },
+    Debiased { support_cost: &'a dyn Geometry },
+}
+
+/// Averaged steps of the debiasing potential per iteration (as POT).
+const DEBIAS_STEPS: usize = 10;
+
 impl FixedSupportBarycenter {
-    /// Regularization `epsilon`, threshold `1e-9`, at most 10 000 iterations.
+    /// Regularization `epsilon`, threshold `1e-9`, at most 10 000 iterations, balanced.
     pub fn new(epsilon: f64) -> Self {
         FixedSupportBarycenter {
             epsilon,
             threshold: 1e-9,
             max_iterations: 10_000,
+            rho: f64::INFINITY,
         }
     }
 
@@ -87,9 +131,9 @@ impl FixedSupportBarycenter {
     /// # Errors
     /// [`Error::Empty`] for no input; [`Error::Shape`] naming `inputs` when the costs do not
     /// share one barycenter support or a cost and its weights disagree; weight errors naming
-    /// `inputs.weights` or `lambdas`; [`Error::MassMismatch`] when the inputs' masses differ;
-    /// [`Error::InvalidParameter`] for `epsilon`, `threshold`, `max_iterations`;
-    /// [`Error::Numerical`] if the iterates stop being finite.
+    /// `inputs.weights` or `lambdas`; [`Error::MassMismatch`] when the inputs' masses differ
+    /// (balanced only); [`Error::InvalidParameter`] for `epsilon`, `threshold`,
+    /// `max_iterations`, `rho`; [`Error::Numerical`] if the iterates stop being finite.
     pub fn solve(
         &self,
         inputs: &[BarycenterInput<'_>],
@@ -109,12 +153,89 @@ impl FixedSupportBarycenter {
         observer: &Observer<'_>,
     ) -> Result<BarycenterOutput> {
         let eps = validate::positive("epsilon", self.epsilon)?;
+        let variant = if self.rho == f64::INFINITY {
+            Variant::Balanced
+        } else {
+            let rho = validate::positive("rho", self.rho)?;
+            Variant::Unbalanced {
+                damping: rho / (rho + eps),
+            }
+        };
+        self.iterate(inputs, lambdas, variant, observer)
+    }
+
+    /// The debiased barycenter (Janati et al. 2020) of `inputs`: `support_cost` is the cost
+    /// between the points of the barycenter support (`N × N`, the columns of every input's
+    /// cost).
+    ///
+    /// # Errors
+    /// As [`solve`](Self::solve); [`Error::Shape`] naming `support_cost` unless it is
+    /// `N × N`; [`Error::InvalidParameter`] naming `rho` unless it is infinite (debiased
+    /// barycenters are balanced).
+    pub fn solve_debiased(
+        &self,
+        inputs: &[BarycenterInput<'_>],
+        lambdas: Option<ArrayView1<'_, f64>>,
+        support_cost: &dyn Geometry,
+    ) -> Result<BarycenterOutput> {
+        self.solve_debiased_with(inputs, lambdas, support_cost, &Observer::new())
+    }
+
+    /// [`solve_debiased`](Self::solve_debiased), reporting to (and cancellable by) `observer`.
+    ///
+    /// # Errors
+    /// As [`solve_debiased`](Self::solve_debiased), plus [`Error::Interrupted`].
+    pub fn solve_debiased_with(
+        &self,
+        inputs: &[BarycenterInput<'_>],
+        lambdas: Option<ArrayView1<'_, f64>>,
+        support_cost: &dyn Geometry,
+        observer: &Observer<'_>,
+    ) -> Result<BarycenterOutput> {
+        if self.rho != f64::INFINITY {
+            return Err(Error::invalid(
+                "rho",
+                "debiased barycenters are balanced: rho must be infinite",
+                self.rho,
+            ));
+        }
+        self.iterate(
+            inputs,
+            lambdas,
+            Variant::Debiased { support_cost },
+            observer,
+        )
+    }
+
+    fn iterate(
+        &self,
+        inputs: &[BarycenterInput<'_>],
+        lambdas: Option<ArrayView1<'_, f64>>,
+        variant: Variant<'_>,
+        observer: &Observer<'_>,
+    ) -> Result<BarycenterOutput> {
+        let eps = validate::positive("epsilon", self.epsilon)?;
         check_threshold(self.threshold)?;
         if self.max_iterations == 0 {
             return Err(Error::invalid("max_iterations", "must be >= 1", 0));
         }
-        let support = check_inputs(inputs)?;
+        let balanced = !matches!(variant, Variant::Unbalanced { .. });
+        let support = check_inputs(inputs, balanced)?;
+        if let Variant::Debiased { support_cost } = variant
+            && support_cost.shape() != (support, support)
+        {
+            return Err(Error::Shape {
+                arg: "support_cost",
+                expected: format!("{support} × {support} (the barycenter support, twice)"),
+                got: format!("{:?}", support_cost.shape()),
+            });
+        }
         let lambdas = normalized_lambdas(lambdas, inputs.len())?;
+        let log_lambdas = lambdas.mapv(f64::ln);
+        let damping = match variant {
+            Variant::Unbalanced { damping } => damping,
+            _ => 1.0,
+        };
         let n_in = inputs.len();
 
         let log_a: Vec<Array1<f64>> = inputs
@@ -130,6 +251,10 @@ impl FixedSupportBarycenter {
         let mut cols = Array2::<f64>::zeros((n_in, support));
         let mut q = Array2::<f64>::zeros((n_in, support));
         let mut log_bar = Array1::<f64>::zeros(support);
+        let mut prev_bar = Array1::<f64>::from_elem(support, f64::NAN);
+        // The debiasing potential c (dimensionless) and its sweep's output.
+        let mut debias = Array1::<f64>::zeros(support);
+        let mut self_sweep = Array1::<f64>::zeros(support);
         let mut error = f64::INFINITY;
         let mut iterations = 0;
         let mut converged = false;
@@ -138,7 +263,7 @@ impl FixedSupportBarycenter {
             iterations += 1;
             for (k, input) in inputs.iter().enumerate() {
                 let la = log_a[k].view();
-                let link = move |i: usize, s: f64| la[i] + s / eps;
+                let link = move |i: usize, s: f64| damping * (la[i] + s / eps);
                 // The previous sweeps' outputs are guesses of these (faster one-pass sums).
                 let guess_rows = have_guess.then(|| rows[k].clone());
                 let guess_cols = have_guess.then(|| cols.row(k).to_owned());
@@ -159,14 +284,36 @@ impl FixedSupportBarycenter {
             have_guess = true;
             // q_k = LSE_i(f_ki − C_ij/ε) = −(column softmin)/ε.
             q.zip_mut_with(&cols, |q, &t| *q = -t / eps);
-            log_bar.fill(0.0);
-            for (k, &lambda) in lambdas.iter().enumerate() {
-                if lambda > 0.0 {
-                    log_bar.scaled_add(lambda, &q.row(k));
+            match variant {
+                Variant::Unbalanced { damping } => {
+                    let power = 1.0 - damping;
+                    for (j, lb) in log_bar.iter_mut().enumerate() {
+                        let terms = (0..n_in).map(|k| log_lambdas[k] + power * q[[k, j]]);
+                        *lb = log_sum_exp(terms) / power;
+                    }
+                }
+                _ => {
+                    log_bar.fill(0.0);
+                    for (k, &lambda) in lambdas.iter().enumerate() {
+                        if lambda > 0.0 {
+                            log_bar.scaled_add(lambda, &q.row(k));
+                        }
+                    }
+                    if let Variant::Debiased { .. } = variant {
+                        log_bar += &debias;
+                    }
                 }
             }
-            error = marginal_spread(g.view(), q.view());
-            if !error.is_finite() || log_bar.iter().any(|v| v.is_nan() || *v == f64::INFINITY) {
+            error = if let Variant::Balanced = variant {
+                marginal_spread(g.view(), q.view())
+            } else {
+                relative_change(log_bar.view(), prev_bar.view())
+            };
+            // (The relative change is infinite at the first iteration: no previous barycenter.)
+            if error.is_nan()
+                || (error.is_infinite() && iterations > 1)
+                || log_bar.iter().any(|v| v.is_nan() || *v == f64::INFINITY)
+            {
                 return Err(Error::Numerical {
                     solver: "fixed-support barycenter",
                     iteration: iterations,
@@ -184,21 +331,37 @@ impl FixedSupportBarycenter {
                 converged = true;
                 break;
             }
+            prev_bar.assign(&log_bar);
             for k in 0..n_in {
                 for j in 0..support {
                     g[[k, j]] = if log_bar[j] == f64::NEG_INFINITY {
                         f64::NEG_INFINITY
                     } else {
-                        log_bar[j] - q[[k, j]]
+                        damping * (log_bar[j] - q[[k, j]])
                     };
                 }
             }
+            if let Variant::Debiased { support_cost } = variant {
+                for _ in 0..DEBIAS_STEPS {
+                    support_cost.softmin(Axis::Cols, eps, debias.view(), self_sweep.view_mut())?;
+                    Zip::from(&mut debias)
+                        .and(&log_bar)
+                        .and(&self_sweep)
+                        .for_each(|c, &lb, &t| {
+                            *c = if lb == f64::NEG_INFINITY {
+                                f64::NEG_INFINITY
+                            } else {
+                                0.5 * (*c + lb + t / eps)
+                            };
+                        });
+                }
+            }
         }
-        // The row log-scalings of the returned plans: f_k = log a_k + s_k/ε.
+        // The row log-scalings of the returned plans: f_k = φ(log a_k + s_k/ε).
         let f: Vec<Array1<f64>> = rows
             .iter()
             .zip(&log_a)
-            .map(|(s, la)| la + &(s / eps))
+            .map(|(s, la)| (la + &(s / eps)) * damping)
             .collect();
         Ok(BarycenterOutput {
             barycenter: log_bar.mapv(f64::exp),
@@ -210,6 +373,30 @@ impl FixedSupportBarycenter {
             converged,
         })
     }
+}
+
+/// Two-pass log-sum-exp (`−∞` when every term is).
+fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + terms.map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+/// POT's relative change of the barycenter, `max|b − b'| / max(max b, max b', 1)`, from logs
+/// (infinite when `b'` is not yet known).
+fn relative_change(log_bar: ArrayView1<'_, f64>, log_prev: ArrayView1<'_, f64>) -> f64 {
+    if log_prev.iter().any(|v| v.is_nan()) {
+        return f64::INFINITY;
+    }
+    let (mut diff, mut scale) = (0.0_f64, 1.0_f64);
+    for (&l, &p) in log_bar.iter().zip(log_prev) {
+        let (b, bp) = (l.exp(), p.exp());
+        diff = diff.max((b - bp).abs());
+        scale = scale.max(b).max(bp);
+    }
+    diff / scale
 }
 
 /// `Σ_j std_k exp(g_kj + q_kj)` over the inputs' column marginals.
@@ -237,9 +424,10 @@ pub(crate) fn check_threshold(threshold: f64) -> Result<()> {
     }
 }
 
-/// Checks the inputs (one barycenter support, weights matching their costs, equal masses);
+/// Checks the inputs (one barycenter support, weights matching their costs, equal masses
+/// when `equal_masses`);
 /// returns the size of the barycenter support.
-fn check_inputs(inputs: &[BarycenterInput<'_>]) -> Result<usize> {
+fn check_inputs(inputs: &[BarycenterInput<'_>], equal_masses: bool) -> Result<usize> {
     let Some(first) = inputs.first() else {
         return Err(Error::Empty {
             arg: "inputs",
@@ -266,6 +454,7 @@ fn check_inputs(inputs: &[BarycenterInput<'_>]) -> Result<usize> {
         }
         let mass = validate::weights("inputs.weights", input.weights)?;
         match first_mass {
+            _ if !equal_masses => {}
             None => first_mass = Some(mass),
             Some(m0) => {
                 if (mass - m0).abs() > MASS_TOLERANCE * m0.max(mass) {

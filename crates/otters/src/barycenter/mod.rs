@@ -2,7 +2,8 @@
 //!
 //! - [`FixedSupportBarycenter`]: the entropic barycenter on a given support by iterative
 //!   Bregman projections in the log domain (Benamou et al. 2015), written against
-//!   [`Geometry`](crate::geometry::Geometry);
+//!   [`Geometry`](crate::geometry::Geometry), also unbalanced (Chizat et al. 2018) and
+//!   debiased (Janati et al. 2020);
 //! - [`convolutional_barycenter`]: the same on a [`Grid`](crate::geometry::Grid), whose
 //!   separable kernel makes it the convolutional barycenter of Solomon et al. (2015);
 //! - [`FreeSupportBarycenter`]: points that move, by alternating exact OT solves and
