@@ -178,3 +178,19 @@ fn initializers_refuse_bad_inputs() {
     let err = subsample_init(&cloud, w.view(), -1.0, 5, 0).unwrap_err();
     assert_eq!(err.argument(), Some("epsilon"));
 }
+
+#[test]
+fn gaussian_init_is_finite_for_flat_clouds() {
+    // Rank-deficient covariances: a source on a line, a target on another line, both in 2-D.
+    let mut rng = Rng::new(11);
+    let n = 100;
+    let mut x = rng.normal_matrix(n, 2);
+    x.column_mut(1).fill(0.5);
+    let mut y = rng.normal_matrix(n, 2);
+    y.column_mut(0).fill(-1.0);
+    let w = Array1::from_elem(n, 1.0 / n as f64);
+    for (xs, ys) in [(&x, &y), (&y, &x), (&x, &x)] {
+        let f = gaussian_init(xs.view(), ys.view(), w.view(), w.view(), 1.0).unwrap();
+        assert!(f.iter().all(|v| v.is_finite()), "{f}");
+    }
+}

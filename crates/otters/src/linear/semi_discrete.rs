@@ -12,6 +12,15 @@
 //! the step `g ← g + η_k·(b − π̄)`, `η_k = η₀/√k`; the returned potential is the average of the
 //! iterates of the second half (Polyak–Ruppert averaging). At the optimum the cells
 //! `{x : x is assigned to y_j}` carry mass `b_j`, which the output checks on fresh samples.
+//!
+//! A batch `x_1..x_k` and the targets form a [`PointCloud`] geometry, so the soft assignment
+//! runs on its tiled softmin kernels and never stores the `k × m` cost: the row sweep
+//! `s_i = −ε·LSE_j(h_j − c(x_i, y_j)/ε)`, `h_j = log b_j + g_j/ε`, is `g^{c,ε}(x_i)`, and the
+//! column sweep `t_j = −ε·LSE_i(s_i/ε − c(x_i, y_j)/ε)` gives the summed assignment
+//! `Σ_i π_j(x_i) = exp(h_j − t_j/ε)`. The per-point weights
+//! ([`SemiDiscreteOutput::assignment_weights`]) are the rows of the plan
+//! `exp(s_i/ε + h_j − c(x_i, y_j)/ε)`. The hard assignment (ε = 0) is a row minimum over the
+//! cost block.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis as NdAxis};
 use rand::{Rng, RngCore, SeedableRng};
@@ -19,12 +28,12 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::geometry::{CostFn, Geometry, PointCloud};
+use crate::geometry::{Axis, CostFn, Geometry, LogPlan, PointCloud};
 use crate::kernels::argmin::min_plus;
 use crate::observe::{Observer, Progress};
 use crate::validate;
 
-/// Rows of a batch handled by one parallel task.
+/// Rows of a cost block handled by one parallel task at least.
 const ROW_CHUNK: usize = 64;
 
 /// The data of a semi-discrete problem: target points `y` (`m × d`), their weights `b` and
@@ -90,9 +99,9 @@ impl<C: CostFn> SemiDiscreteProblem<C> {
         &self.cost_fn
     }
 
-    /// The cost matrix between `x` (`k × d`) and the targets, in cost units.
-    fn cost_to(&self, arg: &'static str, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        if x.nrows() > 0 && x.ncols() != self.y.ncols() {
+    /// The geometry between `x` (`k × d`) and the targets; `None` when `x` has no row.
+    fn cloud(&self, arg: &'static str, x: ArrayView2<'_, f64>) -> Result<Option<PointCloud<C>>> {
+        if x.ncols() != self.y.ncols() && x.nrows() > 0 {
             return Err(Error::Shape {
                 arg,
                 expected: format!("points of dimension {} (as y)", self.y.ncols()),
@@ -100,12 +109,69 @@ impl<C: CostFn> SemiDiscreteProblem<C> {
             });
         }
         if x.nrows() == 0 {
-            return Ok(Array2::zeros((0, self.y.nrows())));
+            return Ok(None);
         }
         validate::finite_matrix(arg, x)?;
         self.cost_fn.check_points(arg, x)?;
-        let cloud = PointCloud::new(x, self.y.view(), self.cost_fn.clone())?;
-        cloud.cost_matrix(crate::DEFAULT_MEMORY_LIMIT)
+        PointCloud::new(x, self.y.view(), self.cost_fn.clone()).map(Some)
+    }
+
+    /// `h_j = log b_j + g_j/ε` (`−∞` for targets of zero weight): the column weights of the
+    /// soft assignment.
+    fn log_col(&self, g: &Array1<f64>, eps: f64) -> Array1<f64> {
+        Array1::from_shape_fn(g.len(), |j| {
+            let bj = self.b[j];
+            if bj > 0.0 {
+                bj.ln() + g[j] / eps
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+    }
+
+    /// `min_j c(x_i, y_j) + shift_j` and its first index, for every row of `cloud`.
+    fn row_minima(&self, cloud: &PointCloud<C>, shift: &[f64]) -> Result<Vec<(f64, usize)>> {
+        let cost = cloud.cost_matrix(crate::DEFAULT_MEMORY_LIMIT)?;
+        Ok(cost
+            .as_slice()
+            .expect("standard layout")
+            .par_chunks(shift.len())
+            .with_min_len(ROW_CHUNK)
+            .map(|c| min_plus(c, shift))
+            .collect())
+    }
+
+    /// `Σ_i π(x_i)` and `Σ_i g^{c,ε}(x_i)` over the points of `cloud` (see the
+    /// [module docs](self)); deterministic whatever the thread count.
+    fn batch_sums(&self, cloud: &PointCloud<C>, g: &Array1<f64>, eps: f64) -> Result<BatchSums> {
+        let (k, m) = cloud.shape();
+        if eps > 0.0 {
+            let h = self.log_col(g, eps);
+            let (mut s, mut t) = (Array1::zeros(k), Array1::zeros(m));
+            cloud.softmin(Axis::Rows, eps, h.view(), s.view_mut())?;
+            cloud.softmin(Axis::Cols, eps, (&s / eps).view(), t.view_mut())?;
+            return Ok(BatchSums {
+                assignment: Array1::from_shape_fn(m, |j| (h[j] - t[j] / eps).exp()),
+                transform: s.sum(),
+            });
+        }
+        let neg_g: Vec<f64> = g
+            .iter()
+            .zip(&self.b)
+            .map(|(&gj, &bj)| if bj > 0.0 { -gj } else { f64::INFINITY })
+            .collect();
+        let mut sums = BatchSums {
+            assignment: Array1::zeros(m),
+            transform: 0.0,
+        };
+        for (value, j) in self.row_minima(cloud, &neg_g)? {
+            // A row with no finite entry (index `usize::MAX`) is assigned nowhere.
+            if j < m {
+                sums.assignment[j] += 1.0;
+            }
+            sums.transform += value;
+        }
+        Ok(sums)
     }
 }
 
@@ -164,82 +230,6 @@ pub struct SemiDiscreteOutput {
 struct BatchSums {
     assignment: Array1<f64>,
     transform: f64,
-}
-
-/// The soft (ε > 0) or hard (ε = 0) assignment of one sample, written into `w` (length
-/// `m`); returns `g^{c,ε}(x)`. `neg_g` holds `−g_j` (`+∞` for zero-weight targets).
-fn assign_row(c: &[f64], g: &[f64], neg_g: &[f64], log_b: &[f64], eps: f64, w: &mut [f64]) -> f64 {
-    if eps == 0.0 {
-        let (value, j) = min_plus(c, neg_g);
-        w.fill(0.0);
-        if j < w.len() {
-            w[j] = 1.0;
-        }
-        return value;
-    }
-    let mut max = f64::NEG_INFINITY;
-    for ((wj, &cj), (&gj, &lb)) in w.iter_mut().zip(c).zip(g.iter().zip(log_b)) {
-        *wj = lb + (gj - cj) / eps;
-        max = max.max(*wj);
-    }
-    let mut sum = 0.0;
-    for wj in w.iter_mut() {
-        *wj = (*wj - max).exp();
-        sum += *wj;
-    }
-    for wj in w.iter_mut() {
-        *wj /= sum;
-    }
-    -eps * (max + sum.ln())
-}
-
-/// `Σ_i π(x_i)` and `Σ_i g^{c,ε}(x_i)` over the rows of `cost`, in parallel over fixed
-/// chunks of rows, reduced in order (bit-identical whatever the thread count).
-fn batch_sums(cost: &Array2<f64>, g: &Array1<f64>, log_b: &Array1<f64>, eps: f64) -> BatchSums {
-    let m = g.len();
-    let neg_g: Vec<f64> = g
-        .iter()
-        .zip(log_b)
-        .map(|(&gj, &lb)| {
-            if lb == f64::NEG_INFINITY {
-                f64::INFINITY
-            } else {
-                -gj
-            }
-        })
-        .collect();
-    let (g, log_b) = (
-        g.as_slice().expect("contiguous"),
-        log_b.as_slice().expect("contiguous"),
-    );
-    let data = cost.as_slice().expect("standard layout");
-    let parts: Vec<(Vec<f64>, f64)> = data
-        .par_chunks(ROW_CHUNK * m)
-        .map(|rows| {
-            let mut acc = vec![0.0; m];
-            let mut w = vec![0.0; m];
-            let mut transform = 0.0;
-            for c in rows.chunks_exact(m) {
-                transform += assign_row(c, g, &neg_g, log_b, eps, &mut w);
-                for (a, &wj) in acc.iter_mut().zip(&w) {
-                    *a += wj;
-                }
-            }
-            (acc, transform)
-        })
-        .collect();
-    let mut assignment = Array1::zeros(m);
-    let mut transform = 0.0;
-    for (acc, t) in parts {
-        for (a, v) in assignment.iter_mut().zip(acc) {
-            *a += v;
-        }
-        transform += t;
-    }
-    BatchSums {
-        assignment,
-        transform,
-    }
 }
 
 impl SemiDiscrete {
@@ -361,9 +351,9 @@ impl SemiDiscrete {
         self.check()?;
         let m = problem.y.nrows();
         let b = &problem.b;
-        let log_b = b.mapv(|w| if w > 0.0 { w.ln() } else { f64::NEG_INFINITY });
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut draw = |rng: &mut ChaCha8Rng, k: usize| -> Result<Array2<f64>> {
+        // A batch of `k ≥ 1` samples, as the geometry between them and the targets.
+        let mut draw = |rng: &mut ChaCha8Rng, k: usize| -> Result<PointCloud<C>> {
             let batch = sampler(rng, k)?;
             if batch.nrows() != k || batch.ncols() != problem.y.ncols() {
                 return Err(Error::Shape {
@@ -372,7 +362,9 @@ impl SemiDiscrete {
                     got: format!("{} x {}", batch.nrows(), batch.ncols()),
                 });
             }
-            Ok(batch)
+            Ok(problem
+                .cloud("sampler", batch.view())?
+                .expect("a batch has k >= 1 rows"))
         };
         let mut g = Array1::<f64>::zeros(m);
         let mut g_sum = Array1::<f64>::zeros(m);
@@ -381,12 +373,11 @@ impl SemiDiscrete {
         let mut eta0 = None;
         for k in 1..=self.max_iterations {
             let batch = draw(&mut rng, self.batch_size)?;
-            let cost = problem.cost_to("sampler", batch.view())?;
             let eta = *eta0.get_or_insert_with(|| {
-                let mean = cost.mean().unwrap_or(1.0);
+                let mean = batch.summary().mean;
                 self.learning_rate * if mean > 0.0 { mean } else { 1.0 }
             });
-            let sums = batch_sums(&cost, &g, &log_b, self.epsilon);
+            let sums = problem.batch_sums(&batch, &g, self.epsilon)?;
             let inv = 1.0 / self.batch_size as f64;
             let step = eta / (k as f64).sqrt();
             let mut error = 0.0;
@@ -430,8 +421,7 @@ impl SemiDiscrete {
         while left > 0 {
             let k = left.min(self.batch_size.max(1024));
             let batch = draw(&mut rng, k)?;
-            let cost = problem.cost_to("sampler", batch.view())?;
-            let sums = batch_sums(&cost, &g, &log_b, self.epsilon);
+            let sums = problem.batch_sums(&batch, &g, self.epsilon)?;
             freq += &sums.assignment;
             transform += sums.transform;
             left -= k;
@@ -545,53 +535,74 @@ impl SemiDiscreteOutput {
         }
     }
 
+    /// The log-plan of the soft assignment of the points of `cloud`:
+    /// `π_j(x_i) = exp(log_row_i + log_col_j − c(x_i, y_j)/ε)` with `log_col = log b + g/ε` and
+    /// `log_row_i = s_i/ε`, `s` the row softmin of `log_col` (so that each row sums to 1).
+    fn soft_plan<C: CostFn>(
+        &self,
+        problem: &SemiDiscreteProblem<C>,
+        cloud: &PointCloud<C>,
+    ) -> Result<(Array1<f64>, Array1<f64>)> {
+        let h = problem.log_col(&self.g, self.epsilon);
+        let mut s = Array1::zeros(cloud.shape().0);
+        cloud.softmin(Axis::Rows, self.epsilon, h.view(), s.view_mut())?;
+        Ok((s / self.epsilon, h))
+    }
+
     /// The assignment weights `π(x)` of new points `x` (`k × d`), a `k × m` array whose rows
     /// sum to 1: `softmax_j(log b_j + (g_j − c(x, y_j))/ε)`, or the indicator of
     /// [`assign`](Self::assign) at ε = 0.
     ///
     /// # Errors
     /// [`Error::Shape`] for points of another dimension or another problem; the point errors
-    /// naming `x`.
+    /// naming `x`; [`Error::TooLarge`] when the `k × m` array exceeds
+    /// [`DEFAULT_MEMORY_LIMIT`](crate::DEFAULT_MEMORY_LIMIT).
     pub fn assignment_weights<C: CostFn>(
         &self,
         problem: &SemiDiscreteProblem<C>,
         x: ArrayView2<'_, f64>,
     ) -> Result<Array2<f64>> {
         self.check_problem(problem)?;
-        let cost = problem.cost_to("x", x)?;
-        let log_b = problem
-            .b
-            .mapv(|w| if w > 0.0 { w.ln() } else { f64::NEG_INFINITY });
-        let neg_g: Vec<f64> = self
+        let m = self.g.len();
+        let Some(cloud) = problem.cloud("x", x)? else {
+            return Ok(Array2::zeros((0, m)));
+        };
+        if self.epsilon > 0.0 {
+            let (log_row, log_col) = self.soft_plan(problem, &cloud)?;
+            let plan = LogPlan {
+                log_row: log_row.view(),
+                log_col: log_col.view(),
+                epsilon: self.epsilon,
+            };
+            return cloud.plan_matrix(&plan, crate::DEFAULT_MEMORY_LIMIT);
+        }
+        let mut out = Array2::zeros((x.nrows(), m));
+        for (i, j) in self.labels(problem, &cloud)?.into_iter().enumerate() {
+            out[[i, j]] = 1.0;
+        }
+        Ok(out)
+    }
+
+    /// `argmin_j c(x_i, y_j) − g_j − ε·log b_j` for the points of `cloud`.
+    fn labels<C: CostFn>(
+        &self,
+        problem: &SemiDiscreteProblem<C>,
+        cloud: &PointCloud<C>,
+    ) -> Result<Vec<usize>> {
+        let shift: Vec<f64> = self
             .g
             .iter()
-            .zip(&log_b)
-            .map(|(&gj, &lb)| {
-                if lb == f64::NEG_INFINITY {
-                    f64::INFINITY
+            .zip(&problem.b)
+            .map(|(&gj, &bj)| {
+                if bj > 0.0 {
+                    -gj - self.epsilon * bj.ln()
                 } else {
-                    -gj
+                    f64::INFINITY
                 }
             })
             .collect();
-        let g_finite = self.g.mapv(|v| if v.is_finite() { v } else { 0.0 });
-        let m = self.g.len();
-        let mut out = Array2::zeros(cost.raw_dim());
-        if m == 0 {
-            return Ok(out);
-        }
-        let (g, lb) = (
-            g_finite.as_slice().expect("contiguous"),
-            log_b.as_slice().expect("contiguous"),
-        );
-        out.as_slice_mut()
-            .expect("fresh array")
-            .par_chunks_mut(m)
-            .zip(cost.as_slice().expect("standard layout").par_chunks(m))
-            .for_each(|(w, c)| {
-                assign_row(c, g, &neg_g, lb, self.epsilon, w);
-            });
-        Ok(out)
+        let minima = problem.row_minima(cloud, &shift)?;
+        Ok(minima.into_iter().map(|(_, j)| j).collect())
     }
 
     /// The hard assignment of new points: `argmin_j c(x, y_j) − g_j − ε·log b_j`, i.e. the
@@ -606,39 +617,39 @@ impl SemiDiscreteOutput {
         x: ArrayView2<'_, f64>,
     ) -> Result<Array1<usize>> {
         self.check_problem(problem)?;
-        let cost = problem.cost_to("x", x)?;
-        let shift: Vec<f64> = self
-            .g
-            .iter()
-            .zip(&problem.b)
-            .map(|(&gj, &bj)| {
-                if bj > 0.0 {
-                    -gj - self.epsilon * bj.ln()
-                } else {
-                    f64::INFINITY
-                }
-            })
-            .collect();
-        let labels: Vec<usize> = cost
-            .outer_iter()
-            .map(|c| min_plus(c.as_slice().expect("standard layout"), &shift).1)
-            .collect();
-        Ok(Array1::from(labels))
+        match problem.cloud("x", x)? {
+            Some(cloud) => Ok(Array1::from(self.labels(problem, &cloud)?)),
+            None => Ok(Array1::zeros(0)),
+        }
     }
 
     /// The map of new points `x`: the barycentric projection `Σ_j π_j(x)·y_j` (the entropic
     /// map of ALGORITHMS.md M1 for the semi-discrete potential), which is `y_{assign(x)}` at
-    /// ε = 0.
+    /// ε = 0. The soft assignment is applied without being stored.
     ///
     /// # Errors
-    /// As [`assignment_weights`](Self::assignment_weights).
+    /// As [`assignment_weights`](Self::assignment_weights), without the size limit.
     pub fn transport<C: CostFn>(
         &self,
         problem: &SemiDiscreteProblem<C>,
         x: ArrayView2<'_, f64>,
     ) -> Result<Array2<f64>> {
-        let w = self.assignment_weights(problem, x)?;
-        Ok(w.dot(&problem.y))
+        self.check_problem(problem)?;
+        let Some(cloud) = problem.cloud("x", x)? else {
+            return Ok(Array2::zeros((0, problem.y.ncols())));
+        };
+        if self.epsilon > 0.0 {
+            let (log_row, log_col) = self.soft_plan(problem, &cloud)?;
+            let plan = LogPlan {
+                log_row: log_row.view(),
+                log_col: log_col.view(),
+                epsilon: self.epsilon,
+            };
+            let mut out = Array2::zeros((x.nrows(), problem.y.ncols()));
+            cloud.apply_plan(Axis::Rows, &plan, problem.y.view(), out.view_mut())?;
+            return Ok(out);
+        }
+        Ok(problem.y.select(NdAxis(0), &self.labels(problem, &cloud)?))
     }
 }
 
@@ -649,47 +660,40 @@ mod tests {
     use ndarray::array;
 
     #[test]
-    fn soft_assignment_sums_to_one_and_matches_the_semi_dual() {
-        let c = [0.3, 0.1, 0.7];
-        let g = [0.0, 0.2, -0.1];
-        let log_b = [0.2f64.ln(), 0.5f64.ln(), 0.3f64.ln()];
-        let neg_g: Vec<f64> = g.iter().map(|v| -v).collect();
-        let mut w = [0.0; 3];
-        let eps = 0.05;
-        let value = assign_row(&c, &g, &neg_g, &log_b, eps, &mut w);
-        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-15);
-        let lse: f64 = (0..3)
-            .map(|j| (log_b[j] + (g[j] - c[j]) / eps).exp())
-            .sum::<f64>()
-            .ln();
-        assert!((value + eps * lse).abs() < 1e-14);
-        let hard = assign_row(&c, &g, &neg_g, &log_b, 0.0, &mut w);
-        assert_eq!(w, [0.0, 1.0, 0.0]);
-        assert!((hard - (0.1 - 0.2)).abs() < 1e-15);
-    }
-
-    #[test]
-    fn batch_sums_do_not_depend_on_chunking() {
-        let cost = Array2::from_shape_fn((200, 5), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 10.0);
+    fn batch_sums_match_a_direct_softmax_and_argmin() {
+        let x = Array2::from_shape_fn((300, 2), |(i, k)| ((i * 7 + k * 3) % 11) as f64 / 10.0);
+        let y = array![[0.1, 0.2], [0.5, 0.9], [0.8, 0.3], [0.4, 0.4], [1.0, 1.0]];
+        let b = array![0.1, 0.3, 0.0, 0.4, 0.2];
+        let problem = SemiDiscreteProblem::new(y.view(), b.view(), SqEuclidean).unwrap();
         let g = array![0.1, -0.2, 0.0, 0.3, -0.2];
-        let log_b = Array1::from_elem(5, (0.2f64).ln());
-        let sums = batch_sums(&cost, &g, &log_b, 0.1);
-        let mut reference = Array1::<f64>::zeros(5);
-        let neg_g: Vec<f64> = g.iter().map(|v| -v).collect();
-        let mut w = vec![0.0; 5];
-        for row in cost.outer_iter() {
-            assign_row(
-                row.as_slice().unwrap(),
-                g.as_slice().unwrap(),
-                &neg_g,
-                log_b.as_slice().unwrap(),
-                0.1,
-                &mut w,
-            );
-            reference += &ArrayView1::from(&w[..]);
-        }
-        for j in 0..5 {
-            assert!((sums.assignment[j] - reference[j]).abs() < 1e-12);
+        let cloud = problem.cloud("x", x.view()).unwrap().unwrap();
+        let cost = cloud.cost_matrix(usize::MAX).unwrap();
+        for eps in [0.0, 0.05] {
+            let sums = problem.batch_sums(&cloud, &g, eps).unwrap();
+            let (mut assignment, mut transform) = (Array1::<f64>::zeros(5), 0.0);
+            for c in cost.outer_iter() {
+                if eps > 0.0 {
+                    let terms = Array1::from_shape_fn(5, |j| b[j] * ((g[j] - c[j]) / eps).exp());
+                    assignment += &(&terms / terms.sum());
+                    transform -= eps * terms.sum().ln();
+                } else {
+                    let (j, v) = (0..5)
+                        .filter(|&j| b[j] > 0.0)
+                        .map(|j| (j, c[j] - g[j]))
+                        .fold((0, f64::INFINITY), |a, p| if p.1 < a.1 { p } else { a });
+                    assignment[j] += 1.0;
+                    transform += v;
+                }
+            }
+            assert_eq!(sums.assignment[2], 0.0, "a zero-weight target");
+            for j in 0..5 {
+                assert!(
+                    (sums.assignment[j] - assignment[j]).abs() < 1e-10,
+                    "eps {eps}: {} vs {assignment}",
+                    sums.assignment
+                );
+            }
+            assert!((sums.transform - transform).abs() < 1e-10 * transform.abs());
         }
     }
 

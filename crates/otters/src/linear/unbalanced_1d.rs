@@ -160,6 +160,37 @@ impl Side {
         -self.r * (reweighted - self.mass())
     }
 
+    /// For the potential `f + t(d − f)`: its `log ⟨a, e^{−·/r}⟩` and the mean of `d − f`
+    /// under the reweighted measure, `⟨ã, d − f⟩ / ⟨ã, 1⟩` (`ã = a` for `r = ∞`).
+    fn tilted(&self, t: f64) -> (f64, f64) {
+        let pairs = || self.f.iter().zip(&self.d);
+        if self.r.is_infinite() {
+            let mass = self.mass();
+            let dot: f64 = self
+                .a
+                .iter()
+                .zip(pairs())
+                .map(|(a, (f, d))| a * (d - f))
+                .sum();
+            return (mass.ln(), dot / mass);
+        }
+        // Exponents `log a − (f + t(d − f))/r`, shifted by their maximum.
+        let exponent = |l: f64, f: f64, d: f64| l - (f + t * (d - f)) / self.r;
+        let max = self
+            .log_a
+            .iter()
+            .zip(pairs())
+            .map(|(&l, (&f, &d))| exponent(l, f, d))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (mut sum, mut dot) = (0.0, 0.0);
+        for (&l, (&f, &d)) in self.log_a.iter().zip(pairs()) {
+            let w = (exponent(l, f, d) - max).exp();
+            sum += w;
+            dot += w * (d - f);
+        }
+        (max + sum.ln(), dot / sum)
+    }
+
     /// `ã = a·e^{−f/r}`, sorted.
     fn reweighted(&self, f: &[f64]) -> Vec<f64> {
         if self.r.is_infinite() {
@@ -195,6 +226,19 @@ struct Cell {
     mass: f64,
 }
 
+/// `log M`, the common log-mass of the reweighted measures after the best translation, given
+/// each side's `log ⟨a_k, e^{−f_k/r_k}⟩`: fixed by an exact side, otherwise the `r`-weighted
+/// mean of the log masses.
+fn common_log_mass(sides: &[Side], logs: &[f64]) -> f64 {
+    match sides.iter().position(|s| s.r.is_infinite()) {
+        Some(k) => logs[k],
+        None => {
+            let total: f64 = sides.iter().map(|s| s.r).sum();
+            sides.iter().zip(logs).map(|(s, l)| s.r * l).sum::<f64>() / total
+        }
+    }
+}
+
 /// Moves the potentials `pots` (one per side) to their best translation `f_k + c_k`
 /// (`Σ c_k = 0`): afterwards all reweighted measures have the same mass.
 fn translate(sides: &[Side], pots: &mut [Vec<f64>]) {
@@ -203,15 +247,7 @@ fn translate(sides: &[Side], pots: &mut [Vec<f64>]) {
         .zip(pots.iter())
         .map(|(s, f)| s.log_mass(f))
         .collect();
-    let exact = (0..sides.len()).find(|&k| sides[k].r.is_infinite());
-    // log M: fixed by an exact side, otherwise the r-weighted mean of the log masses.
-    let log_m = match exact {
-        Some(k) => logs[k],
-        None => {
-            let total: f64 = sides.iter().map(|s| s.r).sum();
-            sides.iter().zip(&logs).map(|(s, l)| s.r * l).sum::<f64>() / total
-        }
-    };
+    let log_m = common_log_mass(sides, &logs);
     let mut shift_sum = 0.0;
     for ((side, f), &log_k) in sides.iter().zip(pots.iter_mut()).zip(&logs) {
         if side.r.is_finite() {
@@ -221,7 +257,7 @@ fn translate(sides: &[Side], pots: &mut [Vec<f64>]) {
         }
     }
     // An exact side absorbs the opposite shift, keeping Σ f_k ≤ C.
-    if let Some(k) = exact {
+    if let Some(k) = sides.iter().position(|s| s.r.is_infinite()) {
         pots[k].iter_mut().for_each(|f| *f -= shift_sum);
     }
 }
@@ -287,22 +323,25 @@ fn north_west(
 /// with `H(f) = max_{Σc = 0} Σ_k D_k(f_k + c_k)`, concave. By the envelope theorem `H'(t)` is
 /// `Σ_k ⟨ã_k, d_k − f_k⟩` at the translated point; its root is found by the Illinois variant
 /// of regula falsi (bisection when that stalls).
+///
+/// The translation only rescales each `ã_k` to the common mass `M` (exact sides keep theirs),
+/// so `H'(t) = Σ_k M·⟨ã_k, d_k − f_k⟩ / ⟨ã_k, 1⟩` with `ã_k` taken at the untranslated point
+/// `f_k + t(d_k − f_k)`: an evaluation reads each side twice (maximum, then sums) and
+/// allocates nothing.
 fn line_search(sides: &[Side]) -> f64 {
-    let slope = |t: f64| -> f64 {
-        let mut pots: Vec<Vec<f64>> = sides
-            .iter()
-            .map(|s| s.f.iter().zip(&s.d).map(|(f, d)| f + t * (d - f)).collect())
-            .collect();
-        translate(sides, &mut pots);
+    let (mut logs, mut means) = (vec![0.0; sides.len()], vec![0.0; sides.len()]);
+    let mut slope = |t: f64| -> f64 {
+        for (k, side) in sides.iter().enumerate() {
+            (logs[k], means[k]) = side.tilted(t);
+        }
+        let log_m = common_log_mass(sides, &logs);
         sides
             .iter()
-            .zip(&pots)
-            .map(|(s, ft)| {
-                s.reweighted(ft)
-                    .iter()
-                    .zip(s.d.iter().zip(&s.f))
-                    .map(|(w, (d, f))| w * (d - f))
-                    .sum::<f64>()
+            .zip(logs.iter().zip(&means))
+            // An exact side is not reweighted: it keeps its own mass.
+            .map(|(side, (&log_k, &mean))| {
+                let log_mass = if side.r.is_finite() { log_m } else { log_k };
+                log_mass.exp() * mean
             })
             .sum()
     };

@@ -4,7 +4,8 @@
 //! - [`gaussian_init`]: fit a Gaussian to each weighted cloud and take the dual potential of
 //!   the closed-form Brenier map between them (squared Euclidean cost):
 //!   `f(x) = (‖x‖² − 2φ(x)) / s` with `∇φ(x) = μ_y + A(x − μ_x)`,
-//!   `A = Σ_x^{−½}(Σ_x^{½} Σ_y Σ_x^{½})^{½} Σ_x^{−½}`;
+//!   `A = Σ_x^{−½}(Σ_x^{½} Σ_y Σ_x^{½})^{½} Σ_x^{−½}` (the Bures–Wasserstein map of
+//!   [`crate::gaussian`]);
 //! - [`subsample_init`]: solve on `k` points of each cloud, then extend the target potential
 //!   to every source point by the c-transform `f(x) = −ε LSE_j(log b_j + (g_j − c(x, y_j))/ε)`;
 //! - [`sorting_init`]: for 1-D clouds, the exact dual potential of the unregularized problem,
@@ -14,11 +15,11 @@
 //! start `f` (with `g = 0`: the first half-step recomputes `g` from `f`). The fixed point does
 //! not change, only the number of iterations.
 
-use faer::{Mat, Side as FaerSide};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis as NdAxis};
+use ndarray::{Array1, ArrayView1, ArrayView2, Axis as NdAxis};
 
 use super::{Epsilon, Sinkhorn};
 use crate::error::{Error, Result};
+use crate::gaussian::{Gaussian, bures_wasserstein_map};
 use crate::geometry::{Axis, CostFn, Geometry, PointCloud};
 use crate::linear::{LinearProblem, ot_1d_potentials};
 use crate::validate;
@@ -61,11 +62,14 @@ pub fn sorting_init(
     Ok(f / scale)
 }
 
-/// The Gaussian initializer for the cost `‖x − y‖² / scale` (see the module docs).
+/// The Gaussian initializer for the cost `‖x − y‖² / scale` (see the module docs): the
+/// weighted Gaussian fits of the clouds ([`Gaussian::from_samples_named`]) and the linear part
+/// of their Monge map ([`bures_wasserstein_map`]).
 ///
 /// # Errors
-/// [`Error::Shape`] / [`Error::NonFinite`] / weight errors for bad inputs;
-/// [`Error::Numerical`] when a covariance has no usable square root.
+/// [`Error::Shape`] / [`Error::NonFinite`] / weight errors for bad inputs (naming `x`, `y`,
+/// `a`, `b`); [`Error::InvalidParameter`] for a `scale` that is not finite and `> 0`;
+/// [`Error::Numerical`] if an eigendecomposition of a covariance fails.
 pub fn gaussian_init(
     x: ArrayView2<'_, f64>,
     y: ArrayView2<'_, f64>,
@@ -73,21 +77,13 @@ pub fn gaussian_init(
     b: ArrayView1<'_, f64>,
     scale: f64,
 ) -> Result<Array1<f64>> {
-    validate::points("x", x)?;
-    validate::points("y", y)?;
     validate::positive("scale", scale)?;
-    if x.ncols() != y.ncols() {
-        return Err(Error::Shape {
-            arg: "y",
-            expected: format!("points of dimension {} (as x)", x.ncols()),
-            got: format!("{} x {}", y.nrows(), y.ncols()),
-        });
-    }
-    let (mu_x, cov_x) = moments("a", x, a)?;
-    let (mu_y, cov_y) = moments("b", y, b)?;
-    // A = Σx^{-1/2} (Σx^{1/2} Σy Σx^{1/2})^{1/2} Σx^{-1/2}, with a tiny ridge so that flat
-    // clouds (rank-deficient covariances) still give a finite map.
-    let map = brenier_matrix(&cov_x, &cov_y)?;
+    // A flat source cloud (rank-deficient covariance) still gives a finite map: its linear
+    // part uses the pseudo-inverse square root, exact on the support where `x − μ_x` lies.
+    let source = Gaussian::from_samples_named("x", x, "a", Some(a), 0.0, true)?;
+    let target = Gaussian::from_samples_named("y", y, "b", Some(b), 0.0, true)?;
+    let map = bures_wasserstein_map(&source, &target)?.linear;
+    let (mu_x, mu_y) = (source.mean(), target.mean());
     let f = x
         .outer_iter()
         .map(|xi| {
@@ -159,104 +155,4 @@ pub fn subsample_init<C: CostFn + Clone>(
     let mut f = Array1::zeros(n);
     extended.softmin(Axis::Rows, epsilon, h.view(), f.view_mut())?;
     Ok(f)
-}
-
-/// The linear part `A` of the Brenier map between centered Gaussians of covariances `cov_x`
-/// and `cov_y`: `A = Σx^{−½}(Σx^{½} Σy Σx^{½})^{½} Σx^{−½}`, the symmetric positive matrix with
-/// `A Σx A = Σy`. A tiny ridge keeps flat clouds (rank-deficient covariances) finite.
-fn brenier_matrix(cov_x: &Array2<f64>, cov_y: &Array2<f64>) -> Result<Array2<f64>> {
-    let d = cov_x.nrows();
-    let ridge = 1e-12
-        * (0..d)
-            .map(|k| cov_x[[k, k]] + cov_y[[k, k]])
-            .sum::<f64>()
-            .max(1e-300);
-    let (sx, sx_inv) = sym_power_pair(cov_x, ridge)?;
-    let middle = sx.dot(cov_y).dot(&sx);
-    let (root, _) = sym_power_pair(&middle, ridge)?;
-    Ok(sx_inv.dot(&root).dot(&sx_inv))
-}
-
-/// Weighted mean and covariance of `points` (weights normalized to 1).
-fn moments(
-    arg: &'static str,
-    points: ArrayView2<'_, f64>,
-    w: ArrayView1<'_, f64>,
-) -> Result<(Array1<f64>, Array2<f64>)> {
-    crate::geometry::check_len(arg, w.len(), points.nrows(), "one weight per point")?;
-    validate::weights(arg, w)?;
-    let total = w.sum();
-    let mu = points.t().dot(&w) / total;
-    let centered = &points - &mu;
-    let weighted = &centered * &w.insert_axis(NdAxis(1));
-    let cov = centered.t().dot(&weighted) / total;
-    Ok((mu, cov))
-}
-
-/// `(S^{1/2}, S^{−1/2})` of a symmetric positive semi-definite matrix, eigenvalues below
-/// `ridge` raised to it.
-fn sym_power_pair(s: &Array2<f64>, ridge: f64) -> Result<(Array2<f64>, Array2<f64>)> {
-    let d = s.nrows();
-    let m = Mat::from_fn(d, d, |i, j| 0.5 * (s[[i, j]] + s[[j, i]]));
-    let evd = m
-        .self_adjoint_eigen(FaerSide::Lower)
-        .map_err(|e| Error::Numerical {
-            solver: "gaussian_init",
-            iteration: 0,
-            epsilon: f64::NAN,
-            detail: format!("eigendecomposition of a covariance failed: {e:?}"),
-        })?;
-    let (u, vals) = (evd.U(), evd.S().column_vector());
-    let mut root = Array2::<f64>::zeros((d, d));
-    let mut inv_root = Array2::<f64>::zeros((d, d));
-    for k in 0..d {
-        let lambda = vals[k].max(ridge);
-        let (r, ir) = (lambda.sqrt(), 1.0 / lambda.sqrt());
-        for i in 0..d {
-            for j in 0..d {
-                let uu = u[(i, k)] * u[(j, k)];
-                root[[i, j]] += r * uu;
-                inv_root[[i, j]] += ir * uu;
-            }
-        }
-    }
-    if root.iter().chain(inv_root.iter()).all(|v| v.is_finite()) {
-        Ok((root, inv_root))
-    } else {
-        Err(Error::Numerical {
-            solver: "gaussian_init",
-            iteration: 0,
-            epsilon: f64::NAN,
-            detail: "a covariance square root is not finite".into(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    #[test]
-    fn brenier_matrix_pushes_one_covariance_onto_the_other() {
-        let cov_x = array![[2.0, 0.6, 0.1], [0.6, 1.0, -0.3], [0.1, -0.3, 0.5]];
-        let cov_y = array![[0.7, -0.2, 0.0], [-0.2, 3.0, 0.9], [0.0, 0.9, 1.2]];
-        let a = brenier_matrix(&cov_x, &cov_y).unwrap();
-        let pushed = a.dot(&cov_x).dot(&a);
-        for (p, q) in pushed.iter().zip(&cov_y) {
-            assert!((p - q).abs() < 1e-10, "{pushed} vs {cov_y}");
-        }
-        for i in 0..3 {
-            for j in 0..3 {
-                assert!((a[[i, j]] - a[[j, i]]).abs() < 1e-12, "A is symmetric");
-            }
-        }
-        let eig = Mat::from_fn(3, 3, |i, j| a[[i, j]])
-            .self_adjoint_eigenvalues(FaerSide::Lower)
-            .unwrap();
-        assert!(
-            eig.iter().all(|&v| v > 0.0),
-            "A is positive definite: {eig:?}"
-        );
-    }
 }
