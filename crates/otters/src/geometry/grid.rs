@@ -12,16 +12,18 @@ use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis as NdAxis,
 };
 use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 
 use super::{
     Axis, CostSummary, Geometry, LogPlan, check_apply, check_block, check_len, check_plan,
 };
 use crate::error::{Error, Result};
 use crate::kernels::gemm;
+use crate::kernels::lse::{exp_below_max, exp_below_scalar_max};
 use crate::validate::{self, compensated_sum};
 
 /// The separable cost `Σ_d |x_d − y_d|^p` between two product grids with the same number of
-/// axes (see the [module docs](self)).
+/// axes (see the notes of `geometry/grid.rs`).
 ///
 /// # Examples
 /// ```
@@ -48,7 +50,21 @@ pub struct Grid {
     /// The exponent `p`.
     power: f64,
     summary: CostSummary,
+    /// The per-axis kernels of the last few `(axis, ε)` sweeps (a fixed ε is reused for
+    /// thousands of sweeps by Sinkhorn and barycenter loops); shared by clones.
+    kernel_cache: Arc<Mutex<Vec<CachedKernels>>>,
 }
+
+/// The per-axis matrices of one sweep orientation at one ε.
+#[derive(Debug)]
+struct CachedKernels {
+    axis: Axis,
+    epsilon_bits: u64,
+    kernels: Arc<AxisKernels>,
+}
+
+/// How many `(axis, ε)` kernel sets a grid keeps (both orientations of two ε).
+const KERNEL_CACHE: usize = 4;
 
 impl Grid {
     /// The squared Euclidean cost (`p = 2`) on one grid (source and target alike).
@@ -147,6 +163,7 @@ impl Grid {
                 mean,
                 std: var.sqrt(),
             },
+            kernel_cache: Arc::default(),
         })
     }
 
@@ -166,13 +183,51 @@ impl Grid {
     }
 
     /// (output dims, reduced dims, per-axis matrices `out_d × red_d` of `−C_d/ε` (+ `log C_d`
-    /// on axis `weighted`), oriented for a sweep along `axis`.
+    /// on axis `weighted`) and their exponentials), oriented for a sweep along `axis`. The
+    /// unweighted matrices are cached per `(axis, ε)`.
     fn log_kernels(&self, axis: Axis, epsilon: f64, weighted: Option<usize>) -> SweepPlan<'_> {
         let (out_dims, red_dims) = match axis {
             Axis::Rows => (&self.dims_x, &self.dims_y),
             Axis::Cols => (&self.dims_y, &self.dims_x),
         };
-        let mats = self
+        let kernels = match weighted {
+            Some(_) => Arc::new(self.axis_kernels(axis, epsilon, weighted)),
+            None => self.cached_kernels(axis, epsilon),
+        };
+        SweepPlan {
+            out_dims,
+            red_dims,
+            kernels,
+        }
+    }
+
+    fn cached_kernels(&self, axis: Axis, epsilon: f64) -> Arc<AxisKernels> {
+        let bits = epsilon.to_bits();
+        let lookup = |cache: &Vec<CachedKernels>| {
+            cache
+                .iter()
+                .find(|c| c.axis == axis && c.epsilon_bits == bits)
+                .map(|c| Arc::clone(&c.kernels))
+        };
+        // A poisoned lock only means another sweep panicked; the cache stays consistent.
+        if let Some(k) = lookup(&self.kernel_cache.lock().unwrap_or_else(|e| e.into_inner())) {
+            return k;
+        }
+        let kernels = Arc::new(self.axis_kernels(axis, epsilon, None));
+        let mut cache = self.kernel_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() == KERNEL_CACHE {
+            cache.remove(0);
+        }
+        cache.push(CachedKernels {
+            axis,
+            epsilon_bits: bits,
+            kernels: Arc::clone(&kernels),
+        });
+        kernels
+    }
+
+    fn axis_kernels(&self, axis: Axis, epsilon: f64, weighted: Option<usize>) -> AxisKernels {
+        let logs: Vec<Array2<f64>> = self
             .axis_costs
             .iter()
             .enumerate()
@@ -188,11 +243,8 @@ impl Grid {
                 }
             })
             .collect();
-        SweepPlan {
-            out_dims,
-            red_dims,
-            mats,
-        }
+        let exps = logs.iter().map(|l| l.mapv(f64::exp)).collect();
+        AxisKernels { logs, exps }
     }
 
     /// `Σ_i` of a signed plan application, see [`Geometry::apply_plan`]: for each column `c`
@@ -269,12 +321,22 @@ fn strides(dims: &[usize]) -> Vec<usize> {
     s
 }
 
+/// Per-axis log-kernels `L_d` and kernels `e^{L_d}` of one sweep orientation.
+#[derive(Debug)]
+struct AxisKernels {
+    logs: Vec<Array2<f64>>,
+    exps: Vec<Array2<f64>>,
+}
+
 /// One sweep: the nested log-sum-exp `out_i = LSE_j(h_j + Σ_d L_d[i_d, j_d])`.
 struct SweepPlan<'g> {
     out_dims: &'g [usize],
     red_dims: &'g [usize],
-    mats: Vec<Array2<f64>>,
+    kernels: Arc<AxisKernels>,
 }
+
+/// Multiply-adds below which a parallel hand-off costs more than it saves.
+const PAR_GRAIN: usize = 1 << 18;
 
 /// Below this a kernel-product sum may have lost terms to underflow: recomputed exactly.
 const TINY_SUM: f64 = 1e-250;
@@ -288,11 +350,12 @@ impl SweepPlan<'_> {
     fn nested_lse(&self, h: Vec<f64>) -> Vec<f64> {
         let mut current = h;
         let mut shape: Vec<usize> = self.red_dims.to_vec();
-        for (d, mat) in self.mats.iter().enumerate() {
+        let k = &self.kernels;
+        for (d, (mat, kernel)) in k.logs.iter().zip(&k.exps).enumerate() {
             let (n_out, red) = mat.dim();
             let outer: usize = shape[..d].iter().product();
             let inner: usize = shape[d + 1..].iter().product();
-            current = lse_axis(&current, mat, outer, red, inner);
+            current = lse_axis(&current, mat, kernel, outer, red, inner);
             shape[d] = n_out;
         }
         debug_assert_eq!(current.len(), self.out_dims.iter().product::<usize>());
@@ -302,9 +365,15 @@ impl SweepPlan<'_> {
 
 /// One axis of [`SweepPlan::nested_lse`]: `x` is `outer × red × inner` (row-major), the
 /// result `outer × n_out × inner` with `out[o, i, t] = LSE_j(x[o, j, t] + mat[i, j])`.
-fn lse_axis(x: &[f64], mat: &Array2<f64>, outer: usize, red: usize, inner: usize) -> Vec<f64> {
+fn lse_axis(
+    x: &[f64],
+    mat: &Array2<f64>,
+    kernel: &Array2<f64>,
+    outer: usize,
+    red: usize,
+    inner: usize,
+) -> Vec<f64> {
     let n_out = mat.nrows();
-    let kernel = mat.mapv(f64::exp);
     // Fiber maxima m[o, t] and shifted exponentials e[o, j, t] = exp(x − m).
     let mut maxima = vec![f64::NEG_INFINITY; outer * inner];
     for o in 0..outer {
@@ -316,20 +385,22 @@ fn lse_axis(x: &[f64], mat: &Array2<f64>, outer: usize, red: usize, inner: usize
             }
         }
     }
+    // Fibers per parallel task: at least PAR_GRAIN entries of work each, so small grids run
+    // on one thread instead of paying for the hand-offs.
+    let grain = (PAR_GRAIN / (red * inner * n_out.max(1)).max(1)).max(1);
     let mut shifted = vec![0.0; x.len()];
     shifted
         .par_chunks_mut(red * inner)
         .zip(x.par_chunks(red * inner))
         .enumerate()
+        .with_min_len(grain)
         .for_each(|(o, (e, xo))| {
-            let m = &maxima[o * inner..(o + 1) * inner];
-            for (ej, xj) in e.chunks_mut(inner).zip(xo.chunks(inner)) {
-                for ((e, &v), &m) in ej.iter_mut().zip(xj).zip(m) {
-                    *e = if m == f64::NEG_INFINITY {
-                        0.0
-                    } else {
-                        (v - m).exp()
-                    };
+            if inner == 1 {
+                exp_below_scalar_max(xo, maxima[o], e);
+            } else {
+                let m = &maxima[o * inner..(o + 1) * inner];
+                for (ej, xj) in e.chunks_mut(inner).zip(xo.chunks(inner)) {
+                    exp_below_max(xj, m, ej);
                 }
             }
         });
@@ -338,10 +409,29 @@ fn lse_axis(x: &[f64], mat: &Array2<f64>, outer: usize, red: usize, inner: usize
         // One product: (outer × red)·kernelᵀ.
         let e = ArrayView2::from_shape((outer, red), &shifted).expect("shape");
         let out = ndarray::ArrayViewMut2::from_shape((outer, n_out), &mut sums).expect("shape");
-        gemm::matmul_par(out, e, kernel.t(), 1.0, false);
+        if outer * red * n_out < PAR_GRAIN {
+            gemm::matmul_seq(out, e, kernel.t(), 1.0);
+        } else {
+            gemm::matmul_par(out, e, kernel.t(), 1.0, false);
+        }
+    } else if outer < rayon::current_num_threads() {
+        // Few fibers (the first axis): parallel within each product.
+        for (s, e) in sums
+            .chunks_mut(n_out * inner)
+            .zip(shifted.chunks(red * inner))
+        {
+            let e = ArrayView2::from_shape((red, inner), e).expect("shape");
+            let out = ndarray::ArrayViewMut2::from_shape((n_out, inner), s).expect("shape");
+            if red * inner * n_out < PAR_GRAIN {
+                gemm::matmul_seq(out, kernel.view(), e, 1.0);
+            } else {
+                gemm::matmul_par(out, kernel.view(), e, 1.0, false);
+            }
+        }
     } else {
         sums.par_chunks_mut(n_out * inner)
             .zip(shifted.par_chunks(red * inner))
+            .with_min_len(grain)
             .for_each(|(s, e)| {
                 let e = ArrayView2::from_shape((red, inner), e).expect("shape");
                 let out = ndarray::ArrayViewMut2::from_shape((n_out, inner), s).expect("shape");
@@ -350,6 +440,7 @@ fn lse_axis(x: &[f64], mat: &Array2<f64>, outer: usize, red: usize, inner: usize
     }
     sums.par_chunks_mut(n_out * inner)
         .enumerate()
+        .with_min_len(grain)
         .for_each(|(o, s)| {
             let m = &maxima[o * inner..(o + 1) * inner];
             let xo = &x[o * red * inner..(o + 1) * red * inner];

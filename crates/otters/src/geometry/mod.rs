@@ -115,7 +115,7 @@ pub enum ScaleCost {
     By(f64),
 }
 
-/// The sweeps an entropic solver needs from a cost matrix. See the [module docs](self).
+/// The sweeps an entropic solver needs from a cost matrix. See the [module docs](crate::geometry).
 ///
 /// All methods check the lengths of their arguments against [`shape`](Geometry::shape) and
 /// return [`Error::Shape`] on a mismatch.

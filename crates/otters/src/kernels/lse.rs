@@ -487,6 +487,59 @@ impl WithSimd for ExpRow<'_> {
     }
 }
 
+/// `out_j = exp(x_j − m_j)` where `x_j ≤ m_j` (fiber maxima, one per lane); `0` where the
+/// difference is NaN (`x_j = m_j = −∞`: an empty fiber).
+pub(crate) fn exp_below_max(x: &[f64], m: &[f64], out: &mut [f64]) {
+    dispatch(ExpBelowMax { x, m, out })
+}
+
+struct ExpBelowMax<'a> {
+    x: &'a [f64],
+    m: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl WithSimd for ExpBelowMax<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { x, m, out } = self;
+        for ((o, &v), &mx) in out.iter_mut().zip(x).zip(m) {
+            let t = v - mx;
+            *o = exp_nonpositive(if t.is_nan() { f64::NEG_INFINITY } else { t });
+        }
+    }
+}
+
+/// `out_j = exp(x_j − m)` where every `x_j ≤ m` (the maximum of `x`); all `0` when
+/// `m = −∞`.
+pub(crate) fn exp_below_scalar_max(x: &[f64], m: f64, out: &mut [f64]) {
+    dispatch(ExpBelowScalarMax { x, m, out })
+}
+
+struct ExpBelowScalarMax<'a> {
+    x: &'a [f64],
+    m: f64,
+    out: &'a mut [f64],
+}
+
+impl WithSimd for ExpBelowScalarMax<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { x, m, out } = self;
+        if m == f64::NEG_INFINITY {
+            out.fill(0.0);
+            return;
+        }
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = exp_nonpositive(v - m);
+        }
+    }
+}
+
 /// `Σ_j x_j·y_j` with a fixed summation order.
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     dispatch(Dot { x, y })

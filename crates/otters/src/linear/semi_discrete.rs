@@ -142,7 +142,7 @@ impl<C: CostFn> SemiDiscreteProblem<C> {
     }
 
     /// `Σ_i π(x_i)` and `Σ_i g^{c,ε}(x_i)` over the points of `cloud` (see the
-    /// [module docs](self)); deterministic whatever the thread count.
+    /// notes of `linear/semi_discrete.rs`); deterministic whatever the thread count.
     fn batch_sums(&self, cloud: &PointCloud<C>, g: &Array1<f64>, eps: f64) -> Result<BatchSums> {
         let (k, m) = cloud.shape();
         if eps > 0.0 {
@@ -175,7 +175,7 @@ impl<C: CostFn> SemiDiscreteProblem<C> {
     }
 }
 
-/// Averaged stochastic gradient ascent on the semi-dual (see the [module docs](self)).
+/// Averaged stochastic gradient ascent on the semi-dual (see the notes of `linear/semi_discrete.rs`).
 ///
 /// All fields are public settings with defaults that work for costs of order one to a few
 /// hundreds (the step is relative to the mean cost).

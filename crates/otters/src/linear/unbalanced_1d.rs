@@ -580,7 +580,7 @@ impl UnbalancedFrankWolfe {
     }
 
     /// The unbalanced barycenter of 1-D measures `(x_k, a_k)` with weights `λ` (normalized to
-    /// sum 1) for the squared distance: the multi-marginal problem of the [module docs](self)
+    /// sum 1) for the squared distance: the multi-marginal problem (see `linear/unbalanced_1d.rs`)
     /// with `r_k = ρ·λ_k` (`ρ = ∞`: the balanced W2 barycenter, whose quantile function is
     /// `Σ λ_k F_k⁻¹`; the masses must then agree). The support is free: it is `x̄(i)` over the
     /// cells of the optimal plan, at most `Σ_k n_k − K + 1` points.

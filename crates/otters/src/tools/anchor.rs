@@ -199,7 +199,7 @@ pub fn anchor_wasserstein(x: &AnchorDistributions, y: &AnchorDistributions) -> R
     Ok(out.cost())
 }
 
-/// The anchor energy distance by the sweep line (see the [module docs](self)), exact up to
+/// The anchor energy distance by the sweep line (see the notes of `tools/anchor.rs`), exact up to
 /// the rounding of the integration steps; O(N log N) time and O(N) memory for
 /// `N = n² + m²`.
 ///
