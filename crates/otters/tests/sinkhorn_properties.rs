@@ -273,8 +273,10 @@ fn zero_weights_give_exactly_zero_rows_and_the_reduced_solution() {
     let plan_kept = plan
         .select(NdAxis(0), &keep_rows)
         .select(NdAxis(1), &keep_cols);
-    assert!(max_abs_diff(&plan_kept, &plan_red) < 1e-12);
-    assert_close(out.reg_ot_cost(), o_red.reg_ot_cost(), 1e-12, "same value");
+    // Both solves stop at a marginal error of 1e-11 (the reduced one after thousands of
+    // iterations, the full one after ~100), so their plans agree to about that.
+    assert!(max_abs_diff(&plan_kept, &plan_red) < 1e-10);
+    assert_close(out.reg_ot_cost(), o_red.reg_ot_cost(), 1e-10, "same value");
 }
 
 #[test]

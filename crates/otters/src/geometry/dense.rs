@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, CowArray, Ix2};
 use rayon::prelude::*;
 
+use super::gibbs::GibbsCache;
 use super::{
     Axis, CostSummary, Geometry, LogPlan, Moments, ScaleCost, SoftminChain, check_len,
     default_chain, median_of, resolve_scale, tiled,
@@ -48,6 +49,8 @@ pub struct DenseCost<'a> {
     scale: f64,
     /// Statistics of the unscaled finite entries, computed on first use.
     raw: OnceLock<Moments>,
+    /// The Gibbs kernel of the last ε (small costs only, see `geometry/gibbs.rs`).
+    gibbs: GibbsCache,
 }
 
 const ROWS_PER_TASK: usize = 4;
@@ -106,6 +109,7 @@ impl<'a> DenseCost<'a> {
             transposed,
             scale: 1.0,
             raw: OnceLock::new(),
+            gibbs: GibbsCache::default(),
         })
     }
 
@@ -156,6 +160,7 @@ impl<'a> DenseCost<'a> {
         let cols = self.storage.ncols();
         out.par_chunks_mut(ROWS_PER_TASK)
             .enumerate()
+            .with_min_len(tasks_per_job(ROWS_PER_TASK * cols))
             .for_each(|(blk, chunk)| {
                 for (k, o) in chunk.iter_mut().enumerate() {
                     let i = blk * ROWS_PER_TASK + k;
@@ -193,6 +198,7 @@ impl<'a> DenseCost<'a> {
         let cols = self.storage.ncols();
         out.par_chunks_mut(COLUMN_BLOCK)
             .enumerate()
+            .with_min_len(tasks_per_job(COLUMN_BLOCK * h.len()))
             .for_each(|(blk, chunk)| {
                 let w = chunk.len();
                 let (mut max, mut sum) = ([f64::NEG_INFINITY; COLUMN_BLOCK], [0.0; COLUMN_BLOCK]);
@@ -230,6 +236,7 @@ impl<'a> DenseCost<'a> {
         let partials: Vec<Vec<f64>> = per_row_out
             .par_chunks_mut(per_block)
             .enumerate()
+            .with_min_len(tasks_per_job(per_block * m))
             .map(|(blk, per_row)| {
                 let mut sum = vec![0.0; m];
                 let start = blk * per_block;
@@ -350,6 +357,16 @@ impl<'a> DenseCost<'a> {
     }
 }
 
+/// Entries a parallel job should cover at least: below it the hand-off to another thread
+/// costs more than the work (small costs, such as barycenters on a few hundred bins).
+const PAR_GRAIN: usize = 1 << 15;
+
+/// Tasks of `entries_per_task` entries to group into one job (the tasks and their order of
+/// reduction are unchanged, so results do not change).
+fn tasks_per_job(entries_per_task: usize) -> usize {
+    (PAR_GRAIN / entries_per_task.max(1)).max(1)
+}
+
 /// Largest |exponent| of the factors that turn a row's terms into its column terms.
 const REUSE_LIMIT: f64 = 50.0;
 /// Smallest column sum accepted when row terms were reused: e^−500.
@@ -442,7 +459,15 @@ impl Geometry for DenseCost<'_> {
             out,
             |h, guess, out| {
                 let gamma = 1.0 / (self.scale * epsilon);
-                if (axis == Axis::Rows) != self.transposed {
+                let data = self.storage.as_slice().expect("standard layout");
+                let m = self.storage.ncols();
+                if let Some(kernel) = self.gibbs.kernel(data, gamma) {
+                    if (axis == Axis::Rows) != self.transposed {
+                        kernel.rows(data, m, gamma, epsilon, h, out);
+                    } else {
+                        kernel.cols(data, m, gamma, epsilon, h, out);
+                    }
+                } else if (axis == Axis::Rows) != self.transposed {
                     self.softmin_storage_rows(gamma, epsilon, h, guess, out);
                 } else {
                     self.softmin_storage_cols(gamma, epsilon, h, guess, out);
@@ -458,6 +483,15 @@ impl Geometry for DenseCost<'_> {
         out_cols: ArrayViewMut1<'_, f64>,
     ) -> Result<()> {
         let (n, m) = self.shape();
+        // A small cost with a Gibbs kernel at this ε: two matrix–vector sweeps.
+        let data = self.storage.as_slice().expect("standard layout");
+        let gamma = 1.0 / (self.scale * chain.eps_rows);
+        if chain.eps_rows == chain.eps_cols
+            && chain.eps_rows > 0.0
+            && self.gibbs.kernel(data, gamma).is_some()
+        {
+            return default_chain(self, chain, out_rows, out_cols);
+        }
         // The fused pass needs C's rows contiguous and a guess for the columns.
         let Some(guess_cols) = chain.guess_cols.filter(|_| !self.transposed) else {
             return default_chain(self, chain, out_rows, out_cols);
@@ -690,5 +724,75 @@ mod tests {
         let view = big.slice(ndarray::s![..;2, ..;3]);
         let geom = DenseCost::new(view).unwrap();
         assert_eq!(geom.cost_matrix(1 << 20).unwrap(), view);
+    }
+
+    /// Small costs sweep through the Gibbs kernel: equal to the exact sweep at every ε,
+    /// including where most sums underflow (exact fallback, then the kernel is retired).
+    #[test]
+    fn gibbs_kernel_sweeps_match_naive_at_any_epsilon() {
+        let c = random_cost(37, 23);
+        let geom = DenseCost::new(c.view()).unwrap();
+        let data = geom.storage.as_slice().unwrap();
+        for eps in [10.0, 0.1, 1e-3, 1e-5] {
+            for axis in [Axis::Rows, Axis::Cols] {
+                let (n_out, n_red) = super::super::sweep_lengths(geom.shape(), axis);
+                // A wide range of h: some outputs' mass lies e^±700 away from max h.
+                let h = Array1::from_shape_fn(n_red, |j| ((j * 7919) % 13) as f64 * 60.0 - 400.0);
+                let mut out = Array1::zeros(n_out);
+                geom.softmin(axis, eps, h.view(), out.view_mut()).unwrap();
+                let want = naive_softmin(&c, axis, eps, &h);
+                for (o, w) in out.iter().zip(&want) {
+                    assert!(
+                        (o - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                        "eps {eps}: {o} vs {w}"
+                    );
+                }
+            }
+        }
+        assert!(geom.gibbs.kernel(data, 10.0).is_some());
+        // Mass far from the largest h_j at small ε: every row but the first falls back
+        // (exactly), and the kernel is retired at that ε.
+        let line = Array2::from_shape_fn((20, 20), |(i, j)| ((i as f64 - j as f64) / 20.0).powi(2));
+        let geom = DenseCost::new(line.view()).unwrap();
+        let h = Array1::from_shape_fn(20, |j| -1000.0 * j as f64);
+        let mut out = Array1::zeros(20);
+        geom.softmin(Axis::Rows, 1e-4, h.view(), out.view_mut())
+            .unwrap();
+        let want = naive_softmin(&line, Axis::Rows, 1e-4, &h);
+        for (o, w) in out.iter().zip(&want) {
+            assert!((o - w).abs() <= 1e-12 * (1.0 + w.abs()), "{o} vs {w}");
+        }
+        let data = geom.storage.as_slice().unwrap();
+        assert!(geom.gibbs.kernel(data, 1e4).is_none());
+        // Negative costs: the kernel is shifted by the smallest entry, nothing overflows.
+        let neg = c.mapv(|v| v - 10.0);
+        let geom = DenseCost::new(neg.view()).unwrap();
+        let h = Array1::from_shape_fn(23, |j| j as f64 * 3.0);
+        let mut out = Array1::zeros(37);
+        for eps in [1.0, 0.01] {
+            geom.softmin(Axis::Rows, eps, h.view(), out.view_mut())
+                .unwrap();
+            assert!(
+                geom.gibbs
+                    .kernel(geom.storage.as_slice().unwrap(), 1.0 / eps)
+                    .is_some()
+            );
+            let want = naive_softmin(&neg, Axis::Rows, eps, &h);
+            for (o, w) in out.iter().zip(&want) {
+                assert!((o - w).abs() <= 1e-12 * (1.0 + w.abs()), "{o} vs {w}");
+            }
+        }
+        // ε far above the spread of the costs: the log path keeps every bit.
+        assert!(
+            geom.gibbs
+                .kernel(geom.storage.as_slice().unwrap(), 1e-3)
+                .is_none()
+        );
+        // All h = −∞: every output is +∞.
+        let geom = DenseCost::new(c.view()).unwrap();
+        let h = Array1::from_elem(23, f64::NEG_INFINITY);
+        geom.softmin(Axis::Rows, 0.1, h.view(), out.view_mut())
+            .unwrap();
+        assert!(out.iter().all(|&v| v == f64::INFINITY));
     }
 }

@@ -16,6 +16,7 @@
 
 mod cost_fn;
 mod dense;
+mod gibbs;
 mod grid;
 mod point_cloud;
 mod sampled;

@@ -1,0 +1,200 @@
+//! The Gibbs kernel `K = exp(−γ·S)` of a small stored cost, kept across the sweeps of one ε,
+//! so that a softmin sweep is a matrix–vector product (the kernel-domain Sinkhorn of Cuturi
+//! 2013, as POT's `method="sinkhorn"`) instead of one exponential per entry — without the
+//! kernel domain's loss of range.
+//!
+//! The kernel is shifted by the smallest entry, `K_ij = e^{−γ(S_ij − S_min)} ≤ 1`. With
+//! `s = max_j h_j` and `w_j = e^{h_j − s} ≤ 1`,
+//! `LSE_j(h_j − γ·S_ij) = s − γ·S_min + ln Σ_j K_ij·w_j`. Every term is at most 1, so nothing
+//! overflows; a term that underflows is below e^−708. A sum is accepted only above
+//! [`TINY_SUM`] (e^−575): the flushed terms then weigh less than `m·e^−133` of it. Rows (or columns) below that — mass far from the largest `h_j`, as at
+//! small ε — are recomputed by the exact two-pass kernel, so results equal the log-domain
+//! sweep's to rounding whatever ε. When most of a sweep falls back, the kernel is marked
+//! useless at that ε and later sweeps take the log-domain path directly.
+//!
+//! Only costs of at most [`MAX_ENTRIES`] entries keep a kernel (it doubles their memory);
+//! larger ones are swept by the streaming kernels, which are memory-bound there anyway.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use crate::kernels::lse::{Lse, add_scaled, dot, exp_below_scalar_max, lse_row};
+
+/// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
+pub(crate) const MAX_ENTRIES: usize = 1 << 20;
+
+/// Smallest accepted shifted sum, e^−575.
+const TINY_SUM: f64 = 1e-250;
+
+/// Entries per parallel job at least (smaller jobs cost more to hand off than to run).
+const PAR_GRAIN: usize = 1 << 15;
+
+/// Columns per task of the column sweep.
+const COLUMN_TASK: usize = 256;
+
+/// `K = exp(−γ·(S − S_min))` for one `γ`, in the storage's row-major layout.
+#[derive(Debug)]
+pub(crate) struct GibbsKernel {
+    gamma_bits: u64,
+    /// `γ·S_min`.
+    offset: f64,
+    k: Vec<f64>,
+    useful: AtomicBool,
+}
+
+/// The kernel of the last `γ` a cost was swept with (shared by clones of the cost).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct GibbsCache(Arc<Mutex<Option<Arc<GibbsKernel>>>>);
+
+impl GibbsCache {
+    /// The kernel of `data` (row-major storage) at `gamma`, built on first use; `None` for a
+    /// cost too large, a regularization above the spread of the costs
+    /// (`γ·(S_max − S_min) < 1`) or a kernel marked useless.
+    pub(crate) fn kernel(&self, data: &[f64], gamma: f64) -> Option<Arc<GibbsKernel>> {
+        if data.len() > MAX_ENTRIES {
+            return None;
+        }
+        // A poisoned lock only means a sweep panicked elsewhere; the slot stays consistent.
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = slot.as_ref()
+            && k.gamma_bits == gamma.to_bits()
+        {
+            return k.useful.load(Ordering::Relaxed).then(|| Arc::clone(k));
+        }
+        let (lo, hi) = data
+            .iter()
+            .filter(|c| c.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+                (lo.min(c), hi.max(c))
+            });
+        // Where γ·(S_max − S_min) < 1 (ε above the spread of the costs) the kernel's entries
+        // sit within a factor e of each other, and ln Σ would lose the last bits of γ·S
+        // that the log domain keeps: log path.
+        let usable = lo.is_finite() && gamma * (hi - lo) >= 1.0;
+        let k: Vec<f64> = if usable {
+            data.par_iter()
+                .with_min_len(PAR_GRAIN)
+                .map(|&c| (-gamma * (c - lo)).exp())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let entry = Arc::new(GibbsKernel {
+            gamma_bits: gamma.to_bits(),
+            offset: gamma * lo,
+            k,
+            useful: AtomicBool::new(usable),
+        });
+        *slot = Some(Arc::clone(&entry));
+        usable.then_some(entry)
+    }
+}
+
+/// `(s, w)`: the largest `h_j` and `w_j = e^{h_j − s}` (all 0 when `s = −∞`).
+fn weights(h: &[f64]) -> (f64, Vec<f64>) {
+    let s = h.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut w = vec![0.0; h.len()];
+    exp_below_scalar_max(h, s, &mut w);
+    (s, w)
+}
+
+impl GibbsKernel {
+    /// Softmin along the storage rows (`m` columns): `out_i = −ε·LSE_j(h_j − γ·S_ij)`, exact
+    /// rows from `data` where the shifted sum is not accepted.
+    pub(crate) fn rows(
+        &self,
+        data: &[f64],
+        m: usize,
+        gamma: f64,
+        eps: f64,
+        h: &[f64],
+        out: &mut [f64],
+    ) {
+        let (s, w) = weights(h);
+        if s == f64::NEG_INFINITY {
+            out.fill(f64::INFINITY);
+            return;
+        }
+        let fallbacks = AtomicUsize::new(0);
+        let per_job = (PAR_GRAIN / m.max(1)).max(1);
+        out.par_iter_mut()
+            .enumerate()
+            .with_min_len(per_job)
+            .for_each(|(i, o)| {
+                let sum = dot(&self.k[i * m..(i + 1) * m], &w);
+                *o = if sum > TINY_SUM && sum.is_finite() {
+                    -eps * (s - self.offset + sum.ln())
+                } else {
+                    fallbacks.fetch_add(1, Ordering::Relaxed);
+                    -eps * lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
+                };
+            });
+        self.note_fallbacks(fallbacks.into_inner(), out.len());
+    }
+
+    /// Softmin along the storage columns (`h` has one entry per storage row):
+    /// `out_j = −ε·LSE_i(h_i − γ·S_ij)`, exact columns from `data` where the shifted sum is
+    /// not accepted.
+    pub(crate) fn cols(
+        &self,
+        data: &[f64],
+        m: usize,
+        gamma: f64,
+        eps: f64,
+        h: &[f64],
+        out: &mut [f64],
+    ) {
+        let (s, w) = weights(h);
+        if s == f64::NEG_INFINITY {
+            out.fill(f64::INFINITY);
+            return;
+        }
+        let n = h.len();
+        let fallbacks = AtomicUsize::new(0);
+        let per_job = (PAR_GRAIN / (COLUMN_TASK * n).max(1)).max(1);
+        out.par_chunks_mut(COLUMN_TASK)
+            .enumerate()
+            .with_min_len(per_job)
+            .for_each(|(blk, chunk)| {
+                let j0 = blk * COLUMN_TASK;
+                let width = chunk.len();
+                let mut sums = vec![0.0; width];
+                for (i, &wi) in w.iter().enumerate() {
+                    if wi != 0.0 {
+                        add_scaled(wi, &self.k[i * m + j0..i * m + j0 + width], &mut sums);
+                    }
+                }
+                for (t, (o, &sum)) in chunk.iter_mut().zip(&sums).enumerate() {
+                    *o = if sum > TINY_SUM && sum.is_finite() {
+                        -eps * (s - self.offset + sum.ln())
+                    } else {
+                        fallbacks.fetch_add(1, Ordering::Relaxed);
+                        let j = j0 + t;
+                        -eps * exact_column(data, m, j, gamma, h)
+                    };
+                }
+            });
+        self.note_fallbacks(fallbacks.into_inner(), out.len());
+    }
+
+    /// Marks the kernel useless at its ε once a sweep falls back on more than a quarter of
+    /// its outputs (the log-domain path is then the cheaper one).
+    fn note_fallbacks(&self, fallbacks: usize, outputs: usize) {
+        if 4 * fallbacks > outputs {
+            self.useful.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// `LSE_i(h_i − γ·S_ij)` down column `j` of the row-major storage (two passes).
+fn exact_column(data: &[f64], m: usize, j: usize, gamma: f64, h: &[f64]) -> f64 {
+    let term = |i: usize| h[i] - gamma * data[i * m + j];
+    let max = (0..h.len()).map(term).fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    let sum = (0..h.len()).map(|i| (term(i) - max).exp()).sum::<f64>();
+    Lse { max, sum }.value()
+}
