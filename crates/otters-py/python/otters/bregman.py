@@ -69,6 +69,28 @@ def _debiased_method(function, method):
         raise ValueError(f"{function}(): unknown method {method!r}; valid: sinkhorn, sinkhorn_log")
 
 
+def _fixed_support(A, M, reg, weights, numItermax, stopThr, warn, log, debiased):
+    A = _arrays.matrix(A, "A")
+    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
+    bar, iterations, error, converged = _named(lambda: _core.solve_barycenter(
+        A.T, M, float(reg), lambdas=lambdas, threshold=float(stopThr), max_iterations=int(numItermax),
+        debiased=debiased), _NAMES)
+    return _finish(bar, iterations, error, converged, warn, log)
+
+
+def _images(A, reg, weights, numItermax, stopThr, warn, log, debiased):
+    A = _arrays.as_float64(A, "A")
+    if A.ndim != 3:
+        raise _arrays.invalid("A", f"`A` must be an (n_hists, h, w) array of images, got shape {A.shape}")
+    n_hists, h, w = A.shape
+    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
+    axes = [np.linspace(0.0, 1.0, h), np.linspace(0.0, 1.0, w)]
+    bar, iterations, error, converged = _named(lambda: _core.solve_grid_barycenter(
+        A.reshape(n_hists, h * w), axes, float(reg), lambdas=lambdas, threshold=float(stopThr),
+        max_iterations=int(numItermax), debiased=debiased), _NAMES)
+    return _finish(bar.reshape(h, w), iterations, error, converged, warn, log)
+
+
 def _finish(bar, iterations, error, converged, warn, log):
     if warn and not converged:
         warnings.warn("the barycenter iterations did not converge: increase numItermax or reg",
@@ -123,11 +145,7 @@ def barycenter(A, M, reg, weights=None, method="sinkhorn", numItermax=10000, sto
     """
     del verbose
     _check("barycenter", method, kwargs)
-    A = _arrays.matrix(A, "A")
-    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
-    bar, iterations, error, converged = _named(lambda: _core.solve_barycenter(
-        A.T, M, float(reg), lambdas=lambdas, threshold=float(stopThr), max_iterations=int(numItermax)), _NAMES)
-    return _finish(bar, iterations, error, converged, warn, log)
+    return _fixed_support(A, M, reg, weights, numItermax, stopThr, warn, log, debiased=False)
 
 
 def convolutional_barycenter2d(A, reg, weights=None, method="sinkhorn", numItermax=10000, stopThr=1e-4,
@@ -165,16 +183,7 @@ def convolutional_barycenter2d(A, reg, weights=None, method="sinkhorn", numIterm
     """
     del verbose
     _check("convolutional_barycenter2d", method, kwargs)
-    A = _arrays.as_float64(A, "A")
-    if A.ndim != 3:
-        raise _arrays.invalid("A", f"`A` must be an (n_hists, h, w) array of images, got shape {A.shape}")
-    n_hists, h, w = A.shape
-    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
-    axes = [np.linspace(0.0, 1.0, h), np.linspace(0.0, 1.0, w)]
-    bar, iterations, error, converged = _named(lambda: _core.solve_grid_barycenter(
-        A.reshape(n_hists, h * w), axes, float(reg), lambdas=lambdas, threshold=float(stopThr),
-        max_iterations=int(numItermax)), _NAMES)
-    return _finish(bar.reshape(h, w), iterations, error, converged, warn, log)
+    return _images(A, reg, weights, numItermax, stopThr, warn, log, debiased=False)
 
 
 def barycenter_debiased(A, M, reg, weights=None, method="sinkhorn", numItermax=10000, stopThr=1e-4, verbose=False,
@@ -229,12 +238,7 @@ def barycenter_debiased(A, M, reg, weights=None, method="sinkhorn", numItermax=1
     _debiased_method("barycenter_debiased", method)
     if kwargs:
         raise TypeError(f"barycenter_debiased() got an unexpected keyword argument {next(iter(kwargs))!r}")
-    A = _arrays.matrix(A, "A")
-    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
-    bar, iterations, error, converged = _named(lambda: _core.solve_barycenter(
-        A.T, M, float(reg), lambdas=lambdas, threshold=float(stopThr), max_iterations=int(numItermax),
-        debiased=True), _NAMES)
-    return _finish(bar, iterations, error, converged, warn, log)
+    return _fixed_support(A, M, reg, weights, numItermax, stopThr, warn, log, debiased=True)
 
 
 def convolutional_barycenter2d_debiased(A, reg, weights=None, method="sinkhorn", numItermax=10000, stopThr=1e-3,
@@ -276,13 +280,4 @@ def convolutional_barycenter2d_debiased(A, reg, weights=None, method="sinkhorn",
     if kwargs:
         raise TypeError(f"convolutional_barycenter2d_debiased() got an unexpected keyword argument "
                         f"{next(iter(kwargs))!r}")
-    A = _arrays.as_float64(A, "A")
-    if A.ndim != 3:
-        raise _arrays.invalid("A", f"`A` must be an (n_hists, h, w) array of images, got shape {A.shape}")
-    n_hists, h, w = A.shape
-    lambdas = None if weights is None else _arrays.as_float64(weights, "weights")
-    axes = [np.linspace(0.0, 1.0, h), np.linspace(0.0, 1.0, w)]
-    bar, iterations, error, converged = _named(lambda: _core.solve_grid_barycenter(
-        A.reshape(n_hists, h * w), axes, float(reg), lambdas=lambdas, threshold=float(stopThr),
-        max_iterations=int(numItermax), debiased=True), _NAMES)
-    return _finish(bar.reshape(h, w), iterations, error, converged, warn, log)
+    return _images(A, reg, weights, numItermax, stopThr, warn, log, debiased=True)

@@ -92,12 +92,17 @@ impl GibbsCache {
     }
 }
 
-/// `(s, w)`: the largest `h_j` and `w_j = e^{h_j − s}` (all 0 when `s = −∞`).
-fn weights(h: &[f64]) -> (f64, Vec<f64>) {
+/// `(s, w)`: the largest `h_j` and `w_j = e^{h_j − s}`; `None` after filling `out` with `+∞`
+/// when every `h_j = −∞` (no term at all).
+fn weights(h: &[f64], out: &mut [f64]) -> Option<(f64, Vec<f64>)> {
     let s = h.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if s == f64::NEG_INFINITY {
+        out.fill(f64::INFINITY);
+        return None;
+    }
     let mut w = vec![0.0; h.len()];
     exp_below_scalar_max(h, s, &mut w);
-    (s, w)
+    Some((s, w))
 }
 
 impl GibbsKernel {
@@ -112,11 +117,9 @@ impl GibbsKernel {
         h: &[f64],
         out: &mut [f64],
     ) {
-        let (s, w) = weights(h);
-        if s == f64::NEG_INFINITY {
-            out.fill(f64::INFINITY);
+        let Some((s, w)) = weights(h, out) else {
             return;
-        }
+        };
         let fallbacks = AtomicUsize::new(0);
         let per_job = (PAR_GRAIN / m.max(1)).max(1);
         out.par_iter_mut()
@@ -124,12 +127,9 @@ impl GibbsKernel {
             .with_min_len(per_job)
             .for_each(|(i, o)| {
                 let sum = dot(&self.k[i * m..(i + 1) * m], &w);
-                *o = if sum > TINY_SUM && sum.is_finite() {
-                    -eps * (s - self.offset + sum.ln())
-                } else {
-                    fallbacks.fetch_add(1, Ordering::Relaxed);
-                    -eps * lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
-                };
+                *o = self.softmin(eps, s, sum, &fallbacks, || {
+                    lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
+                });
             });
         self.note_fallbacks(fallbacks.into_inner(), out.len());
     }
@@ -146,11 +146,9 @@ impl GibbsKernel {
         h: &[f64],
         out: &mut [f64],
     ) {
-        let (s, w) = weights(h);
-        if s == f64::NEG_INFINITY {
-            out.fill(f64::INFINITY);
+        let Some((s, w)) = weights(h, out) else {
             return;
-        }
+        };
         let n = h.len();
         let fallbacks = AtomicUsize::new(0);
         let per_job = (PAR_GRAIN / (COLUMN_TASK * n).max(1)).max(1);
@@ -167,16 +165,30 @@ impl GibbsKernel {
                     }
                 }
                 for (t, (o, &sum)) in chunk.iter_mut().zip(&sums).enumerate() {
-                    *o = if sum > TINY_SUM && sum.is_finite() {
-                        -eps * (s - self.offset + sum.ln())
-                    } else {
-                        fallbacks.fetch_add(1, Ordering::Relaxed);
-                        let j = j0 + t;
-                        -eps * exact_column(data, m, j, gamma, h)
-                    };
+                    *o = self.softmin(eps, s, sum, &fallbacks, || {
+                        exact_column(data, m, j0 + t, gamma, h)
+                    });
                 }
             });
         self.note_fallbacks(fallbacks.into_inner(), out.len());
+    }
+
+    /// `−ε·(s − γ·S_min + ln sum)` when the shifted `sum` is accepted, else `−ε·exact()`
+    /// (counted in `fallbacks`).
+    fn softmin(
+        &self,
+        eps: f64,
+        s: f64,
+        sum: f64,
+        fallbacks: &AtomicUsize,
+        exact: impl FnOnce() -> f64,
+    ) -> f64 {
+        if sum > TINY_SUM && sum.is_finite() {
+            -eps * (s - self.offset + sum.ln())
+        } else {
+            fallbacks.fetch_add(1, Ordering::Relaxed);
+            -eps * exact()
+        }
     }
 
     /// Marks the kernel useless at its ε once a sweep falls back on more than a quarter of
