@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::kernels::lse::{Lse, add_scaled, dot, exp_below_scalar_max, lse_row};
+use crate::kernels::lse::{
+    Lse, add_scaled, dot, exp_below_scalar_max, exp_of_shifted_cost, lse_row,
+};
 
 /// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
 pub(crate) const MAX_ENTRIES: usize = 1 << 20;
@@ -44,24 +46,42 @@ pub(crate) struct GibbsKernel {
     useful: AtomicBool,
 }
 
+/// What a cost remembers of the last `γ` it was swept with (shared by its clones).
+#[derive(Debug, Default)]
+enum Slot {
+    #[default]
+    Empty,
+    /// Swept once at this `γ` (bits): the next sweep at the same `γ` builds the kernel.
+    Seen(u64),
+    Built(Arc<GibbsKernel>),
+}
+
 /// The kernel of the last `γ` a cost was swept with (shared by clones of the cost).
 #[derive(Debug, Default, Clone)]
-pub(crate) struct GibbsCache(Arc<Mutex<Option<Arc<GibbsKernel>>>>);
+pub(crate) struct GibbsCache(Arc<Mutex<Slot>>);
 
 impl GibbsCache {
-    /// The kernel of `data` (row-major storage) at `gamma`, built on first use; `None` for a
-    /// cost too large, a regularization above the spread of the costs
-    /// (`γ·(S_max − S_min) < 1`) or a kernel marked useless.
+    /// The kernel of `data` (row-major storage) at `gamma`, built at the second sweep at
+    /// that `γ` (building it costs one exponential per entry, as a log-domain sweep does, so
+    /// a one-off sweep never pays for it); `None` before that, for a cost too large, for a
+    /// regularization above the spread of the costs (`γ·(S_max − S_min) < 1`) or once the
+    /// kernel is marked useless.
     pub(crate) fn kernel(&self, data: &[f64], gamma: f64) -> Option<Arc<GibbsKernel>> {
         if data.len() > MAX_ENTRIES {
             return None;
         }
+        let bits = gamma.to_bits();
         // A poisoned lock only means a sweep panicked elsewhere; the slot stays consistent.
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = slot.as_ref()
-            && k.gamma_bits == gamma.to_bits()
-        {
-            return k.useful.load(Ordering::Relaxed).then(|| Arc::clone(k));
+        match &*slot {
+            Slot::Built(k) if k.gamma_bits == bits => {
+                return k.useful.load(Ordering::Relaxed).then(|| Arc::clone(k));
+            }
+            Slot::Seen(seen) if *seen == bits => {}
+            _ => {
+                *slot = Slot::Seen(bits);
+                return None;
+            }
         }
         let (lo, hi) = data
             .iter()
@@ -73,21 +93,20 @@ impl GibbsCache {
         // sit within a factor e of each other, and ln Σ would lose the last bits of γ·S
         // that the log domain keeps: log path.
         let usable = lo.is_finite() && gamma * (hi - lo) >= 1.0;
-        let k: Vec<f64> = if usable {
-            data.par_iter()
-                .with_min_len(PAR_GRAIN)
-                .map(|&c| (-gamma * (c - lo)).exp())
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let mut k = Vec::new();
+        if usable {
+            k = vec![0.0; data.len()];
+            k.par_chunks_mut(PAR_GRAIN)
+                .zip(data.par_chunks(PAR_GRAIN))
+                .for_each(|(k, c)| exp_of_shifted_cost(c, gamma, lo, k));
+        }
         let entry = Arc::new(GibbsKernel {
             gamma_bits: gamma.to_bits(),
             offset: gamma * lo,
             k,
             useful: AtomicBool::new(usable),
         });
-        *slot = Some(Arc::clone(&entry));
+        *slot = Slot::Built(Arc::clone(&entry));
         usable.then_some(entry)
     }
 }

@@ -540,6 +540,30 @@ impl WithSimd for ExpBelowScalarMax<'_> {
     }
 }
 
+/// `out_j = exp(−γ·(c_j − lo))` where every `c_j ≥ lo` (`0` for `c_j = +∞`).
+pub(crate) fn exp_of_shifted_cost(c: &[f64], gamma: f64, lo: f64, out: &mut [f64]) {
+    dispatch(ExpOfShiftedCost { c, gamma, lo, out })
+}
+
+struct ExpOfShiftedCost<'a> {
+    c: &'a [f64],
+    gamma: f64,
+    lo: f64,
+    out: &'a mut [f64],
+}
+
+impl WithSimd for ExpOfShiftedCost<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { c, gamma, lo, out } = self;
+        for (o, &cj) in out.iter_mut().zip(c) {
+            *o = exp_nonpositive(-gamma * (cj - lo));
+        }
+    }
+}
+
 /// `Σ_j x_j·y_j` with a fixed summation order.
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     dispatch(Dot { x, y })
