@@ -739,8 +739,8 @@ mod tests {
                 // A wide range of h: some outputs' mass lies e^±700 away from max h.
                 let h = Array1::from_shape_fn(n_red, |j| ((j * 7919) % 13) as f64 * 60.0 - 400.0);
                 let want = naive_softmin(&c, axis, eps, &h);
-                // The first sweep at an ε takes the log path, the next ones the kernel.
-                for _ in 0..3 {
+                // Repeated sweeps give the same result (the kernel is cached after the first).
+                for _ in 0..2 {
                     let mut out = Array1::zeros(n_out);
                     geom.softmin(axis, eps, h.view(), out.view_mut()).unwrap();
                     for (o, w) in out.iter().zip(&want) {
@@ -752,27 +752,25 @@ mod tests {
                 }
             }
         }
-        assert!(
-            geom.gibbs.kernel(data, 10.0).is_none(),
-            "first request: not built"
-        );
         assert!(geom.gibbs.kernel(data, 10.0).is_some());
-        // Mass far from the largest h_j at small ε: every row but the first falls back
-        // (exactly), and the kernel is retired at that ε.
+        // γ·(S_max − S_min) beyond MAX_RANGE: the log path.
+        assert!(geom.gibbs.kernel(data, 1e5).is_none());
+        // Mass far from the largest h_j: rows 16 to 19 fall back to the exact
+        // sweep (its shifted sum is below e^−575), with the same result.
         let line = Array2::from_shape_fn((20, 20), |(i, j)| ((i as f64 - j as f64) / 20.0).powi(2));
         let geom = DenseCost::new(line.view()).unwrap();
         let h = Array1::from_shape_fn(20, |j| -1000.0 * j as f64);
         let mut out = Array1::zeros(20);
-        let want = naive_softmin(&line, Axis::Rows, 1e-4, &h);
+        let want = naive_softmin(&line, Axis::Rows, 1e-3, &h);
         for _ in 0..2 {
-            geom.softmin(Axis::Rows, 1e-4, h.view(), out.view_mut())
+            geom.softmin(Axis::Rows, 1e-3, h.view(), out.view_mut())
                 .unwrap();
             for (o, w) in out.iter().zip(&want) {
                 assert!((o - w).abs() <= 1e-12 * (1.0 + w.abs()), "{o} vs {w}");
             }
         }
         let data = geom.storage.as_slice().unwrap();
-        assert!(geom.gibbs.kernel(data, 1.0 / 1e-4).is_none());
+        assert!(geom.gibbs.kernel(data, 1.0 / 1e-3).is_some());
         // Negative costs: the kernel is shifted by the smallest entry, nothing overflows.
         let neg = c.mapv(|v| v - 10.0);
         let geom = DenseCost::new(neg.view()).unwrap();

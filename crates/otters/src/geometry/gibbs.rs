@@ -15,7 +15,6 @@
 //! Only costs of at most [`MAX_ENTRIES`] entries keep a kernel (it doubles their memory);
 //! larger ones are swept by the streaming kernels, which are memory-bound there anyway.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -26,6 +25,10 @@ use crate::kernels::lse::{
 
 /// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
 pub(crate) const MAX_ENTRIES: usize = 1 << 20;
+
+/// Largest `γ·(S_max − S_min)` swept with the kernel: beyond it most kernel entries
+/// underflow and most sums would be recomputed exactly.
+const MAX_RANGE: f64 = 2000.0;
 
 /// Smallest accepted shifted sum, e^−575.
 const TINY_SUM: f64 = 1e-250;
@@ -43,45 +46,32 @@ pub(crate) struct GibbsKernel {
     /// `γ·S_min`.
     offset: f64,
     k: Vec<f64>,
-    useful: AtomicBool,
+    /// Whether sweeps at this `γ` use the kernel (else `k` is empty).
+    usable: bool,
 }
 
-/// What a cost remembers of the last `γ` it was swept with (shared by its clones).
-#[derive(Debug, Default)]
-enum Slot {
-    #[default]
-    Empty,
-    /// Swept once at this `γ` (bits): the next sweep at the same `γ` builds the kernel.
-    Seen(u64),
-    Built(Arc<GibbsKernel>),
-}
-
-/// The kernel of the last `γ` a cost was swept with (shared by clones of the cost).
+/// The kernel of the last `γ` a cost was swept with (shared by clones of the cost). It is a
+/// pure function of the cost and `γ`, and so is the choice between kernel and log-domain
+/// sweeps: results never depend on what was swept before.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct GibbsCache(Arc<Mutex<Slot>>);
+pub(crate) struct GibbsCache(Arc<Mutex<Option<Arc<GibbsKernel>>>>);
 
 impl GibbsCache {
-    /// The kernel of `data` (row-major storage) at `gamma`, built at the second sweep at
-    /// that `γ` (building it costs one exponential per entry, as a log-domain sweep does, so
-    /// a one-off sweep never pays for it); `None` before that, for a cost too large, for a
-    /// regularization above the spread of the costs (`γ·(S_max − S_min) < 1`) or once the
-    /// kernel is marked useless.
+    /// The kernel of `data` (row-major storage) at `gamma` (built on first use: one
+    /// vectorized exponential per entry, the cost of one log-domain sweep); `None` for a
+    /// cost too large, or a `γ·(S_max − S_min)` outside `[1, MAX_RANGE]`: above every cost
+    /// (`< 1`) `ln Σ` would lose the last bits of `γ·S` that the log domain keeps; far below
+    /// (`> MAX_RANGE`) most sums would fall back to the exact sweep anyway.
     pub(crate) fn kernel(&self, data: &[f64], gamma: f64) -> Option<Arc<GibbsKernel>> {
         if data.len() > MAX_ENTRIES {
             return None;
         }
-        let bits = gamma.to_bits();
         // A poisoned lock only means a sweep panicked elsewhere; the slot stays consistent.
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match &*slot {
-            Slot::Built(k) if k.gamma_bits == bits => {
-                return k.useful.load(Ordering::Relaxed).then(|| Arc::clone(k));
-            }
-            Slot::Seen(seen) if *seen == bits => {}
-            _ => {
-                *slot = Slot::Seen(bits);
-                return None;
-            }
+        if let Some(k) = slot.as_ref()
+            && k.gamma_bits == gamma.to_bits()
+        {
+            return k.usable.then(|| Arc::clone(k));
         }
         let (lo, hi) = data
             .iter()
@@ -89,10 +79,8 @@ impl GibbsCache {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
                 (lo.min(c), hi.max(c))
             });
-        // Where γ·(S_max − S_min) < 1 (ε above the spread of the costs) the kernel's entries
-        // sit within a factor e of each other, and ln Σ would lose the last bits of γ·S
-        // that the log domain keeps: log path.
-        let usable = lo.is_finite() && gamma * (hi - lo) >= 1.0;
+        let range = gamma * (hi - lo);
+        let usable = lo.is_finite() && (1.0..=MAX_RANGE).contains(&range);
         let mut k = Vec::new();
         if usable {
             k = vec![0.0; data.len()];
@@ -104,9 +92,9 @@ impl GibbsCache {
             gamma_bits: gamma.to_bits(),
             offset: gamma * lo,
             k,
-            useful: AtomicBool::new(usable),
+            usable,
         });
-        *slot = Slot::Built(Arc::clone(&entry));
+        *slot = Some(Arc::clone(&entry));
         usable.then_some(entry)
     }
 }
@@ -139,18 +127,16 @@ impl GibbsKernel {
         let Some((s, w)) = weights(h, out) else {
             return;
         };
-        let fallbacks = AtomicUsize::new(0);
         let per_job = (PAR_GRAIN / m.max(1)).max(1);
         out.par_iter_mut()
             .enumerate()
             .with_min_len(per_job)
             .for_each(|(i, o)| {
                 let sum = dot(&self.k[i * m..(i + 1) * m], &w);
-                *o = self.softmin(eps, s, sum, &fallbacks, || {
+                *o = self.softmin(eps, s, sum, || {
                     lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
                 });
             });
-        self.note_fallbacks(fallbacks.into_inner(), out.len());
     }
 
     /// Softmin along the storage columns (`h` has one entry per storage row):
@@ -169,7 +155,6 @@ impl GibbsKernel {
             return;
         };
         let n = h.len();
-        let fallbacks = AtomicUsize::new(0);
         let per_job = (PAR_GRAIN / (COLUMN_TASK * n).max(1)).max(1);
         out.par_chunks_mut(COLUMN_TASK)
             .enumerate()
@@ -184,37 +169,17 @@ impl GibbsKernel {
                     }
                 }
                 for (t, (o, &sum)) in chunk.iter_mut().zip(&sums).enumerate() {
-                    *o = self.softmin(eps, s, sum, &fallbacks, || {
-                        exact_column(data, m, j0 + t, gamma, h)
-                    });
+                    *o = self.softmin(eps, s, sum, || exact_column(data, m, j0 + t, gamma, h));
                 }
             });
-        self.note_fallbacks(fallbacks.into_inner(), out.len());
     }
 
-    /// `−ε·(s − γ·S_min + ln sum)` when the shifted `sum` is accepted, else `−ε·exact()`
-    /// (counted in `fallbacks`).
-    fn softmin(
-        &self,
-        eps: f64,
-        s: f64,
-        sum: f64,
-        fallbacks: &AtomicUsize,
-        exact: impl FnOnce() -> f64,
-    ) -> f64 {
+    /// `−ε·(s − γ·S_min + ln sum)` when the shifted `sum` is accepted, else `−ε·exact()`.
+    fn softmin(&self, eps: f64, s: f64, sum: f64, exact: impl FnOnce() -> f64) -> f64 {
         if sum > TINY_SUM && sum.is_finite() {
             -eps * (s - self.offset + sum.ln())
         } else {
-            fallbacks.fetch_add(1, Ordering::Relaxed);
             -eps * exact()
-        }
-    }
-
-    /// Marks the kernel useless at its ε once a sweep falls back on more than a quarter of
-    /// its outputs (the log-domain path is then the cheaper one).
-    fn note_fallbacks(&self, fallbacks: usize, outputs: usize) {
-        if 4 * fallbacks > outputs {
-            self.useful.store(false, Ordering::Relaxed);
         }
     }
 }
