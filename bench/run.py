@@ -511,6 +511,54 @@ def w9_free_support(lib, n, repeats):
     return {"seconds": s, "value": float(value)}
 
 
+def w11_gaussian(lib, n, repeats, d=50, k=10):
+    """G1: Bures-Wasserstein barycenter (fixed point, 1e-7) of k = 10 Gaussians fitted to clouds of
+    n points in d = 50, then the Bures map from the first Gaussian to the barycenter applied to
+    its cloud. "value" is the barycenter covariance's trace."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    clouds = [rng.normal(size=(n, d)) @ (np.eye(d) + 0.3 * rng.normal(size=(d, d)) / np.sqrt(d)) + rng.normal(size=d)
+              for _ in range(k)]
+    means = np.stack([c.mean(0) for c in clouds])
+    covs = np.stack([np.cov(c.T) for c in clouds])
+    if lib == "otters":
+        import otters.gaussian as g
+    elif lib == "POT":
+        import ot.gaussian as g
+    else:
+        return None
+
+    def run():
+        mb, Cb = g.bures_wasserstein_barycenter(means, covs, num_iter=1000, eps=1e-7)
+        A, b = g.bures_wasserstein_mapping(means[0], mb, covs[0], Cb)
+        return Cb, clouds[0] @ A + b
+
+    s, (Cb, _) = timed(run, repeats)
+    return {"seconds": s, "value": float(np.trace(Cb))}
+
+
+def w12_soft_ranks(lib, n, repeats, eps=1e-2):
+    """T1: soft ranks of 8 rows of n values (OTT's conventions: sigmoid squashing, ε = 1e-2,
+    Sinkhorn threshold 1e-6). "value" is the sum of the ranks of the first row."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, n))
+    if lib == "otters":
+        import otters
+        s, r = timed(lambda: otters.soft_sort.ranks(x, epsilon=eps), repeats)
+    elif lib == "OTT f64":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        from ott.tools import soft_sort
+        xj = jnp.asarray(x)
+        run = jax.jit(lambda v: soft_sort.ranks(v, axis=-1, epsilon=eps))
+        s, r = timed(lambda: jax.block_until_ready(run(xj)), repeats)
+    else:
+        return None
+    return {"seconds": s, "value": float(np.asarray(r)[0].sum())}
+
+
 def gw_spaces(n):
     """Two clouds in different spaces (2-D and an anisotropic 3-D), squared distances / max."""
     x, y = gw_spaces_points(n)
@@ -723,6 +771,8 @@ WORKLOADS = {
     "W9 1-D fixed support": (w9_fixed_support, ["otters", "POT", "POT log"], [200], [200, 1000]),
     "W9 convolutional": (w9_convolutional, ["otters", "POT", "POT log"], [64], [64, 128]),
     "W9 free support": (w9_free_support, ["otters", "POT"], [500], [500]),
+    "W11 gaussian": (w11_gaussian, ["otters", "POT"], [2000], [2000]),
+    "W12 soft ranks": (w12_soft_ranks, ["otters", "OTT f64"], [1000], [1000, 5000]),
     "W10 uot 1d": (w10_uot_1d, ["otters", "POT", "POT 1000 steps"], [10000], [10000, 100000]),
 }
 # Peers too slow at some sizes to be worth the wait (they are listed as skipped).
