@@ -20,6 +20,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
 use crate::error::{Error, Result};
 use crate::geometry::{Axis, Geometry, SoftminChain};
+use crate::kernels::lse::log_sum_exp;
 use crate::linear::MASS_TOLERANCE;
 use crate::observe::{Observer, Progress};
 use crate::validate;
@@ -373,15 +374,6 @@ impl FixedSupportBarycenter {
             converged,
         })
     }
-}
-
-/// Two-pass log-sum-exp (`−∞` when every term is).
-fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = terms.clone().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + terms.map(|v| (v - m).exp()).sum::<f64>().ln()
 }
 
 /// POT's relative change of the barycenter, `max|b − b'| / max(max b, max b', 1)`, from logs

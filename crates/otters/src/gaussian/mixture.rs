@@ -8,6 +8,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayView3};
 use super::{Gaussian, GaussianMap, bures_wasserstein_cost_matrix, bures_wasserstein_map};
 use crate::error::{Error, Index, Result};
 use crate::geometry::DenseCost;
+use crate::kernels::lse::log_sum_exp;
 use crate::linear::{ExactOutput, LinearProblem, NetworkSimplex};
 use crate::validate;
 
@@ -102,7 +103,10 @@ impl GaussianMixture {
     /// definite covariance).
     pub fn log_pdf(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         let logs = self.component_log_pdfs(x)?;
-        Ok(logs.iter().map(|row| log_sum_exp(row)).collect())
+        Ok(logs
+            .iter()
+            .map(|row| log_sum_exp(row.iter().copied()))
+            .collect())
     }
 
     /// `log w_k + log g_k(x_i)` as an `n × k` matrix (`−∞` for zero weights).
@@ -120,14 +124,6 @@ impl GaussianMixture {
         }
         Ok(out)
     }
-}
-
-fn log_sum_exp(v: &[f64]) -> f64 {
-    let top = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if top == f64::NEG_INFINITY {
-        return top;
-    }
-    top + v.iter().map(|x| (x - top).exp()).sum::<f64>().ln()
 }
 
 /// The GMM-OT solution: the component cost matrix and the exact OT between the weights.
@@ -228,7 +224,7 @@ pub fn gmm_barycentric_map(
     let ratios: Vec<Vec<f64>> = logs
         .iter()
         .map(|row| {
-            let denom = log_sum_exp(row);
+            let denom = log_sum_exp(row.iter().copied());
             row.iter()
                 .zip(&source.weights)
                 .map(|(&l, &w)| {

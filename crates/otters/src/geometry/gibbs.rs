@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::kernels::lse::{
-    Lse, add_scaled, dot, exp_below_scalar_max, exp_of_shifted_cost, lse_row,
+    add_scaled, dot, exp_below_scalar_max, exp_of_shifted_cost, log_sum_exp, lse_row,
 };
 
 /// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
@@ -169,7 +169,14 @@ impl GibbsKernel {
                     }
                 }
                 for (t, (o, &sum)) in chunk.iter_mut().zip(&sums).enumerate() {
-                    *o = self.softmin(eps, s, sum, || exact_column(data, m, j0 + t, gamma, h));
+                    *o = self.softmin(eps, s, sum, || {
+                        let j = j0 + t;
+                        log_sum_exp(
+                            h.iter()
+                                .enumerate()
+                                .map(|(i, &hi)| hi - gamma * data[i * m + j]),
+                        )
+                    });
                 }
             });
     }
@@ -182,15 +189,4 @@ impl GibbsKernel {
             -eps * exact()
         }
     }
-}
-
-/// `LSE_i(h_i − γ·S_ij)` down column `j` of the row-major storage (two passes).
-fn exact_column(data: &[f64], m: usize, j: usize, gamma: f64, h: &[f64]) -> f64 {
-    let term = |i: usize| h[i] - gamma * data[i * m + j];
-    let max = (0..h.len()).map(term).fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    let sum = (0..h.len()).map(|i| (term(i) - max).exp()).sum::<f64>();
-    Lse { max, sum }.value()
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::kernels::gemm;
-use crate::kernels::lse::{exp_below_max, exp_below_scalar_max};
+use crate::kernels::lse::{exp_below_max, exp_below_scalar_max, log_sum_exp};
 use crate::validate::{self, compensated_sum};
 
 /// The separable cost `Σ_d |x_d − y_d|^p` between two product grids with the same number of
@@ -451,21 +451,12 @@ fn lse_axis(
                     } else if *v > TINY_SUM && v.is_finite() {
                         m[t] + v.ln()
                     } else {
-                        exact_lse((0..red).map(|j| xo[j * inner + t] + mat[[i, j]]))
+                        log_sum_exp((0..red).map(|j| xo[j * inner + t] + mat[[i, j]]))
                     };
                 }
             }
         });
     sums
-}
-
-/// Two-pass log-sum-exp of finite or `−∞` terms (`−∞` when all are).
-fn exact_lse(terms: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = terms.clone().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + terms.map(|v| (v - m).exp()).sum::<f64>().ln()
 }
 
 impl Geometry for Grid {

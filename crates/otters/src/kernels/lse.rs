@@ -564,6 +564,16 @@ impl WithSimd for ExpOfShiftedCost<'_> {
     }
 }
 
+/// Two-pass `log Σ exp(t)` of finite or `−∞` terms, for the short and rare sums outside the
+/// vectorized sweeps (`−∞` when every term is, NaN if one is NaN).
+pub(crate) fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
+    let max = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    max + terms.map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
 /// `Σ_j x_j·y_j` with a fixed summation order.
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     dispatch(Dot { x, y })

@@ -30,6 +30,7 @@ use ndarray::{Array1, ArrayView1};
 use super::one_d::{check_p, check_side, ground, sorted};
 use super::{MASS_TOLERANCE, SparsePlan};
 use crate::error::{Error, Result};
+use crate::kernels::lse::log_sum_exp;
 use crate::observe::{Observer, Progress};
 use crate::validate;
 
@@ -210,14 +211,6 @@ impl Side {
         }
         out
     }
-}
-
-fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let max = values.clone().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    max + values.map(|v| (v - max).exp()).sum::<f64>().ln()
 }
 
 /// A cell of the multi-marginal north-west corner path: sorted indices and mass.
