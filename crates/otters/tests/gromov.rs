@@ -148,11 +148,15 @@ fn gw_of_an_isometric_copy_is_zero_and_recovers_the_permutation() {
     };
     let (px, py) = (scaled(&x), scaled(&y));
     let problem = QuadraticProblem::uniform(&px, &py).unwrap();
+    // The inner threshold is 1e-7: near the fixed point the inner solves of this copy
+    // problem converge very slowly (the marginal error of the last one went 4.6e-8 → 1.1e-8
+    // over 1e5 iterations, with kernel and log-domain sweeps alike), so at 1e-8 whether the
+    // last solve converges was decided by rounding.
     let solver = EntropicGw {
         epsilon: 2e-3,
         threshold: 1e-8,
         sinkhorn: Sinkhorn {
-            threshold: 1e-8,
+            threshold: 1e-7,
             ..EntropicGw::default().sinkhorn
         },
         ..EntropicGw::default()

@@ -20,7 +20,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
 use crate::error::{Error, Result};
 use crate::geometry::{Axis, Geometry, SoftminChain};
-use crate::kernels::lse::log_sum_exp;
+use crate::kernels::lse::{exp_in_place, log_sum_exp};
 use crate::linear::MASS_TOLERANCE;
 use crate::observe::{Observer, Progress};
 use crate::validate;
@@ -244,13 +244,18 @@ impl FixedSupportBarycenter {
             .map(|input| input.weights.mapv(f64::ln))
             .collect();
         let mut g = Array2::<f64>::zeros((n_in, support));
+        // Double buffers: each sweep writes one and reads the other (the previous iteration's
+        // outputs) as the guess of its one-pass sums.
         let mut rows: Vec<Array1<f64>> = inputs
             .iter()
             .map(|input| Array1::zeros(input.weights.len()))
             .collect();
+        let mut prev_rows = rows.clone();
         let mut have_guess = false;
         let mut cols = Array2::<f64>::zeros((n_in, support));
+        let mut prev_cols = cols.clone();
         let mut q = Array2::<f64>::zeros((n_in, support));
+        let mut marginals = Array2::<f64>::zeros((n_in, support));
         let mut log_bar = Array1::<f64>::zeros(support);
         let mut prev_bar = Array1::<f64>::from_elem(support, f64::NAN);
         // The debiasing potential c (dimensionless) and its sweep's output.
@@ -262,25 +267,22 @@ impl FixedSupportBarycenter {
 
         while iterations < self.max_iterations {
             iterations += 1;
+            std::mem::swap(&mut rows, &mut prev_rows);
+            std::mem::swap(&mut cols, &mut prev_cols);
             for (k, input) in inputs.iter().enumerate() {
                 let la = log_a[k].view();
                 let link = move |i: usize, s: f64| damping * (la[i] + s / eps);
-                // The previous sweeps' outputs are guesses of these (faster one-pass sums).
-                let guess_rows = have_guess.then(|| rows[k].clone());
-                let guess_cols = have_guess.then(|| cols.row(k).to_owned());
                 let chain = SoftminChain {
                     eps_rows: eps,
                     h: g.row(k),
-                    guess_rows: guess_rows.as_ref().map(|v| v.view()),
+                    guess_rows: have_guess.then(|| prev_rows[k].view()),
                     link: &link,
                     eps_cols: eps,
-                    guess_cols: guess_cols.as_ref().map(|v| v.view()),
+                    guess_cols: have_guess.then(|| prev_cols.row(k)),
                 };
-                let mut out_cols = Array1::zeros(support);
                 input
                     .cost
-                    .softmin_chain(&chain, rows[k].view_mut(), out_cols.view_mut())?;
-                cols.row_mut(k).assign(&out_cols);
+                    .softmin_chain(&chain, rows[k].view_mut(), cols.row_mut(k))?;
             }
             have_guess = true;
             // q_k = LSE_i(f_ki − C_ij/ε) = −(column softmin)/ε.
@@ -306,7 +308,7 @@ impl FixedSupportBarycenter {
                 }
             }
             error = if let Variant::Balanced = variant {
-                marginal_spread(g.view(), q.view())
+                marginal_spread(g.view(), q.view(), &mut marginals)
             } else {
                 relative_change(log_bar.view(), prev_bar.view())
             };
@@ -392,12 +394,24 @@ fn relative_change(log_bar: ArrayView1<'_, f64>, log_prev: ArrayView1<'_, f64>) 
 }
 
 /// `Σ_j std_k exp(g_kj + q_kj)` over the inputs' column marginals.
-fn marginal_spread(g: ArrayView2<'_, f64>, q: ArrayView2<'_, f64>) -> f64 {
+fn marginal_spread(
+    g: ArrayView2<'_, f64>,
+    q: ArrayView2<'_, f64>,
+    marginals: &mut Array2<f64>,
+) -> f64 {
+    Zip::from(&mut *marginals)
+        .and(&g)
+        .and(&q)
+        .for_each(|m, &g, &q| *m = g + q);
+    exp_in_place(
+        marginals
+            .as_slice_mut()
+            .expect("a fresh array is contiguous"),
+    );
     let n_in = g.nrows() as f64;
     let mut total = 0.0;
-    for (gj, qj) in g.columns().into_iter().zip(q.columns()) {
-        let marg: Vec<f64> = gj.iter().zip(qj).map(|(g, q)| (g + q).exp()).collect();
-        let mean = marg.iter().sum::<f64>() / n_in;
+    for marg in marginals.columns() {
+        let mean = marg.sum() / n_in;
         let var = marg.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / n_in;
         total += var.sqrt();
     }

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use crate::kernels::log::ln_slice;
 use crate::kernels::lse::{
-    add_scaled, dot, exp_below_scalar_max, exp_of_shifted_cost, log_sum_exp, lse_row,
+    column_sums, exp_below_scalar_max, exp_of_shifted_cost, log_sum_exp, lse_row, row_dots,
 };
 
 /// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
@@ -127,13 +128,17 @@ impl GibbsKernel {
         let Some((s, w)) = weights(h, out) else {
             return;
         };
-        let per_job = (PAR_GRAIN / m.max(1)).max(1);
-        out.par_iter_mut()
+        // Rows per job: whole jobs of at least PAR_GRAIN entries (one job, run on this thread
+        // without waking the pool, for a cost below 2·PAR_GRAIN entries).
+        let jobs = (out.len() * m / PAR_GRAIN).max(1);
+        let per_job = out.len().div_ceil(jobs).max(1);
+        out.par_chunks_mut(per_job)
             .enumerate()
-            .with_min_len(per_job)
-            .for_each(|(i, o)| {
-                let sum = dot(&self.k[i * m..(i + 1) * m], &w);
-                *o = self.softmin(eps, s, sum, || {
+            .for_each(|(blk, chunk)| {
+                let i0 = blk * per_job;
+                row_dots(&self.k[i0 * m..], m, &w, chunk);
+                self.softmins(eps, s, chunk, |t| {
+                    let i = i0 + t;
                     lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
                 });
             });
@@ -161,32 +166,29 @@ impl GibbsKernel {
             .with_min_len(per_job)
             .for_each(|(blk, chunk)| {
                 let j0 = blk * COLUMN_TASK;
-                let width = chunk.len();
-                let mut sums = vec![0.0; width];
-                for (i, &wi) in w.iter().enumerate() {
-                    if wi != 0.0 {
-                        add_scaled(wi, &self.k[i * m + j0..i * m + j0 + width], &mut sums);
-                    }
-                }
-                for (t, (o, &sum)) in chunk.iter_mut().zip(&sums).enumerate() {
-                    *o = self.softmin(eps, s, sum, || {
-                        let j = j0 + t;
-                        log_sum_exp(
-                            h.iter()
-                                .enumerate()
-                                .map(|(i, &hi)| hi - gamma * data[i * m + j]),
-                        )
-                    });
-                }
+                column_sums(&self.k, m, j0, &w, chunk);
+                self.softmins(eps, s, chunk, |t| {
+                    let j = j0 + t;
+                    log_sum_exp(
+                        h.iter()
+                            .enumerate()
+                            .map(|(i, &hi)| hi - gamma * data[i * m + j]),
+                    )
+                });
             });
     }
 
-    /// `−ε·(s − γ·S_min + ln sum)` when the shifted `sum` is accepted, else `−ε·exact()`.
-    fn softmin(&self, eps: f64, s: f64, sum: f64, exact: impl FnOnce() -> f64) -> f64 {
-        if sum > TINY_SUM && sum.is_finite() {
-            -eps * (s - self.offset + sum.ln())
-        } else {
-            -eps * exact()
+    /// Turns the shifted sums in `out` into softmins: `−ε·(s − γ·S_min + ln sum)` (one
+    /// vectorized `ln` for the whole slice) where a sum is accepted, else `−ε·exact(t)`.
+    fn softmins(&self, eps: f64, s: f64, out: &mut [f64], exact: impl Fn(usize) -> f64) {
+        let mut logs = vec![0.0; out.len()];
+        ln_slice(out, &mut logs);
+        for (t, (o, &l)) in out.iter_mut().zip(&logs).enumerate() {
+            *o = if *o > TINY_SUM && o.is_finite() {
+                -eps * (s - self.offset + l)
+            } else {
+                -eps * exact(t)
+            };
         }
     }
 }

@@ -540,6 +540,26 @@ impl WithSimd for ExpBelowScalarMax<'_> {
     }
 }
 
+/// `x_j ← exp(x_j)` for every `j` (0 below the underflow threshold, `+∞` above overflow).
+pub(crate) fn exp_in_place(x: &mut [f64]) {
+    dispatch(ExpInPlace { x })
+}
+
+struct ExpInPlace<'a> {
+    x: &'a mut [f64],
+}
+
+impl WithSimd for ExpInPlace<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for v in self.x.iter_mut() {
+            *v = exp(*v);
+        }
+    }
+}
+
 /// `out_j = exp(−γ·(c_j − lo))` where every `c_j ≥ lo` (`0` for `c_j = +∞`).
 pub(crate) fn exp_of_shifted_cost(c: &[f64], gamma: f64, lo: f64, out: &mut [f64]) {
     dispatch(ExpOfShiftedCost { c, gamma, lo, out })
@@ -587,25 +607,169 @@ struct Dot<'a> {
 impl WithSimd for Dot<'_> {
     type Output = f64;
 
+    /// Accumulator `l` (of [`LANES`]) sums the products `j ≡ l (mod LANES)`, then
+    /// [`pairwise`] adds them: the same order, so the same bits, for every instruction set.
+    /// The accumulators are held in the machine's registers explicitly (LLVM splits a
+    /// `[f64; LANES]` version into 128-bit operations).
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _: S) -> f64 {
+    fn with_simd<S: Simd>(self, simd: S) -> f64 {
         let n = self.x.len().min(self.y.len());
         let (x, y) = (&self.x[..n], &self.y[..n]);
         let split = n - n % LANES;
-        let mut acc = [0.0; LANES];
-        for (xs, ys) in x[..split]
-            .chunks_exact(LANES)
-            .zip(y[..split].chunks_exact(LANES))
-        {
-            for l in 0..LANES {
-                acc[l] = xs[l].mul_add(ys[l], acc[l]);
+        let lanes = S::F64_LANES;
+        let mut flat = [0.0; LANES];
+        if LANES.is_multiple_of(lanes) {
+            let regs = LANES / lanes;
+            let mut acc = [simd.splat_f64s(0.0); LANES];
+            for (xs, ys) in x[..split]
+                .chunks_exact(LANES)
+                .zip(y[..split].chunks_exact(LANES))
+            {
+                let (xv, _) = S::as_simd_f64s(xs);
+                let (yv, _) = S::as_simd_f64s(ys);
+                for r in 0..regs {
+                    acc[r] = simd.mul_add_f64s(xv[r], yv[r], acc[r]);
+                }
+            }
+            for (r, chunk) in flat.chunks_exact_mut(lanes).enumerate() {
+                S::as_mut_simd_f64s(chunk).0[0] = acc[r];
+            }
+        } else {
+            for (xs, ys) in x[..split]
+                .chunks_exact(LANES)
+                .zip(y[..split].chunks_exact(LANES))
+            {
+                for l in 0..LANES {
+                    flat[l] = xs[l].mul_add(ys[l], flat[l]);
+                }
             }
         }
-        let mut total = pairwise(&acc);
+        let mut total = pairwise(&flat);
         for j in split..n {
             total = x[j].mul_add(y[j], total);
         }
         total
+    }
+}
+
+/// `out_i = Σ_j k[i·m + j]·w_j` for the `out.len()` rows of the row-major `k` (`m` columns):
+/// a kernel–vector product, each row summed in [`dot`]'s order (same bits). Rows go four at a
+/// time, sharing the loads of `w` and keeping four independent accumulator chains in flight:
+/// on short rows one row's chain is latency-bound.
+pub(crate) fn row_dots(k: &[f64], m: usize, w: &[f64], out: &mut [f64]) {
+    dispatch(RowDots { k, m, w, out })
+}
+
+struct RowDots<'a> {
+    k: &'a [f64],
+    m: usize,
+    w: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl WithSimd for RowDots<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self { k, m, w, out } = self;
+        let w = &w[..m];
+        let lanes = S::F64_LANES;
+        let split = m - m % LANES;
+        let quads = if LANES.is_multiple_of(lanes) {
+            out.len() / 4
+        } else {
+            0
+        };
+        let regs = LANES / lanes;
+        for q in 0..quads {
+            let rows: [&[f64]; 4] = std::array::from_fn(|t| &k[(4 * q + t) * m..][..m]);
+            let mut acc = [[simd.splat_f64s(0.0); LANES]; 4];
+            for c in (0..split).step_by(LANES) {
+                let (wv, _) = S::as_simd_f64s(&w[c..c + LANES]);
+                for (a, row) in acc.iter_mut().zip(&rows) {
+                    let (xv, _) = S::as_simd_f64s(&row[c..c + LANES]);
+                    for r in 0..regs {
+                        a[r] = simd.mul_add_f64s(xv[r], wv[r], a[r]);
+                    }
+                }
+            }
+            let mut totals = [0.0; 4];
+            for (total, a) in totals.iter_mut().zip(&acc) {
+                let mut flat = [0.0; LANES];
+                for (r, chunk) in flat.chunks_exact_mut(lanes).enumerate() {
+                    S::as_mut_simd_f64s(chunk).0[0] = a[r];
+                }
+                *total = pairwise(&flat);
+            }
+            for j in split..m {
+                for (total, row) in totals.iter_mut().zip(&rows) {
+                    *total = row[j].mul_add(w[j], *total);
+                }
+            }
+            out[4 * q..4 * q + 4].copy_from_slice(&totals);
+        }
+        for (i, o) in out.iter_mut().enumerate().skip(4 * quads) {
+            *o = Dot {
+                x: &k[i * m..][..m],
+                y: w,
+            }
+            .with_simd(simd);
+        }
+    }
+}
+
+/// `sums_t = Σ_i w_i·k[i·m + j0 + t]` for the columns `j0 .. j0 + sums.len()` of the
+/// row-major `k` (`m` columns, `w.len()` rows): a transposed kernel–vector product. Each
+/// column is accumulated in row order from 0, skipping `w_i = 0` (so a forbidden entry,
+/// `k = 0` with `w = 0`, never meets an infinity), with blocks of columns held in registers.
+pub(crate) fn column_sums(k: &[f64], m: usize, j0: usize, w: &[f64], sums: &mut [f64]) {
+    dispatch(ColumnSums { k, m, j0, w, sums })
+}
+
+struct ColumnSums<'a> {
+    k: &'a [f64],
+    m: usize,
+    j0: usize,
+    w: &'a [f64],
+    sums: &'a mut [f64],
+}
+
+/// Columns per register block of [`column_sums`].
+const COLUMN_REGISTERS: usize = 32;
+
+impl WithSimd for ColumnSums<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { k, m, j0, w, sums } = self;
+        let full = sums.len() - sums.len() % COLUMN_REGISTERS;
+        let mut blocks = sums.chunks_exact_mut(COLUMN_REGISTERS);
+        for (b, block) in (&mut blocks).enumerate() {
+            let start = j0 + b * COLUMN_REGISTERS;
+            let mut acc = [0.0; COLUMN_REGISTERS];
+            for (i, &wi) in w.iter().enumerate() {
+                if wi != 0.0 {
+                    let xs = &k[i * m + start..][..COLUMN_REGISTERS];
+                    for l in 0..COLUMN_REGISTERS {
+                        acc[l] = wi.mul_add(xs[l], acc[l]);
+                    }
+                }
+            }
+            block.copy_from_slice(&acc);
+        }
+        let tail = blocks.into_remainder();
+        let start = j0 + full;
+        tail.fill(0.0);
+        for (i, &wi) in w.iter().enumerate() {
+            if wi != 0.0 {
+                let xs = &k[i * m + start..][..tail.len()];
+                for (s, &x) in tail.iter_mut().zip(xs) {
+                    *s = wi.mul_add(x, *s);
+                }
+            }
+        }
     }
 }
 
@@ -771,6 +935,40 @@ mod tests {
         for j in 0..33 {
             let want = (0.5 + x[j] - 0.25 * y[j]).exp();
             assert!((out[j] - want).abs() < 1e-15 * want);
+        }
+    }
+
+    #[test]
+    fn kernel_vector_products_keep_the_bits_of_their_reference_orders() {
+        // Rows: every row as `dot` sums it (quads and the remainder; rows shorter than,
+        // equal to and longer than LANES, not multiples of it).
+        for (n, m) in [(1, 1), (3, 7), (4, 16), (9, 33), (13, 200)] {
+            let k = data(n * m, 1);
+            let w = data(m, 2);
+            let mut out = vec![0.0; n];
+            row_dots(&k, m, &w, &mut out);
+            for i in 0..n {
+                assert_eq!(out[i].to_bits(), dot(&k[i * m..(i + 1) * m], &w).to_bits());
+            }
+        }
+        // Columns: accumulated in row order from 0, zero weights skipped (an infinite
+        // entry under a zero weight stays out of the sum).
+        for (n, m, j0, width) in [(5, 7, 0, 7), (17, 100, 3, 70), (200, 200, 0, 200)] {
+            let mut k = data(n * m, 3);
+            let mut w = data(n, 4);
+            w[n / 2] = 0.0;
+            k[(n / 2) * m + j0] = f64::INFINITY;
+            let mut sums = vec![f64::NAN; width];
+            column_sums(&k, m, j0, &w, &mut sums);
+            for (t, &got) in sums.iter().enumerate() {
+                let mut want = 0.0f64;
+                for i in 0..n {
+                    if w[i] != 0.0 {
+                        want = w[i].mul_add(k[i * m + j0 + t], want);
+                    }
+                }
+                assert_eq!(got.to_bits(), want.to_bits(), "column {t}");
+            }
         }
     }
 }

@@ -9,5 +9,6 @@ pub(crate) mod argmin;
 pub(crate) mod avx512;
 pub(crate) mod exp;
 pub(crate) mod gemm;
+pub(crate) mod log;
 pub(crate) mod lse;
 pub(crate) mod tiles;
