@@ -559,6 +559,140 @@ def w12_soft_ranks(lib, n, repeats, eps=1e-2):
     return {"seconds": s, "value": float(np.asarray(r)[0].sum())}
 
 
+def w13_entropic_map(lib, n, repeats, d=10, eps=1.0, n_new=10000):
+    """M1: entropic map (out of sample): Sinkhorn between n source and n target points in
+    d = 10 (squared Euclidean, ε = 1, marginal error 1e-6), then the map applied to 10 000
+    new points. "value" is the mean squared norm of the mapped points."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, d))
+    y = rng.normal(size=(n, d)) @ np.diag(np.linspace(0.5, 2.0, d)) + 1.0
+    z = rng.normal(size=(n_new, d))
+    if lib == "otters":
+        import otters
+        solver = otters.Sinkhorn(epsilon=eps, threshold=1e-6, max_iterations=10_000)
+
+        def run():
+            out = solver.solve(otters.LinearProblem(otters.PointCloud(x, y)))
+            return out.transport(z), out.iterations
+
+        s, (t, its) = timed(run, repeats)
+    elif lib == "OTT f64":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        from ott.geometry import pointcloud
+        from ott.problems.linear import linear_problem
+        from ott.solvers.linear import sinkhorn
+        solver = sinkhorn.Sinkhorn(threshold=1e-6, max_iterations=10_000)
+
+        @jax.jit
+        def fit_and_map(x, y, z):
+            out = solver(linear_problem.LinearProblem(pointcloud.PointCloud(x, y, epsilon=eps)))
+            return out.to_dual_potentials().transport(z), out.n_iters
+
+        s, (t, its) = timed(lambda: jax.block_until_ready(fit_and_map(x, y, z)), repeats)
+    else:
+        return None
+    t = np.asarray(t)
+    return {"seconds": s, "iterations": int(its), "value": float(np.mean(np.sum(t * t, axis=1)))}
+
+
+def w14_monge_gap(lib, n, repeats, d=10):
+    """M2: Monge gap of a map from n samples (squared Euclidean, ε = 0.05·std of the cost,
+    OTT's default, Sinkhorn to 1e-6) and its gradient in the mapped points. OTT: the body of
+    `ott.neural.methods.monge_gap.monge_gap_from_samples` (that module imports flax, which
+    would move the pinned jax), differentiated by jax.grad. "value" is the gap."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, d))
+    A = np.eye(d) + 0.3 * rng.normal(size=(d, d))
+    t = x @ A + 0.1 * rng.normal(size=(n, d))
+    if lib == "otters":
+        from otters.maps import monge_gap_from_samples
+        s, (v, out) = timed(lambda: monge_gap_from_samples(x, t, return_output=True, threshold=1e-6,
+                                                           max_iterations=10_000), repeats)
+        grad = out.gradient
+    elif lib == "OTT f64":
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        from ott.geometry import costs, pointcloud
+        from ott.solvers import linear
+
+        def gap(source, target):
+            geom = pointcloud.PointCloud(source, target, cost_fn=costs.SqEuclidean())
+            displacement = jnp.mean(jax.vmap(costs.SqEuclidean())(source, target))
+            return displacement - linear.solve(geom, threshold=1e-6, max_iterations=10_000).ent_reg_cost
+
+        run = jax.jit(jax.value_and_grad(gap, argnums=1))
+        s, (v, grad) = timed(lambda: jax.block_until_ready(run(x, t)), repeats)
+    else:
+        return None
+    return {"seconds": s, "value": float(v), "note": f"|grad| {float(np.linalg.norm(np.asarray(grad))):.6g}"}
+
+
+def w15_gmm(lib, n, repeats, k=20, d=10):
+    """G4: GMM-OT (Delon & Desolneux 2020) between two mixtures of k = 20 Gaussians in d = 10:
+    the loss (exact OT on the Bures costs between components), then the barycentric map
+    applied to n points. "value" is the loss."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+
+    def mixture():
+        m = 3.0 * rng.normal(size=(k, d))
+        B = rng.normal(size=(k, d, d)) / np.sqrt(d)
+        C = B @ B.transpose(0, 2, 1) + 0.1 * np.eye(d)
+        w = rng.random(k) + 0.1
+        return m, C, w / w.sum()
+
+    (ms, Cs, ws), (mt, Ct, wt) = mixture(), mixture()
+    x = ms[rng.integers(0, k, size=n)] + rng.normal(size=(n, d))
+    if lib == "otters":
+        import otters.gmm as g
+    elif lib == "POT":
+        import ot.gmm as g
+    else:
+        return None
+
+    def run():
+        loss = g.gmm_ot_loss(ms, mt, Cs, Ct, ws, wt)
+        return loss, g.gmm_ot_apply_map(x, ms, mt, Cs, Ct, ws, wt, method="bary")
+
+    s, (loss, mapped) = timed(run, repeats)
+    return {"seconds": s, "value": float(loss), "note": f"mean |T(x)|² {float(np.mean(np.sum(mapped ** 2, 1))):.8g}"}
+
+
+def w16_sinkformer(lib, n, repeats, d=64, n_iter=5):
+    """T2: Sinkformer attention (Sander et al. 2022) of n tokens, d = 64, 5 normalizations
+    (rows first). The peer is the paper's loop written in PyTorch (log domain, alternating
+    logsumexp normalizations), as no library ships it. "value" is the sum of the output."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.normal(size=(n, d)) for _ in range(3))
+    if lib == "otters":
+        from otters.tools import sinkformer_attention
+        s, out = timed(lambda: sinkformer_attention(q, k, v, n_iter=n_iter), repeats)
+    elif lib == "PyTorch f64":
+        import math
+        import torch
+        qt, kt, vt = (torch.from_numpy(a) for a in (q, k, v))
+
+        def run():
+            with torch.no_grad():
+                logits = qt @ kt.T / math.sqrt(d)
+                for it in range(n_iter):
+                    if it % 2 == 0:
+                        logits = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+                    else:
+                        logits = logits - torch.logsumexp(logits, dim=0, keepdim=True) + math.log(n / n)
+                return (torch.exp(logits) @ vt).numpy()
+
+        s, out = timed(run, repeats)
+    else:
+        return None
+    return {"seconds": s, "value": float(np.asarray(out).sum())}
+
+
 def gw_spaces(n):
     """Two clouds in different spaces (2-D and an anisotropic 3-D), squared distances / max."""
     x, y = gw_spaces_points(n)
@@ -773,6 +907,10 @@ WORKLOADS = {
     "W9 free support": (w9_free_support, ["otters", "POT"], [500], [500]),
     "W11 gaussian": (w11_gaussian, ["otters", "POT"], [2000], [2000]),
     "W12 soft ranks": (w12_soft_ranks, ["otters", "OTT f64"], [1000], [1000, 5000]),
+    "W13 entropic map": (w13_entropic_map, ["otters", "OTT f64"], [2000], [2000, 10000]),
+    "W14 monge gap": (w14_monge_gap, ["otters", "OTT f64"], [1000], [1000, 5000]),
+    "W15 gmm": (w15_gmm, ["otters", "POT"], [2000], [2000, 100000]),
+    "W16 sinkformer": (w16_sinkformer, ["otters", "PyTorch f64"], [1000], [1000, 4000]),
     "W10 uot 1d": (w10_uot_1d, ["otters", "POT", "POT 1000 steps"], [10000], [10000, 100000]),
 }
 # Peers too slow at some sizes to be worth the wait (they are listed as skipped).

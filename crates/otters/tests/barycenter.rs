@@ -54,6 +54,55 @@ fn identical_inputs_give_their_entropic_projection() {
 }
 
 #[test]
+fn inputs_sharing_one_cost_are_swept_together_with_the_same_bits() {
+    // One geometry for all inputs (batched sweeps) against one copy per input (one chain
+    // per input): the same iterates, bit for bit, in the three variants.
+    let x = Array1::linspace(0.0, 1.0, 60);
+    let cost = line_cost(&x);
+    let shared = DenseCost::new(cost.view()).unwrap();
+    let copies: Vec<DenseCost> = (0..3)
+        .map(|_| DenseCost::new(cost.view()).unwrap())
+        .collect();
+    let hs = [
+        bump(&x, 0.2, 0.01),
+        bump(&x, 0.5, 0.03),
+        bump(&x, 0.8, 0.005) * 1.5,
+    ];
+    let together: Vec<_> = hs
+        .iter()
+        .map(|h| BarycenterInput::new(&shared, h.view()))
+        .collect();
+    let apart: Vec<_> = hs
+        .iter()
+        .zip(&copies)
+        .map(|(h, g)| BarycenterInput::new(g, h.view()))
+        .collect();
+    let lambdas = array![0.2, 0.5, 0.3];
+    let base = FixedSupportBarycenter {
+        threshold: 1e-10,
+        ..FixedSupportBarycenter::new(2e-3)
+    };
+    let unbalanced = FixedSupportBarycenter { rho: 0.5, ..base };
+    for variant in ["balanced", "unbalanced", "debiased"] {
+        let solve = |inputs: &[BarycenterInput<'_>]| match variant {
+            // (Balanced inputs need equal masses: the first two.)
+            "balanced" => base.solve(&inputs[..2], None),
+            "unbalanced" => unbalanced.solve(inputs, Some(lambdas.view())),
+            _ => base.solve_debiased(&inputs[..2], None, &shared),
+        };
+        let (a, b) = (solve(&together).unwrap(), solve(&apart).unwrap());
+        assert_eq!(a.iterations(), b.iterations(), "{variant}");
+        assert!(a.iterations() > 10, "{variant}");
+        for (u, v) in a.barycenter().iter().zip(b.barycenter()) {
+            assert_eq!(u.to_bits(), v.to_bits(), "{variant}");
+        }
+        for k in 0..2 {
+            assert_eq!(a.log_scalings(k), b.log_scalings(k), "{variant}");
+        }
+    }
+}
+
+#[test]
 fn weights_one_zero_give_the_first_inputs_projection() {
     let x = Array1::linspace(0.0, 1.0, 25);
     let cost = line_cost(&x);

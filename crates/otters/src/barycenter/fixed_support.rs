@@ -261,6 +261,20 @@ impl FixedSupportBarycenter {
         // The debiasing potential c (dimensionless) and its sweep's output.
         let mut debias = Array1::<f64>::zeros(support);
         let mut self_sweep = Array1::<f64>::zeros(support);
+        // Inputs on one shared cost (POT's `barycenter(A, M)`) are swept together when the
+        // geometry can (a small stored cost then reads its kernel once for all of them).
+        let shared = n_in > 1
+            && inputs
+                .iter()
+                .all(|input| std::ptr::addr_eq(input.cost, inputs[0].cost));
+        let batch_shape = if shared {
+            (n_in, inputs[0].weights.len())
+        } else {
+            (0, 0)
+        };
+        let mut batch_rows = Array2::<f64>::zeros(batch_shape);
+        let mut batch_f = Array2::<f64>::zeros(batch_shape);
+        let mut batched = false;
         let mut error = f64::INFINITY;
         let mut iterations = 0;
         let mut converged = false;
@@ -269,7 +283,25 @@ impl FixedSupportBarycenter {
             iterations += 1;
             std::mem::swap(&mut rows, &mut prev_rows);
             std::mem::swap(&mut cols, &mut prev_cols);
-            for (k, input) in inputs.iter().enumerate() {
+            batched = shared
+                && inputs[0].cost.softmin_batch(
+                    Axis::Rows,
+                    eps,
+                    g.view(),
+                    batch_rows.view_mut(),
+                )?;
+            if batched {
+                let cost = inputs[0].cost;
+                Zip::indexed(&mut batch_f)
+                    .and(&batch_rows)
+                    .for_each(|(k, i), f, &s| *f = damping * (log_a[k][i] + s / eps));
+                if !cost.softmin_batch(Axis::Cols, eps, batch_f.view(), cols.view_mut())? {
+                    for (k, f) in batch_f.rows().into_iter().enumerate() {
+                        cost.softmin(Axis::Cols, eps, f, cols.row_mut(k))?;
+                    }
+                }
+            }
+            for (k, input) in inputs.iter().enumerate().filter(|_| !batched) {
                 let la = log_a[k].view();
                 let link = move |i: usize, s: f64| damping * (la[i] + s / eps);
                 let chain = SoftminChain {
@@ -358,6 +390,11 @@ impl FixedSupportBarycenter {
                             };
                         });
                 }
+            }
+        }
+        if batched {
+            for (r, b) in rows.iter_mut().zip(batch_rows.rows()) {
+                r.assign(&b);
             }
         }
         // The row log-scalings of the returned plans: f_k = φ(log a_k + s_k/ε).

@@ -476,6 +476,48 @@ impl Geometry for DenseCost<'_> {
         )
     }
 
+    fn softmin_batch(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView2<'_, f64>,
+        mut out: ArrayViewMut2<'_, f64>,
+    ) -> Result<bool> {
+        validate::positive("epsilon", epsilon)?;
+        let (n_out, n_red) = super::sweep_lengths(self.shape(), axis);
+        check_len("h", h.ncols(), n_red, "the reduced axis of the sweep")?;
+        check_len("out", out.ncols(), n_out, "the output axis of the sweep")?;
+        check_len(
+            "out",
+            out.nrows(),
+            h.nrows(),
+            "the rows of h (one sweep per row)",
+        )?;
+        let gamma = 1.0 / (self.scale * epsilon);
+        let data = self.storage.as_slice().expect("standard layout");
+        let Some(kernel) = self.gibbs.kernel(data, gamma) else {
+            return Ok(false);
+        };
+        let m = self.storage.ncols();
+        let h = h.as_standard_layout();
+        let h = h.as_slice().expect("standard layout");
+        let run = |o: &mut [f64]| {
+            if (axis == Axis::Rows) != self.transposed {
+                kernel.rows_batch(data, m, gamma, epsilon, h, o);
+            } else {
+                kernel.cols_batch(data, m, gamma, epsilon, h, o);
+            }
+        };
+        if let Some(o) = out.as_slice_mut() {
+            run(o);
+        } else {
+            let mut buf = out.as_standard_layout().into_owned();
+            run(buf.as_slice_mut().expect("an owned array is contiguous"));
+            out.assign(&buf);
+        }
+        Ok(true)
+    }
+
     fn softmin_chain(
         &self,
         chain: &SoftminChain<'_>,
@@ -645,6 +687,68 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn batched_sweeps_give_the_bits_of_single_sweeps() {
+        let (n, m) = (70, 131);
+        let c = random_cost(n, m);
+        let mut fortran = Array2::zeros((n, m).f());
+        fortran.assign(&c);
+        for layout in [c.view(), fortran.view()] {
+            let geom = DenseCost::new(layout).unwrap();
+            for (axis, len_h, len_out) in [(Axis::Rows, m, n), (Axis::Cols, n, m)] {
+                // Three vectors, one of them all −∞ (no term: +∞ out), one far from the
+                // others' scale (exact fallbacks for some entries).
+                let h = Array2::from_shape_fn((3, len_h), |(k, j)| match k {
+                    0 => (j as f64 * 0.37).cos(),
+                    1 => f64::NEG_INFINITY,
+                    _ => 400.0 * (j as f64 * 0.11).sin(),
+                });
+                let mut out = Array2::zeros((3, len_out));
+                assert!(
+                    geom.softmin_batch(axis, 0.05, h.view(), out.view_mut())
+                        .unwrap()
+                );
+                for k in 0..3 {
+                    let mut one = Array1::zeros(len_out);
+                    geom.softmin(axis, 0.05, h.row(k), one.view_mut()).unwrap();
+                    for (a, b) in out.row(k).iter().zip(&one) {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{axis:?}, vector {k}");
+                    }
+                }
+                // Strided output.
+                let mut wide = Array2::zeros((len_out, 3));
+                assert!(
+                    geom.softmin_batch(axis, 0.05, h.view(), wide.view_mut().reversed_axes())
+                        .unwrap()
+                );
+                assert_eq!(wide.t(), out);
+            }
+            // No kernel at this ε: the caller sweeps one by one.
+            let mut out = Array2::zeros((2, n));
+            let h = Array2::zeros((2, m));
+            assert!(
+                !geom
+                    .softmin_batch(Axis::Rows, 1e-6, h.view(), out.view_mut())
+                    .unwrap()
+            );
+            assert!(out.iter().all(|&v| v == 0.0));
+            // Shapes are named.
+            let err = geom
+                .softmin_batch(
+                    Axis::Rows,
+                    0.05,
+                    Array2::zeros((2, n)).view(),
+                    out.view_mut(),
+                )
+                .unwrap_err();
+            assert!(err.to_string().contains("h"), "{err}");
+            let err = geom
+                .softmin_batch(Axis::Rows, 0.05, h.view(), Array2::zeros((3, n)).view_mut())
+                .unwrap_err();
+            assert!(err.to_string().contains("out"), "{err}");
         }
     }
 

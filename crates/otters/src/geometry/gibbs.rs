@@ -37,6 +37,14 @@ const TINY_SUM: f64 = 1e-250;
 /// Entries per parallel job at least (smaller jobs cost more to hand off than to run).
 const PAR_GRAIN: usize = 1 << 15;
 
+/// Largest `p × entries` swept together by one thread, reading the kernel once for all `p`
+/// vectors (larger batches split the vectors between threads).
+const SHARED_SWEEP_MAX: usize = 1 << 18;
+
+/// Doubles of kernel per block of a shared sweep (32 KiB: stays in the L1 cache while it is
+/// swept for every vector).
+const L1_DOUBLES: usize = 4096;
+
 /// Columns per task of the column sweep.
 const COLUMN_TASK: usize = 256;
 
@@ -166,7 +174,7 @@ impl GibbsKernel {
             .with_min_len(per_job)
             .for_each(|(blk, chunk)| {
                 let j0 = blk * COLUMN_TASK;
-                column_sums(&self.k, m, j0, &w, chunk);
+                column_sums(&self.k, m, j0, &w, chunk, false);
                 self.softmins(eps, s, chunk, |t| {
                     let j = j0 + t;
                     log_sum_exp(
@@ -176,6 +184,117 @@ impl GibbsKernel {
                     )
                 });
             });
+    }
+
+    /// [`rows`](Self::rows) for `p = out.len() / n` vectors at once (`h`: `p × m`, `out`:
+    /// `p × n`, row-major), reading the kernel once for all of them when it is small: each
+    /// block of rows is swept for every `h` while it is in the L1 cache. Same bits as `p`
+    /// calls of `rows`.
+    pub(crate) fn rows_batch(
+        &self,
+        data: &[f64],
+        m: usize,
+        gamma: f64,
+        eps: f64,
+        h: &[f64],
+        out: &mut [f64],
+    ) {
+        let n = data.len() / m.max(1);
+        if n == 0 || m == 0 || out.is_empty() {
+            return;
+        }
+        let p = out.len() / n;
+        if p * data.len() > SHARED_SWEEP_MAX {
+            out.par_chunks_mut(n)
+                .zip(h.par_chunks(m))
+                .for_each(|(o, h)| self.rows(data, m, gamma, eps, h, o));
+            return;
+        }
+        let weights: Vec<_> = out
+            .chunks_mut(n)
+            .zip(h.chunks(m))
+            .map(|(o, h)| weights(h, o))
+            .collect();
+        // A multiple of 4 rows: `row_dots` sweeps rows four at a time.
+        let block = (L1_DOUBLES / m / 4 * 4).max(4);
+        for i0 in (0..n).step_by(block) {
+            let rows = block.min(n - i0);
+            for (o, sw) in out.chunks_mut(n).zip(&weights) {
+                if let Some((_, w)) = sw {
+                    row_dots(
+                        &self.k[i0 * m..(i0 + rows) * m],
+                        m,
+                        w,
+                        &mut o[i0..i0 + rows],
+                    );
+                }
+            }
+        }
+        for ((o, h), sw) in out.chunks_mut(n).zip(h.chunks(m)).zip(&weights) {
+            if let Some((s, _)) = sw {
+                self.softmins(eps, *s, o, |i| {
+                    lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
+                });
+            }
+        }
+    }
+
+    /// [`cols`](Self::cols) for `p = out.len() / m` vectors at once (`h`: `p × n`, `out`:
+    /// `p × m`, row-major), reading the kernel once for all of them when it is small (blocks
+    /// of rows, each accumulated into every column sum while it is in the L1 cache). Same bits
+    /// as `p` calls of `cols`.
+    pub(crate) fn cols_batch(
+        &self,
+        data: &[f64],
+        m: usize,
+        gamma: f64,
+        eps: f64,
+        h: &[f64],
+        out: &mut [f64],
+    ) {
+        let n = data.len() / m.max(1);
+        if n == 0 || m == 0 || out.is_empty() {
+            return;
+        }
+        let p = out.len() / m;
+        if p * data.len() > SHARED_SWEEP_MAX {
+            out.par_chunks_mut(m)
+                .zip(h.par_chunks(n))
+                .for_each(|(o, h)| self.cols(data, m, gamma, eps, h, o));
+            return;
+        }
+        let weights: Vec<_> = out
+            .chunks_mut(m)
+            .zip(h.chunks(n))
+            .map(|(o, h)| weights(h, o))
+            .collect();
+        let block = (L1_DOUBLES / m).max(4);
+        for i0 in (0..n).step_by(block) {
+            let rows = block.min(n - i0);
+            for (o, sw) in out.chunks_mut(m).zip(&weights) {
+                if let Some((_, w)) = sw {
+                    column_sums(
+                        &self.k[i0 * m..(i0 + rows) * m],
+                        m,
+                        0,
+                        &w[i0..i0 + rows],
+                        o,
+                        i0 > 0,
+                    );
+                }
+            }
+        }
+        for ((o, h), sw) in out.chunks_mut(m).zip(h.chunks(n)).zip(&weights) {
+            if let Some((s, _)) = sw {
+                self.softmins(eps, *s, o, |j| {
+                    log_sum_exp(
+                        h.iter()
+                            .enumerate()
+                            .map(|(i, &hi)| hi - gamma * data[i * m + j]),
+                    )
+                });
+            }
+        }
     }
 
     /// Turns the shifted sums in `out` into softmins: `−ε·(s − γ·S_min + ln sum)` (one

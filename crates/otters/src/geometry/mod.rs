@@ -173,6 +173,24 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         default_chain(self, chain, out_rows, out_cols)
     }
 
+    /// Softmin sweeps of several `h` at once, one per row of `h` (`out` has one row per
+    /// sweep), for a geometry that does them faster together than one by one (a small stored
+    /// cost reads its kernel once for all of them): `Ok(true)` when done. `Ok(false)`, the
+    /// default, leaves `out` untouched: the caller sweeps the rows one by one.
+    ///
+    /// # Errors
+    /// As [`softmin`](Geometry::softmin), naming `h` or `out` for mismatched shapes.
+    fn softmin_batch(
+        &self,
+        axis: Axis,
+        epsilon: f64,
+        h: ArrayView2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<bool> {
+        let _ = (axis, epsilon, h, out);
+        Ok(false)
+    }
+
     /// `out = P·V` (`Axis::Rows`: `V` is `m×k`, `out` is `n×k`) or `out = Pᵀ·V`
     /// (`Axis::Cols`), with `P` given by `plan` and never materialized.
     fn apply_plan(

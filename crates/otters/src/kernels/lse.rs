@@ -723,8 +723,24 @@ impl WithSimd for RowDots<'_> {
 /// row-major `k` (`m` columns, `w.len()` rows): a transposed kernel–vector product. Each
 /// column is accumulated in row order from 0, skipping `w_i = 0` (so a forbidden entry,
 /// `k = 0` with `w = 0`, never meets an infinity), with blocks of columns held in registers.
-pub(crate) fn column_sums(k: &[f64], m: usize, j0: usize, w: &[f64], sums: &mut [f64]) {
-    dispatch(ColumnSums { k, m, j0, w, sums })
+/// With `accumulate`, the sums continue from the values in `sums` instead of 0 (a product
+/// split over blocks of rows gives the same bits as one pass).
+pub(crate) fn column_sums(
+    k: &[f64],
+    m: usize,
+    j0: usize,
+    w: &[f64],
+    sums: &mut [f64],
+    accumulate: bool,
+) {
+    dispatch(ColumnSums {
+        k,
+        m,
+        j0,
+        w,
+        sums,
+        accumulate,
+    })
 }
 
 struct ColumnSums<'a> {
@@ -733,6 +749,7 @@ struct ColumnSums<'a> {
     j0: usize,
     w: &'a [f64],
     sums: &'a mut [f64],
+    accumulate: bool,
 }
 
 /// Columns per register block of [`column_sums`].
@@ -743,12 +760,22 @@ impl WithSimd for ColumnSums<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _: S) {
-        let Self { k, m, j0, w, sums } = self;
+        let Self {
+            k,
+            m,
+            j0,
+            w,
+            sums,
+            accumulate,
+        } = self;
         let full = sums.len() - sums.len() % COLUMN_REGISTERS;
         let mut blocks = sums.chunks_exact_mut(COLUMN_REGISTERS);
         for (b, block) in (&mut blocks).enumerate() {
             let start = j0 + b * COLUMN_REGISTERS;
             let mut acc = [0.0; COLUMN_REGISTERS];
+            if accumulate {
+                acc.copy_from_slice(block);
+            }
             for (i, &wi) in w.iter().enumerate() {
                 if wi != 0.0 {
                     let xs = &k[i * m + start..][..COLUMN_REGISTERS];
@@ -761,7 +788,9 @@ impl WithSimd for ColumnSums<'_> {
         }
         let tail = blocks.into_remainder();
         let start = j0 + full;
-        tail.fill(0.0);
+        if !accumulate {
+            tail.fill(0.0);
+        }
         for (i, &wi) in w.iter().enumerate() {
             if wi != 0.0 {
                 let xs = &k[i * m + start..][..tail.len()];
@@ -959,7 +988,12 @@ mod tests {
             w[n / 2] = 0.0;
             k[(n / 2) * m + j0] = f64::INFINITY;
             let mut sums = vec![f64::NAN; width];
-            column_sums(&k, m, j0, &w, &mut sums);
+            column_sums(&k, m, j0, &w, &mut sums, false);
+            let mut split = vec![f64::NAN; width];
+            let half = n / 3;
+            column_sums(&k[..half * m], m, j0, &w[..half], &mut split, false);
+            column_sums(&k[half * m..], m, j0, &w[half..], &mut split, true);
+            assert_eq!(split, sums);
             for (t, &got) in sums.iter().enumerate() {
                 let mut want = 0.0f64;
                 for i in 0..n {
