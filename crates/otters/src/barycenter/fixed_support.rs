@@ -66,7 +66,10 @@ impl<'a> BarycenterInput<'a> {
 ///   entropic blur and converges sublinearly: expect thousands of iterations for changes
 ///   below 1e-8.
 ///
-/// The loop stops once the error is below `threshold`.
+/// The loop stops once the error is below `threshold`. Inputs that share one cost (the same
+/// `&dyn Geometry`, as POT's `barycenter(A, M)`) are swept together where the geometry can
+/// ([`Geometry::softmin_batch`]: a small stored cost reads its Gibbs kernel once for all of
+/// them), with the same results as one chain per input.
 ///
 /// # Examples
 /// ```
@@ -478,7 +481,7 @@ fn check_inputs(inputs: &[BarycenterInput<'_>], equal_masses: bool) -> Result<us
         });
     };
     let support = first.cost.shape().1;
-    let mut first_mass = None;
+    let mut masses = Vec::with_capacity(inputs.len());
     for (k, input) in inputs.iter().enumerate() {
         let (n, m) = input.cost.shape();
         if m != support {
@@ -495,18 +498,18 @@ fn check_inputs(inputs: &[BarycenterInput<'_>], equal_masses: bool) -> Result<us
                 got: format!("length {}", input.weights.len()),
             });
         }
-        let mass = validate::weights("inputs.weights", input.weights)?;
-        match first_mass {
-            _ if !equal_masses => {}
-            None => first_mass = Some(mass),
-            Some(m0) => {
-                if (mass - m0).abs() > MASS_TOLERANCE * m0.max(mass) {
-                    return Err(Error::MassMismatch {
-                        sum_a: m0,
-                        sum_b: mass,
-                    });
-                }
-            }
+        masses.push(validate::weights("inputs.weights", input.weights)?);
+    }
+    if equal_masses {
+        let m0 = masses[0];
+        if let Some(&mass) = masses
+            .iter()
+            .find(|&&mass| (mass - m0).abs() > MASS_TOLERANCE * m0.max(mass))
+        {
+            return Err(Error::MassMismatch {
+                sum_a: m0,
+                sum_b: mass,
+            });
         }
     }
     Ok(support)

@@ -7,10 +7,15 @@
 //! `s = max_j h_j` and `w_j = e^{h_j − s} ≤ 1`,
 //! `LSE_j(h_j − γ·S_ij) = s − γ·S_min + ln Σ_j K_ij·w_j`. Every term is at most 1, so nothing
 //! overflows; a term that underflows is below e^−708. A sum is accepted only above
-//! [`TINY_SUM`] (e^−575): the flushed terms then weigh less than `m·e^−133` of it. Rows (or columns) below that — mass far from the largest `h_j`, as at
-//! small ε — are recomputed by the exact two-pass kernel, so results equal the log-domain
-//! sweep's to rounding whatever ε. When most of a sweep falls back, the kernel is marked
-//! useless at that ε and later sweeps take the log-domain path directly.
+//! [`TINY_SUM`] (e^−575): the flushed terms then weigh less than `m·e^−133` of it. Rows (or
+//! columns) below that — mass far from the largest `h_j`, as at small ε — are recomputed by
+//! the exact two-pass kernel, so results equal the log-domain sweep's to rounding whatever ε.
+//! Whether a cost is swept through its kernel depends only on the cost and ε (see
+//! [`GibbsCache::kernel`]), never on earlier sweeps.
+//!
+//! A sweep is one dispatched kernel–vector product (rows four at a time, columns in register
+//! blocks) and one vectorized `ln` per output. Several vectors on one cost (the inputs of a
+//! barycenter) are swept together, each cache-sized block of the kernel serving all of them.
 //!
 //! Only costs of at most [`MAX_ENTRIES`] entries keep a kernel (it doubles their memory);
 //! larger ones are swept by the streaming kernels, which are memory-bound there anyway.

@@ -768,26 +768,14 @@ impl WithSimd for ColumnSums<'_> {
             sums,
             accumulate,
         } = self;
-        let full = sums.len() - sums.len() % COLUMN_REGISTERS;
-        let mut blocks = sums.chunks_exact_mut(COLUMN_REGISTERS);
-        for (b, block) in (&mut blocks).enumerate() {
-            let start = j0 + b * COLUMN_REGISTERS;
-            let mut acc = [0.0; COLUMN_REGISTERS];
-            if accumulate {
-                acc.copy_from_slice(block);
-            }
-            for (i, &wi) in w.iter().enumerate() {
-                if wi != 0.0 {
-                    let xs = &k[i * m + start..][..COLUMN_REGISTERS];
-                    for l in 0..COLUMN_REGISTERS {
-                        acc[l] = wi.mul_add(xs[l], acc[l]);
-                    }
-                }
-            }
-            block.copy_from_slice(&acc);
-        }
-        let tail = blocks.into_remainder();
-        let start = j0 + full;
+        // Blocks of 32 columns, then of 8, in registers; the last < 8 through memory.
+        let wide = sums.len() - sums.len() % COLUMN_REGISTERS;
+        let (head, rest) = sums.split_at_mut(wide);
+        let narrow = rest.len() - rest.len() % 8;
+        let (middle, tail) = rest.split_at_mut(narrow);
+        column_blocks::<COLUMN_REGISTERS>(k, m, j0, w, head, accumulate);
+        column_blocks::<8>(k, m, j0 + wide, w, middle, accumulate);
+        let start = j0 + wide + narrow;
         if !accumulate {
             tail.fill(0.0);
         }
@@ -799,6 +787,35 @@ impl WithSimd for ColumnSums<'_> {
                 }
             }
         }
+    }
+}
+
+/// [`column_sums`] over `sums.len()` (a multiple of `B`) columns from `j0`, `B` accumulators
+/// at a time.
+#[inline(always)]
+fn column_blocks<const B: usize>(
+    k: &[f64],
+    m: usize,
+    j0: usize,
+    w: &[f64],
+    sums: &mut [f64],
+    accumulate: bool,
+) {
+    for (b, block) in sums.chunks_exact_mut(B).enumerate() {
+        let start = j0 + b * B;
+        let mut acc = [0.0; B];
+        if accumulate {
+            acc.copy_from_slice(block);
+        }
+        for (i, &wi) in w.iter().enumerate() {
+            if wi != 0.0 {
+                let xs = &k[i * m + start..][..B];
+                for l in 0..B {
+                    acc[l] = wi.mul_add(xs[l], acc[l]);
+                }
+            }
+        }
+        block.copy_from_slice(&acc);
     }
 }
 
