@@ -16,6 +16,8 @@ const EXAMPLES: &str = "Examples:
   otters solve --x big_source.npy --y big_target.npy --method lowrank --rank 20 --scale-cost max
   otters solve --x cells_rna.npy --y cells_atac.npy --method lrgw --rank 10 --scale-cost max
   otters solve --x before.npy --y after.npy --method divergence --epsilon 0.05
+  otters barycenter --histograms A.npy --cost M.npy --epsilon 0.001 --out results/
+  otters barycenter --histograms images.npy --grid 64,64 --epsilon 0.004 --debiased
 
 Exit status: 0 success, 1 invalid input or failure, 2 usage error, 3 not converged
 (unless --allow-nonconverged), 130 interrupted.";
@@ -42,6 +44,11 @@ pub enum Command {
     /// Solve an OT problem read from .npy, .npz or .csv files and write the results.
     #[command(after_help = EXAMPLES)]
     Solve(Box<SolveArgs>),
+    /// Average histograms on common bins: the entropic Wasserstein barycenter (POT's
+    /// `bregman.barycenter` and `convolutional_barycenter2d`), balanced, unbalanced with
+    /// --rho, or debiased with --debiased; writes barycenter.npy.
+    #[command(after_help = EXAMPLES)]
+    Barycenter(Box<BarycenterArgs>),
 }
 
 /// The solvers `--method` can name.
@@ -262,6 +269,62 @@ pub struct SolveArgs {
     /// Largest dense plan (in bytes) written as plan.npy or plotted.
     #[arg(long, default_value_t = 1 << 30, value_name = "BYTES")]
     pub max_plan_bytes: usize,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with status 0 even if the solve did not converge.
+    #[arg(long)]
+    pub allow_nonconverged: bool,
+}
+
+/// Options of `otters barycenter`.
+#[derive(Debug, Args)]
+pub struct BarycenterArgs {
+    /// The histograms to average, n × k: one column per histogram on the n bins (POT's
+    /// layout), nonnegative; equal masses unless --rho is given.
+    #[arg(long, value_name = "FILE")]
+    pub histograms: String,
+    /// Cost between the bins, n × n (+inf marks a forbidden pair).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "grid",
+        conflicts_with = "grid"
+    )]
+    pub cost: Option<String>,
+    /// Instead of --cost: the bins are a regular grid of these sizes on [0, 1]^d, in
+    /// row-major order, with the squared Euclidean cost; the sweeps are separable (the
+    /// convolutional barycenter), so large images need no n × n cost.
+    #[arg(long, value_name = "N1,N2,...", value_delimiter = ',',
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub grid: Option<Vec<u32>>,
+    /// Weights of the histograms, length k (default uniform; normalized to sum to 1).
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<String>,
+    /// Entropic regularization ε, absolute (in cost units).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
+    pub epsilon: f64,
+    /// Unbalanced barycenter: marginal penalty ρ·KL on both sides of every plan (the
+    /// histograms may then have different masses).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive, conflicts_with = "debiased")]
+    pub rho: Option<f64>,
+    /// Debiased barycenter (Sinkhorn divergences instead of entropic OT: no entropic blur).
+    #[arg(long)]
+    pub debiased: bool,
+    /// Stop when the error (the spread of the plans' column marginals; the relative change
+    /// of the barycenter for --rho and --debiased) is below this.
+    #[arg(long, default_value_t = 1e-9, allow_negative_numbers = true, value_parser = positive)]
+    pub threshold: f64,
+    /// Iteration budget.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub max_iterations: u64,
+    /// Write report.json and barycenter.npy into this directory (created if its parent
+    /// exists).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace existing result files in --out.
+    #[arg(long)]
+    pub force: bool,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -33,5 +33,6 @@ pub fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         args::Command::Demo(a) => commands::demo::run(&a),
         args::Command::Solve(a) => commands::solve::run(&a),
+        args::Command::Barycenter(a) => commands::barycenter::run(&a),
     }
 }

@@ -28,6 +28,9 @@ pub struct ProblemInfo {
     /// Dimension of the points (absent for a cost matrix).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<usize>,
+    /// Histograms averaged (`otters barycenter`; `n = m` bins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub histograms: Option<usize>,
     /// The input files, by role (`x`, `y`, `cost`, `a`, `b`).
     pub inputs: BTreeMap<String, String>,
     /// Conversions and other notes.
@@ -92,9 +95,14 @@ pub struct Report {
     /// The final L1 marginal error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marginal_error: Option<f64>,
-    /// Total mass of the plan.
+    /// Total mass of the plan (of the barycenter, for `otters barycenter`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transported_mass: Option<f64>,
+    /// The final value of a stopping rule that is not a marginal error (`otters
+    /// barycenter`: the spread of the plans' column marginals, or the relative change of the
+    /// barycenter with --rho and --debiased).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopping_error: Option<f64>,
     /// Wall-clock seconds of the solve.
     pub seconds: f64,
     /// Files written, relative to the output directory.
@@ -115,11 +123,18 @@ impl Report {
             Status::NotConverged => "NOT converged",
             Status::Interrupted => "interrupted",
         };
-        writeln!(
-            out,
-            "otters solve: {} ({}) on {} x {}",
-            self.method, self.solver, self.problem.n, self.problem.m
-        )?;
+        match self.problem.histograms {
+            Some(k) => writeln!(
+                out,
+                "otters barycenter: {k} histograms on {} bins ({})",
+                self.problem.n, self.solver
+            )?,
+            None => writeln!(
+                out,
+                "otters solve: {} ({}) on {} x {}",
+                self.method, self.solver, self.problem.n, self.problem.m
+            )?,
+        }
         writeln!(
             out,
             "  {status} after {} iterations in {:.3} s",
@@ -138,7 +153,15 @@ impl Report {
             writeln!(out, "  marginal error            {e:.3e}")?;
         }
         if let Some(m) = self.transported_mass {
-            writeln!(out, "  transported mass          {m:.10}")?;
+            let what = if self.problem.histograms.is_some() {
+                "barycenter mass          "
+            } else {
+                "transported mass         "
+            };
+            writeln!(out, "  {what} {m:.10}")?;
+        }
+        if let Some(e) = self.stopping_error {
+            writeln!(out, "  stopping error            {e:.3e}")?;
         }
         if let Some(eps) = self.parameters.epsilon {
             writeln!(out, "  epsilon                   {eps:.6e}")?;

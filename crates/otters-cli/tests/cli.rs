@@ -1032,3 +1032,283 @@ fn divergence_reports_the_library_value_and_zero_on_equal_clouds() {
         assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// `otters barycenter`: the library's barycenter (cost file and separable grid alike),
+/// unbalanced and debiased variants, non-convergence, and bad inputs named.
+#[test]
+fn barycenter_writes_the_library_barycenter_and_names_bad_inputs() {
+    use otters::barycenter::{BarycenterInput, FixedSupportBarycenter};
+    use otters::geometry::DenseCost;
+
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // Three histograms on an 8 × 8 grid (64 bins), stored n × k as POT's `A`.
+    let (side, k) = (8usize, 3usize);
+    let n = side * side;
+    let coord = |p: usize| ((p / side) as f64 / 7.0, (p % side) as f64 / 7.0);
+    let centres = [(0.2, 0.2), (0.8, 0.3), (0.5, 0.9)];
+    let mut hist = ndarray::Array2::<f64>::zeros((n, k));
+    for (j, (cx, cy)) in centres.iter().enumerate() {
+        for p in 0..n {
+            let (x, y) = coord(p);
+            hist[[p, j]] = (-((x - cx).powi(2) + (y - cy).powi(2)) / 0.02).exp() + 1e-3;
+        }
+        let s = hist.column(j).sum();
+        hist.column_mut(j).mapv_inplace(|v| v / s);
+    }
+    let cost = ndarray::Array2::from_shape_fn((n, n), |(p, q)| {
+        let ((x1, y1), (x2, y2)) = (coord(p), coord(q));
+        (x1 - x2).powi(2) + (y1 - y2).powi(2)
+    });
+    let write = |name: &str, shape: &[usize], data: Vec<f64>| {
+        std::fs::write(dir.join(name), npy::encode(shape, &data)).unwrap();
+    };
+    write("H.npy", &[n, k], hist.iter().copied().collect());
+    write("M.npy", &[n, n], cost.iter().copied().collect());
+    write("w.npy", &[k], vec![0.5, 0.3, 0.2]);
+    write("w2.npy", &[2], vec![0.5, 0.5]);
+
+    let geom = DenseCost::new(cost.view()).unwrap();
+    let columns: Vec<_> = hist.columns().into_iter().map(|c| c.to_owned()).collect();
+    let inputs: Vec<_> = columns
+        .iter()
+        .map(|c| BarycenterInput::new(&geom, c.view()))
+        .collect();
+    let lambdas = ndarray::array![0.5, 0.3, 0.2];
+    let solver = FixedSupportBarycenter {
+        threshold: 1e-10,
+        ..FixedSupportBarycenter::new(0.01)
+    };
+    let want = solver.solve(&inputs, Some(lambdas.view())).unwrap();
+
+    let base = [
+        "barycenter",
+        "--histograms",
+        "H.npy",
+        "--weights",
+        "w.npy",
+        "--epsilon",
+        "0.01",
+        "--threshold",
+        "1e-10",
+    ];
+    for (extra, out) in [
+        (&["--cost", "M.npy"][..], "res_cost"),
+        (&["--grid", "8,8"][..], "res_grid"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out]);
+        let o = otters(&args, dir);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains("3 histograms on 64 bins"),
+            "{}",
+            stdout(&o)
+        );
+        let got = read_npy(&dir.join(out).join("barycenter.npy"));
+        assert_eq!(got.shape, vec![n]);
+        for (g, w) in got.data.iter().zip(want.barycenter()) {
+            assert!((g - w).abs() < 1e-10, "{out}: {g} vs {w}");
+        }
+        let rep = report(&dir.join(out));
+        assert_eq!(rep["status"], "converged");
+        assert_eq!(rep["problem"]["histograms"], 3);
+        assert!(rep["stopping_error"].as_f64().unwrap() <= 1e-10);
+        assert!((rep["transported_mass"].as_f64().unwrap() - 1.0).abs() < 1e-8);
+    }
+
+    // Unbalanced: masses may differ; the barycenter's mass lies between theirs.
+    let mut heavy = hist.clone();
+    heavy.column_mut(2).mapv_inplace(|v| 3.0 * v);
+    write("H3.npy", &[n, k], heavy.iter().copied().collect());
+    let o = otters(
+        &[
+            "barycenter",
+            "--histograms",
+            "H3.npy",
+            "--cost",
+            "M.npy",
+            "--epsilon",
+            "0.01",
+            "--rho",
+            "1",
+            "--json",
+        ],
+        dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rep: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mass = rep["transported_mass"].as_f64().unwrap();
+    assert!(mass > 1.0 && mass < 3.0, "{mass}");
+    // Debiased: runs on the grid, its own support cost.
+    let o = otters(
+        &[
+            "barycenter",
+            "--histograms",
+            "H.npy",
+            "--grid",
+            "8,8",
+            "--epsilon",
+            "0.01",
+            "--debiased",
+            "--threshold",
+            "1e-6",
+            "--json",
+        ],
+        dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Not converged: exit 3 with a report, 0 with --allow-nonconverged.
+    let o = otters(
+        &[
+            "barycenter",
+            "--histograms",
+            "H.npy",
+            "--cost",
+            "M.npy",
+            "--epsilon",
+            "0.01",
+            "--max-iterations",
+            "2",
+            "--out",
+            "res_nc",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(report(&dir.join("res_nc"))["status"], "not_converged");
+
+    // Bad inputs: one line naming the file or flag, never a panic.
+    for (args, code, needle) in [
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H3.npy",
+                "--cost",
+                "M.npy",
+                "--epsilon",
+                "0.01",
+            ][..],
+            1,
+            "--rho",
+        ),
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H.npy",
+                "--grid",
+                "5,5",
+                "--epsilon",
+                "0.01",
+            ][..],
+            2,
+            "--grid",
+        ),
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H.npy",
+                "--cost",
+                "M.npy",
+                "--grid",
+                "8,8",
+                "--epsilon",
+                "0.01",
+            ][..],
+            2,
+            "--grid",
+        ),
+        (
+            &["barycenter", "--histograms", "H.npy", "--epsilon", "0.01"][..],
+            2,
+            "--cost",
+        ),
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H.npy",
+                "--cost",
+                "w.npy",
+                "--epsilon",
+                "0.01",
+            ][..],
+            1,
+            "w.npy",
+        ),
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H.npy",
+                "--cost",
+                "M.npy",
+                "--weights",
+                "w2.npy",
+                "--epsilon",
+                "0.01",
+            ][..],
+            1,
+            "w2.npy",
+        ),
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H.npy",
+                "--cost",
+                "M.npy",
+                "--epsilon",
+                "-1",
+            ][..],
+            2,
+            "--epsilon",
+        ),
+        (
+            &[
+                "barycenter",
+                "--histograms",
+                "H.npy",
+                "--cost",
+                "M.npy",
+                "--epsilon",
+                "0.1",
+                "--rho",
+                "1",
+                "--debiased",
+            ][..],
+            2,
+            "--debiased",
+        ),
+    ] {
+        let o = otters(args, dir);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+    let mut negative = hist.clone();
+    negative[[5, 1]] = -0.1;
+    write("Hneg.npy", &[n, k], negative.iter().copied().collect());
+    let o = otters(
+        &[
+            "barycenter",
+            "--histograms",
+            "Hneg.npy",
+            "--cost",
+            "M.npy",
+            "--epsilon",
+            "0.01",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("Hneg.npy") && stderr(&o).contains("row 5, column 1"),
+        "{}",
+        stderr(&o)
+    );
+}

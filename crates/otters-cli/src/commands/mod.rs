@@ -1,6 +1,7 @@
 //! One module per subcommand, and what they share: building geometries from arguments and
 //! running a solver with a progress bar and Ctrl-C.
 
+pub mod barycenter;
 pub mod demo;
 mod quadratic;
 pub mod solve;
