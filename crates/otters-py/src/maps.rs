@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
-use otters::geometry::{PointCloud, SqEuclidean};
+use otters::geometry::{Cosine, Euclidean, Lp, PointCloud, SqEuclidean};
 use otters::linear::{
     self as lin, Epsilon, LinearProblem, SemiDiscrete, SemiDiscreteProblem, Sinkhorn,
 };
@@ -85,12 +85,37 @@ fn rename_argument(py: Python<'_>, err: PyErr, names: &[(&str, &str)]) -> PyErr 
     err
 }
 
+/// A semi-discrete problem for one of the costs `solve_semi_discrete` accepts.
+enum AnyProblem {
+    SqEuclidean(SemiDiscreteProblem<SqEuclidean>),
+    Euclidean(SemiDiscreteProblem<Euclidean>),
+    Lp(SemiDiscreteProblem<Lp>),
+    Cosine(SemiDiscreteProblem<Cosine>),
+    Elastic(SemiDiscreteProblem<Elastic>),
+}
+
+/// Runs `$body` with `$q` bound to the problem, whatever its cost.
+macro_rules! with_problem {
+    ($problem:expr, $q:ident => $body:expr) => {
+        match $problem {
+            AnyProblem::SqEuclidean($q) => $body,
+            AnyProblem::Euclidean($q) => $body,
+            AnyProblem::Lp($q) => $body,
+            AnyProblem::Cosine($q) => $body,
+            AnyProblem::Elastic($q) => $body,
+        }
+    };
+}
+
 /// Semi-discrete OT by averaged SGD on the semi-dual (see `otters.maps.SemiDiscrete`).
 /// Exactly one of `sampler` (a callable `k -> (k, d) array`) and `samples` (a fixed
 /// `(n, d)` sample, resampled with replacement) is given.
+/// `cost_fn` is one of `sqeuclidean`, `euclidean`, `cityblock`, `minkowski` (with `p`),
+/// `cosine`, `elastic_l1` and `elastic_sq_l2` (with `gamma`).
 #[pyfunction]
-#[pyo3(signature = (y, b, *, sampler = None, samples = None, epsilon = 0.0, batch_size = 256,
-    max_iterations = 2000, learning_rate = 1.0, eval_size = 65536, threshold = 0.05, seed = 0))]
+#[pyo3(signature = (y, b, *, sampler = None, samples = None, cost_fn = "sqeuclidean", p = 2.0,
+    gamma = 0.0, epsilon = 0.0, batch_size = 256, max_iterations = 2000, learning_rate = 1.0,
+    eval_size = 65536, threshold = 0.05, seed = 0))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_semi_discrete(
     py: Python<'_>,
@@ -98,6 +123,9 @@ pub(crate) fn solve_semi_discrete(
     b: &Bound<'_, PyAny>,
     sampler: Option<&Bound<'_, PyAny>>,
     samples: Option<&Bound<'_, PyAny>>,
+    cost_fn: &str,
+    p: f64,
+    gamma: f64,
     epsilon: f64,
     batch_size: usize,
     max_iterations: usize,
@@ -119,7 +147,40 @@ pub(crate) fn solve_semi_discrete(
         threshold,
         seed,
     };
-    let problem = run::detached(py, |_| SemiDiscreteProblem::new(yv, bv, SqEuclidean))?;
+    let problem = match cost_fn {
+        "sqeuclidean" => run::detached(py, |_| {
+            SemiDiscreteProblem::new(yv, bv, SqEuclidean).map(AnyProblem::SqEuclidean)
+        })?,
+        "euclidean" => run::detached(py, |_| {
+            SemiDiscreteProblem::new(yv, bv, Euclidean).map(AnyProblem::Euclidean)
+        })?,
+        "cityblock" | "minkowski" => {
+            let p = if cost_fn == "cityblock" { 1.0 } else { p };
+            let lp = Lp::new(p).map_err(|e| crate::errors::to_py(py, &e))?;
+            run::detached(py, |_| {
+                SemiDiscreteProblem::new(yv, bv, lp).map(AnyProblem::Lp)
+            })?
+        }
+        "cosine" => run::detached(py, |_| {
+            SemiDiscreteProblem::new(yv, bv, Cosine).map(AnyProblem::Cosine)
+        })?,
+        "elastic_l1" | "elastic_sq_l2" => {
+            let cost = elastic(py, &cost_fn["elastic_".len()..], gamma)?;
+            run::detached(py, |_| {
+                SemiDiscreteProblem::new(yv, bv, cost).map(AnyProblem::Elastic)
+            })?
+        }
+        other => {
+            return Err(invalid_input(
+                py,
+                "cost_fn",
+                &format!(
+                    "unknown cost_fn '{other}'; use 'sqeuclidean', 'euclidean', 'cityblock', \
+                     'minkowski', 'cosine', 'elastic_l1' or 'elastic_sq_l2'"
+                ),
+            ));
+        }
+    };
     let sampler = sampler.filter(|s| !s.is_none());
     let samples = samples.filter(|s| !s.is_none());
     let inner = match (sampler, samples) {
@@ -146,7 +207,7 @@ pub(crate) fn solve_semi_discrete(
                         otters::Error::Interrupted { iteration: 0 }
                     })
                 };
-                solver.solve_with(&problem, |_, k| draw(k), obs)
+                with_problem!(&problem, q => solver.solve_with(q, |_, k| draw(k), obs))
             });
             if let Some(err) = raised.into_inner().unwrap_or_else(|e| e.into_inner()) {
                 return Err(err);
@@ -157,8 +218,11 @@ pub(crate) fn solve_semi_discrete(
             let xa = convert::points(x, "samples")?;
             let xg = xa.readonly();
             let xv = xg.as_array();
-            run::detached(py, |obs| solver.solve_empirical(&problem, xv, obs))
-                .map_err(|e| rename_argument(py, e, &[("x", "samples")]))?
+            run::detached(
+                py,
+                |obs| with_problem!(&problem, q => solver.solve_empirical(q, xv, obs)),
+            )
+            .map_err(|e| rename_argument(py, e, &[("x", "samples")]))?
         }
         _ => {
             return Err(invalid_input(
@@ -171,11 +235,11 @@ pub(crate) fn solve_semi_discrete(
     Ok(SemiDiscreteOutput { inner, problem })
 }
 
-/// The result of a semi-discrete solve (squared Euclidean cost).
+/// The result of a semi-discrete solve.
 #[pyclass(module = "otters._core", frozen)]
 pub struct SemiDiscreteOutput {
     inner: lin::SemiDiscreteOutput,
-    problem: SemiDiscreteProblem<SqEuclidean>,
+    problem: AnyProblem,
 }
 
 #[pymethods]
@@ -189,7 +253,7 @@ impl SemiDiscreteOutput {
     /// The target weights b (normalized).
     #[getter]
     fn b<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.problem.b().to_owned().into_pyarray(py)
+        with_problem!(&self.problem, q => q.b().to_owned().into_pyarray(py))
     }
 
     /// The regularization ε (0: hard assignments).
@@ -240,7 +304,7 @@ impl SemiDiscreteOutput {
         self.inner.dual_cost()
     }
 
-    /// Hard assignment ``argmin_j |x - y_j|² - g_j - ε log b_j`` of new points.
+    /// Hard assignment ``argmin_j c(x, y_j) - g_j - ε log b_j`` of new points.
     fn assign<'py>(
         &self,
         py: Python<'py>,
@@ -249,7 +313,10 @@ impl SemiDiscreteOutput {
         let xa = convert::points(x, "x")?;
         let guard = xa.readonly();
         let view = guard.as_array();
-        let labels = run::detached(py, |_| self.inner.assign(&self.problem, view))?;
+        let labels = run::detached(
+            py,
+            |_| with_problem!(&self.problem, q => self.inner.assign(q, view)),
+        )?;
         Ok(labels.into_pyarray(py))
     }
 
@@ -262,7 +329,10 @@ impl SemiDiscreteOutput {
         let xa = convert::points(x, "x")?;
         let guard = xa.readonly();
         let view = guard.as_array();
-        let w = run::detached(py, |_| self.inner.assignment_weights(&self.problem, view))?;
+        let w = run::detached(
+            py,
+            |_| with_problem!(&self.problem, q => self.inner.assignment_weights(q, view)),
+        )?;
         Ok(w.into_pyarray(py))
     }
 
@@ -275,7 +345,10 @@ impl SemiDiscreteOutput {
         let xa = convert::points(x, "x")?;
         let guard = xa.readonly();
         let view = guard.as_array();
-        let t = run::detached(py, |_| self.inner.transport(&self.problem, view))?;
+        let t = run::detached(
+            py,
+            |_| with_problem!(&self.problem, q => self.inner.transport(q, view)),
+        )?;
         Ok(t.into_pyarray(py))
     }
 

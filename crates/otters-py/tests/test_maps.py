@@ -66,6 +66,45 @@ def test_semi_discrete_on_a_fixed_sample_matches_pot_exact_ot():
     np.testing.assert_array_equal(out.g, again.g)
 
 
+@pytest.mark.parametrize("cost_fn, cost", [
+    ("euclidean", lambda x, y: ot.dist(x, y, metric="euclidean")),
+    ("cityblock", lambda x, y: ot.dist(x, y, metric="cityblock")),
+    ("minkowski", lambda x, y: ot.dist(x, y, metric="minkowski", p=3) ** 3),  # Σ|x − y|³
+    ("cosine", lambda x, y: ot.dist(x, y, metric="cosine")),
+    (ElasticL1(0.5), lambda x, y: 0.5 * ot.dist(x, y) + 0.5 * ot.dist(x, y, metric="cityblock")),
+])
+def test_semi_discrete_other_costs_match_pot_exact_ot(cost_fn, cost):
+    """Every cost: on an empirical source the semi-dual at g is within 1% of POT's exact cost
+    with that cost matrix, and the hard assignment is argmin_j c(x, y_j) - g_j."""
+    y, b = targets(m=10, seed=11)
+    x = np.random.default_rng(2).random((3000, 2)) + 0.1
+    solver = SemiDiscrete(epsilon=0.0, max_iterations=3000, cost_fn=cost_fn, p=3.0)
+    if cost_fn == "cityblock":  # see below: hard cells cannot meet b
+        with pytest.warns(otters.ConvergenceWarning, match="marginal error"):
+            out = solver.solve(y, b, samples=x)
+    else:
+        out = solver.solve(y, b, samples=x)
+    C = cost(x, y)
+    exact = ot.emd2(np.full(len(x), 1 / len(x)), b, C)
+    assert abs(out.dual_cost - exact) / exact < 0.01, (out.dual_cost, exact)
+    labels = out.assign(x)
+    np.testing.assert_array_equal(labels, np.argmin(C - out.g, axis=1))
+    freq = np.bincount(labels, minlength=len(b)) / len(x)
+    if cost_fn != "cityblock":
+        assert np.abs(freq - b).max() < 1e-2
+    # (|x - y|₁ is not strictly convex: c(x, y_i) - c(x, y_j) is constant on whole regions,
+    # so hard cells cannot split their mass and the frequencies miss b; the cost still
+    # matches the exact OT cost above.)
+    # The squared Euclidean solve is a different one (the test could fail).
+    sq = SemiDiscrete(epsilon=0.0, max_iterations=3000).solve(y, b, samples=x)
+    assert np.abs(sq.g - sq.g.mean() - (out.g - out.g.mean())).max() > 1e-3
+    soft = SemiDiscrete(epsilon=0.05, max_iterations=3000, cost_fn=cost_fn, p=3.0).solve(y, b, samples=x)
+    w = soft.assignment_weights(x[:5])
+    logits = np.log(b) + (soft.g - C[:5]) / 0.05
+    ref = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(w, ref / ref.sum(axis=1, keepdims=True), atol=1e-12)
+
+
 def test_monge_gap_matches_pot_entropic_ot():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 2))
@@ -184,6 +223,8 @@ def test_bad_inputs_name_the_argument():
     bad(lambda: solver.solve(y, -b, sampler=uniform_square), "b")
     bad(lambda: SemiDiscrete(epsilon=-1.0).solve(y, b, sampler=uniform_square), "epsilon")
     bad(lambda: SemiDiscrete(learning_rate=0.0).solve(y, b, sampler=uniform_square), "learning_rate")
+    bad(lambda: SemiDiscrete(cost_fn="hamming").solve(y, b, sampler=uniform_square), "cost_fn")
+    bad(lambda: SemiDiscrete(cost_fn="minkowski", p=0.0).solve(y, b, sampler=uniform_square), "p")
 
     def failing(rng, k):
         raise RuntimeError("sampler broke")

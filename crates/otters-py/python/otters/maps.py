@@ -54,6 +54,10 @@ class ElasticSqL2:
     scaling_reg: float = 1.0
 
 
+#: Point costs :class:`SemiDiscrete` takes by name, beside the elastic costs.
+_POINT_COSTS = ("sqeuclidean", "euclidean", "cityblock", "minkowski", "cosine")
+
+
 def _cost_name(cost_fn):
     if cost_fn is None or cost_fn == "sqeuclidean":
         return "sqeuclidean", 0.0
@@ -220,16 +224,21 @@ def progot(x, y, steps=4, alphas=None, epsilon=None, relative_epsilon=None, *, t
 
 class SemiDiscrete:
     r"""Semi-discrete OT solver: a continuous source, known through samples, to the weighted
-    points ``Σ_j b_j δ_{y_j}``, squared Euclidean cost (Genevay et al. 2016; OTT-JAX's
-    ``SemidiscreteSolver`` runs the same semi-dual with an optax optimizer).
+    points ``Σ_j b_j δ_{y_j}`` (Genevay et al. 2016; OTT-JAX's ``SemidiscreteSolver`` runs the
+    same semi-dual with an optax optimizer).
 
     Averaged stochastic gradient ascent on the semi-dual in ``g``: each step draws
     ``batch_size`` samples and moves ``g`` by ``η_k (b - mean assignment)``,
     ``η_k = learning_rate · mean cost / √k``; the result averages the iterates of the second
-    half. ``epsilon = 0`` uses hard assignments ``argmin_j |x - y_j|² - g_j``; ``epsilon > 0``
-    the soft ones ``softmax_j(log b_j + (g_j - |x - y_j|²)/ε)``. After the solve the mean
+    half. ``epsilon = 0`` uses hard assignments ``argmin_j c(x, y_j) - g_j``; ``epsilon > 0``
+    the soft ones ``softmax_j(log b_j + (g_j - c(x, y_j))/ε)``. After the solve the mean
     assignment is measured on ``eval_size`` fresh samples; ``converged`` means its L1 distance
     to ``b`` is at most ``threshold``.
+
+    ``cost_fn``: None / ``"sqeuclidean"`` (``|x - y|²``, the default), ``"euclidean"``,
+    ``"cityblock"``, ``"minkowski"`` (``Σ_k |x_k - y_k|^p``), ``"cosine"``, :class:`ElasticL1` or
+    :class:`ElasticSqL2`. ``transport`` is the barycentric map ``Σ_j w_j(x) y_j`` for every
+    cost.
 
     Examples
     --------
@@ -244,7 +253,9 @@ class SemiDiscrete:
     """
 
     def __init__(self, epsilon=0.0, batch_size=256, max_iterations=2000, learning_rate=1.0, eval_size=65536,
-                 threshold=0.05, seed=0):
+                 threshold=0.05, seed=0, cost_fn=None, p=2.0):
+        self.cost_fn = cost_fn
+        self.p = p
         self.epsilon = epsilon
         self.batch_size = batch_size
         self.max_iterations = max_iterations
@@ -274,8 +285,13 @@ class SemiDiscrete:
             def core_sampler(k):
                 return sampler(rng, k)
 
+        if isinstance(self.cost_fn, str) and self.cost_fn in _POINT_COSTS:
+            name, gamma = self.cost_fn, 0.0
+        else:
+            name, gamma = _cost_name(self.cost_fn)
         out = _core.solve_semi_discrete(
-            y, b, sampler=core_sampler, samples=samples, epsilon=self.epsilon, batch_size=self.batch_size,
+            y, b, sampler=core_sampler, samples=samples, cost_fn=name, p=float(self.p), gamma=gamma,
+            epsilon=self.epsilon, batch_size=self.batch_size,
             max_iterations=self.max_iterations, learning_rate=self.learning_rate, eval_size=self.eval_size,
             threshold=self.threshold, seed=self.seed)
         if not out.converged:
@@ -285,5 +301,5 @@ class SemiDiscrete:
         return out
 
     def __repr__(self):
-        return (f"SemiDiscrete(epsilon={self.epsilon}, batch_size={self.batch_size}, "
+        return (f"SemiDiscrete(cost_fn={self.cost_fn!r}, epsilon={self.epsilon}, batch_size={self.batch_size}, "
                 f"max_iterations={self.max_iterations}, learning_rate={self.learning_rate}, seed={self.seed})")
