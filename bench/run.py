@@ -628,7 +628,7 @@ def w14_monge_gap(lib, n, repeats, d=10):
         s, (v, grad) = timed(lambda: jax.block_until_ready(run(x, t)), repeats)
     else:
         return None
-    return {"seconds": s, "value": float(v), "note": f"|grad| {float(np.linalg.norm(np.asarray(grad))):.6g}"}
+    return {"seconds": s, "value": float(v), "note": f"‖grad‖ {float(np.linalg.norm(np.asarray(grad))):.6g}"}
 
 
 def w15_gmm(lib, n, repeats, k=20, d=10):
@@ -659,7 +659,7 @@ def w15_gmm(lib, n, repeats, k=20, d=10):
         return loss, g.gmm_ot_apply_map(x, ms, mt, Cs, Ct, ws, wt, method="bary")
 
     s, (loss, mapped) = timed(run, repeats)
-    return {"seconds": s, "value": float(loss), "note": f"mean |T(x)|² {float(np.mean(np.sum(mapped ** 2, 1))):.8g}"}
+    return {"seconds": s, "value": float(loss), "note": f"mean ‖T(x)‖² {float(np.mean(np.sum(mapped ** 2, 1))):.8g}"}
 
 
 def w16_sinkformer(lib, n, repeats, d=64, n_iter=5):
@@ -669,6 +669,7 @@ def w16_sinkformer(lib, n, repeats, d=64, n_iter=5):
     import numpy as np
     rng = np.random.default_rng(0)
     q, k, v = (rng.normal(size=(n, d)) for _ in range(3))
+    m = len(k)
     if lib == "otters":
         from otters.tools import sinkformer_attention
         s, out = timed(lambda: sinkformer_attention(q, k, v, n_iter=n_iter), repeats)
@@ -681,10 +682,10 @@ def w16_sinkformer(lib, n, repeats, d=64, n_iter=5):
             with torch.no_grad():
                 logits = qt @ kt.T / math.sqrt(d)
                 for it in range(n_iter):
-                    if it % 2 == 0:
+                    if it % 2 == 0:  # rows sum to 1
                         logits = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-                    else:
-                        logits = logits - torch.logsumexp(logits, dim=0, keepdim=True) + math.log(n / n)
+                    else:  # columns sum to n/m
+                        logits = logits - torch.logsumexp(logits, dim=0, keepdim=True) + math.log(n / m)
                 return (torch.exp(logits) @ vt).numpy()
 
         s, out = timed(run, repeats)
