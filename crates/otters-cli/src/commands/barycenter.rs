@@ -1,7 +1,6 @@
 //! `otters barycenter`: read histograms on common bins and their cost (or a grid), average
 //! them by [`FixedSupportBarycenter`], write the barycenter and the report.
 
-use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -200,36 +199,22 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
     } else {
         Status::NotConverged
     };
-    let mut final_report = report(status, Some(&out), out.iterations(), Vec::new());
     if let Some(dir) = out_dir.as_mut() {
         let barycenter = out.barycenter().to_owned();
         dir.write("barycenter.npy", |f| Ok(barycenter.write_npy(f)?))?;
-        final_report.outputs = dir.written().to_vec();
-        final_report.outputs.push("report.json".into());
-        dir.write("report.json", |f| {
-            Ok(serde_json::to_writer_pretty(f, &final_report)?)
-        })?;
     }
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &final_report)?;
-        writeln!(stdout)?;
-    } else {
-        final_report.print_text(&mut stdout)?;
-    }
-    if out.converged() {
-        return Ok(Outcome::Done);
-    }
-    eprintln!(
-        "otters: warning: not converged after {} iterations (error {:.3e}); raise --max-iterations or epsilon",
+    let warning = format!(
+        "not converged after {} iterations (error {:.3e}); raise --max-iterations or epsilon",
         out.iterations(),
         out.error()
     );
-    Ok(if args.allow_nonconverged {
-        Outcome::Done
-    } else {
-        Outcome::NotConverged
-    })
+    super::finish(
+        report(status, Some(&out), out.iterations(), Vec::new()),
+        out_dir.as_mut(),
+        args.json,
+        args.allow_nonconverged,
+        &warning,
+    )
 }
 
 fn label(spec: &InputSpec) -> String {

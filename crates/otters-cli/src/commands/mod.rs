@@ -7,6 +7,11 @@ mod quadratic;
 pub mod solve;
 
 use std::fmt;
+use std::io::Write;
+
+use crate::Outcome;
+use crate::io::output::OutputDir;
+use crate::report::Report;
 
 /// A command-line combination that clap cannot express (exit status 2, like clap's own).
 #[derive(Debug)]
@@ -19,3 +24,41 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// The end of a solve command: writes `report.json` into `out_dir` (listing the files
+/// written), prints the report (JSON or text), and maps convergence to the outcome, with
+/// `warning` on stderr when the solve did not converge.
+///
+/// # Errors
+/// I/O errors writing the report or printing it.
+pub(crate) fn finish(
+    mut report: Report,
+    out_dir: Option<&mut OutputDir>,
+    json: bool,
+    allow_nonconverged: bool,
+    warning: &str,
+) -> anyhow::Result<Outcome> {
+    if let Some(dir) = out_dir {
+        report.outputs = dir.written().to_vec();
+        report.outputs.push("report.json".into());
+        dir.write("report.json", |f| {
+            Ok(serde_json::to_writer_pretty(f, &report)?)
+        })?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut stdout, &report)?;
+        writeln!(stdout)?;
+    } else {
+        report.print_text(&mut stdout)?;
+    }
+    if report.converged {
+        return Ok(Outcome::Done);
+    }
+    eprintln!("otters: warning: {warning}");
+    Ok(if allow_nonconverged {
+        Outcome::Done
+    } else {
+        Outcome::NotConverged
+    })
+}

@@ -1,7 +1,6 @@
 //! `otters solve`: read a problem from files, solve it, write the report, potentials, plan
 //! and plot.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -310,7 +309,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     } else {
         Status::NotConverged
     };
-    let mut report = Report {
+    let report = Report {
         otters_version: env!("CARGO_PKG_VERSION"),
         status,
         method,
@@ -329,32 +328,17 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         outputs: Vec::new(),
         plot,
     };
-    if let Some(dir) = out_dir.as_mut() {
-        report.outputs = dir.written().to_vec();
-        report.outputs.push("report.json".into());
-        dir.write("report.json", |f| {
-            Ok(serde_json::to_writer_pretty(f, &report)?)
-        })?;
-    }
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &report)?;
-        writeln!(stdout)?;
-    } else {
-        report.print_text(&mut stdout)?;
-    }
-    if solved.converged {
-        return Ok(Outcome::Done);
-    }
-    eprintln!(
-        "otters: warning: not converged after {} iterations (marginal error {:.3e}); raise --max-iterations or epsilon",
+    let warning = format!(
+        "not converged after {} iterations (marginal error {:.3e}); raise --max-iterations or epsilon",
         solved.iterations, solved.marginal_error
     );
-    Ok(if args.allow_nonconverged {
-        Outcome::Done
-    } else {
-        Outcome::NotConverged
-    })
+    super::finish(
+        report,
+        out_dir.as_mut(),
+        args.json,
+        args.allow_nonconverged,
+        &warning,
+    )
 }
 
 /// What a solve returns to the writer: the outcome, the points (for plots) and the shape.

@@ -692,7 +692,14 @@ mod tests {
 
     #[test]
     fn batched_sweeps_give_the_bits_of_single_sweeps() {
-        let (n, m) = (70, 131);
+        // 70 × 131: one thread, blocks shared by the vectors; 300 × 300 (× 3 vectors above
+        // the shared-sweep limit): vectors split between threads.
+        for (n, m) in [(70, 131), (300, 300)] {
+            batched_sweeps_match(n, m);
+        }
+    }
+
+    fn batched_sweeps_match(n: usize, m: usize) {
         let c = random_cost(n, m);
         let mut fortran = Array2::zeros((n, m).f());
         fortran.assign(&c);
@@ -740,7 +747,7 @@ mod tests {
                 .softmin_batch(
                     Axis::Rows,
                     0.05,
-                    Array2::zeros((2, n)).view(),
+                    Array2::zeros((2, m + 1)).view(),
                     out.view_mut(),
                 )
                 .unwrap_err();

@@ -126,6 +126,20 @@ fn weights(h: &[f64], out: &mut [f64]) -> Option<(f64, Vec<f64>)> {
     Some((s, w))
 }
 
+/// The exact (two-pass) log-sum-exp of storage row `i`: `LSE_j(h_j − γ·S_ij)`.
+fn exact_row(data: &[f64], m: usize, gamma: f64, h: &[f64], i: usize) -> f64 {
+    lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
+}
+
+/// The exact log-sum-exp of storage column `j`: `LSE_i(h_i − γ·S_ij)`.
+fn exact_col(data: &[f64], m: usize, gamma: f64, h: &[f64], j: usize) -> f64 {
+    log_sum_exp(
+        h.iter()
+            .enumerate()
+            .map(|(i, &hi)| hi - gamma * data[i * m + j]),
+    )
+}
+
 impl GibbsKernel {
     /// Softmin along the storage rows (`m` columns): `out_i = −ε·LSE_j(h_j − γ·S_ij)`, exact
     /// rows from `data` where the shifted sum is not accepted.
@@ -150,10 +164,7 @@ impl GibbsKernel {
             .for_each(|(blk, chunk)| {
                 let i0 = blk * per_job;
                 row_dots(&self.k[i0 * m..], m, &w, chunk);
-                self.softmins(eps, s, chunk, |t| {
-                    let i = i0 + t;
-                    lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
-                });
+                self.softmins(eps, s, chunk, |t| exact_row(data, m, gamma, h, i0 + t));
             });
     }
 
@@ -180,21 +191,12 @@ impl GibbsKernel {
             .for_each(|(blk, chunk)| {
                 let j0 = blk * COLUMN_TASK;
                 column_sums(&self.k, m, j0, &w, chunk, false);
-                self.softmins(eps, s, chunk, |t| {
-                    let j = j0 + t;
-                    log_sum_exp(
-                        h.iter()
-                            .enumerate()
-                            .map(|(i, &hi)| hi - gamma * data[i * m + j]),
-                    )
-                });
+                self.softmins(eps, s, chunk, |t| exact_col(data, m, gamma, h, j0 + t));
             });
     }
 
     /// [`rows`](Self::rows) for `p = out.len() / n` vectors at once (`h`: `p × m`, `out`:
-    /// `p × n`, row-major), reading the kernel once for all of them when it is small: each
-    /// block of rows is swept for every `h` while it is in the L1 cache. Same bits as `p`
-    /// calls of `rows`.
+    /// `p × n`, row-major). Same bits as `p` calls of `rows`.
     pub(crate) fn rows_batch(
         &self,
         data: &[f64],
@@ -205,49 +207,28 @@ impl GibbsKernel {
         out: &mut [f64],
     ) {
         let n = data.len() / m.max(1);
-        if n == 0 || m == 0 || out.is_empty() {
-            return;
-        }
-        let p = out.len() / n;
-        if p * data.len() > SHARED_SWEEP_MAX {
-            out.par_chunks_mut(n)
-                .zip(h.par_chunks(m))
-                .for_each(|(o, h)| self.rows(data, m, gamma, eps, h, o));
-            return;
-        }
-        let weights: Vec<_> = out
-            .chunks_mut(n)
-            .zip(h.chunks(m))
-            .map(|(o, h)| weights(h, o))
-            .collect();
         // A multiple of 4 rows: `row_dots` sweeps rows four at a time.
-        let block = (L1_DOUBLES / m / 4 * 4).max(4);
-        for i0 in (0..n).step_by(block) {
-            let rows = block.min(n - i0);
-            for (o, sw) in out.chunks_mut(n).zip(&weights) {
-                if let Some((_, w)) = sw {
-                    row_dots(
-                        &self.k[i0 * m..(i0 + rows) * m],
-                        m,
-                        w,
-                        &mut o[i0..i0 + rows],
-                    );
-                }
-            }
-        }
-        for ((o, h), sw) in out.chunks_mut(n).zip(h.chunks(m)).zip(&weights) {
-            if let Some((s, _)) = sw {
-                self.softmins(eps, *s, o, |i| {
-                    lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
-                });
-            }
-        }
+        let block = (L1_DOUBLES / m.max(1) / 4 * 4).max(4);
+        self.batch(
+            eps,
+            (data.len(), n, block),
+            (h, m),
+            (out, n),
+            |h, o| self.rows(data, m, gamma, eps, h, o),
+            |i0, rows, w, o| {
+                row_dots(
+                    &self.k[i0 * m..(i0 + rows) * m],
+                    m,
+                    w,
+                    &mut o[i0..i0 + rows],
+                )
+            },
+            |h, i| exact_row(data, m, gamma, h, i),
+        );
     }
 
     /// [`cols`](Self::cols) for `p = out.len() / m` vectors at once (`h`: `p × n`, `out`:
-    /// `p × m`, row-major), reading the kernel once for all of them when it is small (blocks
-    /// of rows, each accumulated into every column sum while it is in the L1 cache). Same bits
-    /// as `p` calls of `cols`.
+    /// `p × m`, row-major). Same bits as `p` calls of `cols`.
     pub(crate) fn cols_batch(
         &self,
         data: &[f64],
@@ -258,46 +239,70 @@ impl GibbsKernel {
         out: &mut [f64],
     ) {
         let n = data.len() / m.max(1);
-        if n == 0 || m == 0 || out.is_empty() {
+        let block = (L1_DOUBLES / m.max(1)).max(4);
+        self.batch(
+            eps,
+            (data.len(), n, block),
+            (h, n),
+            (out, m),
+            |h, o| self.cols(data, m, gamma, eps, h, o),
+            |i0, rows, w, o| {
+                column_sums(
+                    &self.k[i0 * m..(i0 + rows) * m],
+                    m,
+                    0,
+                    &w[i0..i0 + rows],
+                    o,
+                    i0 > 0,
+                );
+            },
+            |h, j| exact_col(data, m, gamma, h, j),
+        );
+    }
+
+    /// The batched sweeps: `p` vectors `h` (each `len_h` long) to `p` outputs (each `len_out`
+    /// long), on a kernel of `entries` in `kernel_rows` rows. Small batches
+    /// (`p × entries ≤ SHARED_SWEEP_MAX`) run on this thread, blocks of `block` kernel rows
+    /// starting at `i0` each swept for every vector by
+    /// `sweep(i0, rows, w, out)` while they are in the L1 cache; larger ones split the
+    /// vectors between threads, each swept by `one`.
+    #[allow(clippy::too_many_arguments)]
+    fn batch(
+        &self,
+        eps: f64,
+        (entries, kernel_rows, block): (usize, usize, usize),
+        (h, len_h): (&[f64], usize),
+        (out, len_out): (&mut [f64], usize),
+        one: impl Fn(&[f64], &mut [f64]) + Sync,
+        sweep: impl Fn(usize, usize, &[f64], &mut [f64]),
+        exact: impl Fn(&[f64], usize) -> f64,
+    ) {
+        if len_h == 0 || len_out == 0 || out.is_empty() {
             return;
         }
-        let p = out.len() / m;
-        if p * data.len() > SHARED_SWEEP_MAX {
-            out.par_chunks_mut(m)
-                .zip(h.par_chunks(n))
-                .for_each(|(o, h)| self.cols(data, m, gamma, eps, h, o));
+        let p = out.len() / len_out;
+        if p * entries > SHARED_SWEEP_MAX {
+            out.par_chunks_mut(len_out)
+                .zip(h.par_chunks(len_h))
+                .for_each(|(o, h)| one(h, o));
             return;
         }
         let weights: Vec<_> = out
-            .chunks_mut(m)
-            .zip(h.chunks(n))
+            .chunks_mut(len_out)
+            .zip(h.chunks(len_h))
             .map(|(o, h)| weights(h, o))
             .collect();
-        let block = (L1_DOUBLES / m).max(4);
-        for i0 in (0..n).step_by(block) {
-            let rows = block.min(n - i0);
-            for (o, sw) in out.chunks_mut(m).zip(&weights) {
+        for i0 in (0..kernel_rows).step_by(block) {
+            let rows = block.min(kernel_rows - i0);
+            for (o, sw) in out.chunks_mut(len_out).zip(&weights) {
                 if let Some((_, w)) = sw {
-                    column_sums(
-                        &self.k[i0 * m..(i0 + rows) * m],
-                        m,
-                        0,
-                        &w[i0..i0 + rows],
-                        o,
-                        i0 > 0,
-                    );
+                    sweep(i0, rows, w, o);
                 }
             }
         }
-        for ((o, h), sw) in out.chunks_mut(m).zip(h.chunks(n)).zip(&weights) {
+        for ((o, h), sw) in out.chunks_mut(len_out).zip(h.chunks(len_h)).zip(&weights) {
             if let Some((s, _)) = sw {
-                self.softmins(eps, *s, o, |j| {
-                    log_sum_exp(
-                        h.iter()
-                            .enumerate()
-                            .map(|(i, &hi)| hi - gamma * data[i * m + j]),
-                    )
-                });
+                self.softmins(eps, *s, o, |t| exact(h, t));
             }
         }
     }
