@@ -95,9 +95,12 @@ pub struct Report {
     /// The final L1 marginal error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marginal_error: Option<f64>,
-    /// Total mass of the plan (of the barycenter, for `otters barycenter`).
+    /// Total mass of the plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transported_mass: Option<f64>,
+    /// Total mass of the barycenter (`otters barycenter`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub barycenter_mass: Option<f64>,
     /// The final value of a stopping rule that is not a marginal error (`otters
     /// barycenter`: the spread of the plans' column marginals, or the relative change of the
     /// barycenter with --rho and --debiased).
@@ -153,12 +156,10 @@ impl Report {
             writeln!(out, "  marginal error            {e:.3e}")?;
         }
         if let Some(m) = self.transported_mass {
-            let what = if self.problem.histograms.is_some() {
-                "barycenter mass          "
-            } else {
-                "transported mass         "
-            };
-            writeln!(out, "  {what} {m:.10}")?;
+            writeln!(out, "  transported mass          {m:.10}")?;
+        }
+        if let Some(m) = self.barycenter_mass {
+            writeln!(out, "  barycenter mass           {m:.10}")?;
         }
         if let Some(e) = self.stopping_error {
             writeln!(out, "  stopping error            {e:.3e}")?;

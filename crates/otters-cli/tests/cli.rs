@@ -1115,7 +1115,7 @@ fn barycenter_writes_the_library_barycenter_and_names_bad_inputs() {
         assert_eq!(rep["status"], "converged");
         assert_eq!(rep["problem"]["histograms"], 3);
         assert!(rep["stopping_error"].as_f64().unwrap() <= 1e-10);
-        assert!((rep["transported_mass"].as_f64().unwrap() - 1.0).abs() < 1e-8);
+        assert!((rep["barycenter_mass"].as_f64().unwrap() - 1.0).abs() < 1e-8);
     }
 
     // Unbalanced: masses may differ; the barycenter's mass lies between theirs.
@@ -1134,13 +1134,30 @@ fn barycenter_writes_the_library_barycenter_and_names_bad_inputs() {
             "--rho",
             "1",
             "--json",
+            "--out",
+            "res_rho",
         ],
         dir,
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let rep: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let mass = rep["transported_mass"].as_f64().unwrap();
+    let mass = rep["barycenter_mass"].as_f64().unwrap();
     assert!(mass > 1.0 && mass < 3.0, "{mass}");
+    let heavy_columns: Vec<_> = heavy.columns().into_iter().map(|c| c.to_owned()).collect();
+    let heavy_inputs: Vec<_> = heavy_columns
+        .iter()
+        .map(|c| BarycenterInput::new(&geom, c.view()))
+        .collect();
+    let want = FixedSupportBarycenter {
+        rho: 1.0,
+        ..FixedSupportBarycenter::new(0.01)
+    }
+    .solve(&heavy_inputs, None)
+    .unwrap();
+    let got = read_npy(&dir.join("res_rho").join("barycenter.npy"));
+    for (g, w) in got.data.iter().zip(want.barycenter()) {
+        assert!((g - w).abs() < 1e-12, "unbalanced: {g} vs {w}");
+    }
     // Debiased: runs on the grid, its own support cost.
     let o = otters(
         &[
@@ -1154,11 +1171,27 @@ fn barycenter_writes_the_library_barycenter_and_names_bad_inputs() {
             "--debiased",
             "--threshold",
             "1e-6",
-            "--json",
+            "--out",
+            "res_deb",
         ],
         dir,
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    let grid = otters::barycenter::unit_grid(&[8, 8]).unwrap();
+    let grid_inputs: Vec<_> = columns
+        .iter()
+        .map(|c| BarycenterInput::new(&grid, c.view()))
+        .collect();
+    let want = FixedSupportBarycenter {
+        threshold: 1e-6,
+        ..FixedSupportBarycenter::new(0.01)
+    }
+    .solve_debiased(&grid_inputs, None, &grid)
+    .unwrap();
+    let got = read_npy(&dir.join("res_deb").join("barycenter.npy"));
+    for (g, w) in got.data.iter().zip(want.barycenter()) {
+        assert!((g - w).abs() < 1e-12, "debiased: {g} vs {w}");
+    }
     // Not converged: exit 3 with a report, 0 with --allow-nonconverged.
     let o = otters(
         &[
@@ -1290,6 +1323,46 @@ fn barycenter_writes_the_library_barycenter_and_names_bad_inputs() {
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?}");
     }
+    // Masses 1e-8 apart (float32 round-off) are refused by the CLI with the file named, at
+    // the library's tolerance.
+    let mut off = hist.clone();
+    off.column_mut(1).mapv_inplace(|v| v * (1.0 + 1e-8));
+    write("Hoff.npy", &[n, k], off.iter().copied().collect());
+    let o = otters(
+        &[
+            "barycenter",
+            "--histograms",
+            "Hoff.npy",
+            "--cost",
+            "M.npy",
+            "--epsilon",
+            "0.01",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("Hoff.npy") && stderr(&o).contains("masses differ"),
+        "{}",
+        stderr(&o)
+    );
+    write("wneg.npy", &[k], vec![0.5, -0.3, 0.2]);
+    let o = otters(
+        &[
+            "barycenter",
+            "--histograms",
+            "H.npy",
+            "--cost",
+            "M.npy",
+            "--weights",
+            "wneg.npy",
+            "--epsilon",
+            "0.01",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("wneg.npy"), "{}", stderr(&o));
     let mut negative = hist.clone();
     negative[[5, 1]] = -0.1;
     write("Hneg.npy", &[n, k], negative.iter().copied().collect());

@@ -9,6 +9,7 @@ use ndarray_npy::WriteNpyExt;
 use otters::Error;
 use otters::barycenter::{BarycenterInput, BarycenterOutput, FixedSupportBarycenter, unit_grid};
 use otters::geometry::{DenseCost, Geometry};
+use otters::linear::MASS_TOLERANCE;
 
 use super::solve::usage;
 use crate::Outcome;
@@ -19,9 +20,6 @@ use crate::progress::{self, Tracker};
 use crate::report::{Parameters, ProblemInfo, Report, Status};
 
 const OUTPUT_FILES: [&str; 2] = ["report.json", "barycenter.npy"];
-
-/// Relative mass difference tolerated between histograms of a balanced barycenter.
-const MASS_TOLERANCE: f64 = 1e-6;
 
 /// Runs `otters barycenter`.
 ///
@@ -48,20 +46,21 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
     };
     let mut info = ProblemInfo::default();
     for (role, s) in &specs {
-        info.inputs.insert(role.to_string(), label(s));
+        info.inputs.insert(role.to_string(), s.label());
     }
 
     let (hist, note) = read_matrix(&specs[0].1, true, false)?;
     info.notes.extend(note);
     let (n, k) = hist.dim();
-    check_histograms(&hist, &label(&specs[0].1), args.rho.is_none())?;
+    check_histograms(&hist, &specs[0].1.label(), args.rho.is_none())?;
     (info.n, info.m, info.histograms) = (n, n, Some(k));
 
     let geom: Box<dyn Geometry> = match (&args.grid, specs.iter().find(|(r, _)| *r == "cost")) {
         (Some(dims), None) => {
             let dims: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
-            let bins: usize = dims.iter().product();
-            if bins != n {
+            let bins = dims.iter().try_fold(1usize, |p, &d| p.checked_mul(d));
+            if bins != Some(n) {
+                let bins = bins.map_or("too many".to_string(), |b| b.to_string());
                 return Err(usage(format!(
                     "--grid {dims:?} has {bins} points, but the histograms have {n} bins (rows)"
                 )));
@@ -75,7 +74,7 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
             if c.dim() != (n, n) {
                 bail!(
                     "`{}`: the cost must be {n} x {n} (bins x bins, as the histograms' rows), got {} x {}",
-                    label(sc),
+                    sc.label(),
                     c.nrows(),
                     c.ncols()
                 );
@@ -91,8 +90,14 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
             if w.len() != k {
                 bail!(
                     "`{}`: {} weights for {k} histograms (columns of --histograms)",
-                    label(s),
+                    s.label(),
                     w.len()
+                );
+            }
+            if w.iter().any(|&v| v < 0.0) || w.sum() <= 0.0 {
+                bail!(
+                    "`{}`: the weights must be nonnegative with a positive sum",
+                    s.label()
                 );
             }
             Some(w)
@@ -161,7 +166,8 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
         converged: out.is_some_and(BarycenterOutput::converged),
         iterations,
         marginal_error: None,
-        transported_mass: out.map(|o| o.barycenter().sum()),
+        transported_mass: None,
+        barycenter_mass: out.map(|o| o.barycenter().sum()),
         stopping_error: out.map(BarycenterOutput::error),
         seconds,
         outputs,
@@ -215,13 +221,6 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
         args.allow_nonconverged,
         &warning,
     )
-}
-
-fn label(spec: &InputSpec) -> String {
-    match &spec.key {
-        Some(k) => format!("{}:{k}", spec.path.display()),
-        None => spec.path.display().to_string(),
-    }
 }
 
 /// Histograms are nonnegative with positive mass, and (balanced) of equal masses; errors name

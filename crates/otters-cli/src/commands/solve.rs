@@ -261,6 +261,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                     .map(|p| p.error)
                     .filter(|e| e.is_finite() && args.method != Method::Exact),
                 transported_mass: None,
+                barycenter_mass: None,
                 stopping_error: None,
                 seconds,
                 outputs: out_dir
@@ -323,6 +324,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
         iterations: solved.iterations,
         marginal_error: Some(solved.marginal_error),
         transported_mass: Some(solved.transported_mass),
+        barycenter_mass: None,
         stopping_error: None,
         seconds,
         outputs: Vec::new(),

@@ -82,7 +82,8 @@ impl InputSpec {
         }
     }
 
-    fn label(&self) -> String {
+    /// `PATH` or `PATH:NAME`, as errors and reports name the input.
+    pub(crate) fn label(&self) -> String {
         match &self.key {
             Some(k) => format!("{}:{k}", self.path.display()),
             None => self.path.display().to_string(),

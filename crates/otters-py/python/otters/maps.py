@@ -236,9 +236,11 @@ class SemiDiscrete:
     to ``b`` is at most ``threshold``.
 
     ``cost_fn``: None / ``"sqeuclidean"`` (``|x - y|²``, the default), ``"euclidean"``,
-    ``"cityblock"``, ``"minkowski"`` (``Σ_k |x_k - y_k|^p``), ``"cosine"``, :class:`ElasticL1` or
-    :class:`ElasticSqL2`. ``transport`` is the barycentric map ``Σ_j w_j(x) y_j`` for every
-    cost.
+    ``"cityblock"``, ``"minkowski"`` (``Σ_k |x_k - y_k|^p``; ``p`` is used by this cost only),
+    ``"cosine"``, :class:`ElasticL1` or :class:`ElasticSqL2`. ``transport`` is the
+    barycentric map ``Σ_j w_j(x) y_j`` for every cost. With ``"cityblock"`` (not strictly
+    convex) hard cells cannot split mass that is equidistant from two targets, so the
+    frequencies may miss ``b`` (a :class:`otters.ConvergenceWarning` says so).
 
     Examples
     --------
@@ -287,8 +289,13 @@ class SemiDiscrete:
 
         if isinstance(self.cost_fn, str) and self.cost_fn in _POINT_COSTS:
             name, gamma = self.cost_fn, 0.0
-        else:
+        elif self.cost_fn is None or isinstance(self.cost_fn, (ElasticL1, ElasticSqL2)):
             name, gamma = _cost_name(self.cost_fn)
+        else:
+            err = InvalidInputError(f"unknown cost_fn {self.cost_fn!r}; use None, one of {_POINT_COSTS}, "
+                                    "ElasticL1(...) or ElasticSqL2(...)")
+            err.argument = "cost_fn"
+            raise err
         out = _core.solve_semi_discrete(
             y, b, sampler=core_sampler, samples=samples, cost_fn=name, p=float(self.p), gamma=gamma,
             epsilon=self.epsilon, batch_size=self.batch_size,
@@ -301,5 +308,6 @@ class SemiDiscrete:
         return out
 
     def __repr__(self):
-        return (f"SemiDiscrete(cost_fn={self.cost_fn!r}, epsilon={self.epsilon}, batch_size={self.batch_size}, "
+        return (f"SemiDiscrete(cost_fn={self.cost_fn!r}, p={self.p}, epsilon={self.epsilon}, "
+                f"batch_size={self.batch_size}, "
                 f"max_iterations={self.max_iterations}, learning_rate={self.learning_rate}, seed={self.seed})")

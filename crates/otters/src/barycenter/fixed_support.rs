@@ -69,7 +69,7 @@ impl<'a> BarycenterInput<'a> {
 /// The loop stops once the error is below `threshold`. Inputs that share one cost (the same
 /// `&dyn Geometry`, as POT's `barycenter(A, M)`) are swept together where the geometry can
 /// ([`Geometry::softmin_batch`]: a small stored cost reads its Gibbs kernel once for all of
-/// them), with the same results as one chain per input.
+/// them); for `DenseCost` the results are those of one chain per input, bit for bit.
 ///
 /// # Examples
 /// ```
@@ -269,7 +269,7 @@ impl FixedSupportBarycenter {
         let shared = n_in > 1
             && inputs
                 .iter()
-                .all(|input| std::ptr::addr_eq(input.cost, inputs[0].cost));
+                .all(|input| std::ptr::eq(input.cost, inputs[0].cost));
         let batch_shape = if shared {
             (n_in, inputs[0].weights.len())
         } else {
@@ -299,8 +299,10 @@ impl FixedSupportBarycenter {
                     .and(&batch_rows)
                     .for_each(|(k, i), f, &s| *f = damping * (log_a[k][i] + s / eps));
                 if !cost.softmin_batch(Axis::Cols, eps, batch_f.view(), cols.view_mut())? {
+                    // (A geometry batching rows only: the column sweeps of the default chain.)
                     for (k, f) in batch_f.rows().into_iter().enumerate() {
-                        cost.softmin(Axis::Cols, eps, f, cols.row_mut(k))?;
+                        let guess = have_guess.then(|| prev_cols.row(k));
+                        cost.softmin_near(Axis::Cols, eps, f, guess, cols.row_mut(k))?;
                     }
                 }
             }

@@ -47,7 +47,7 @@ const PAR_GRAIN: usize = 1 << 15;
 const SHARED_SWEEP_MAX: usize = 1 << 18;
 
 /// Doubles of kernel per block of a shared sweep (32 KiB: stays in the L1 cache while it is
-/// swept for every vector).
+/// swept for every vector; blocks keep at least 4 rows, so rows above 1024 entries exceed it).
 const L1_DOUBLES: usize = 4096;
 
 /// Columns per task of the column sweep.
@@ -277,7 +277,12 @@ impl GibbsKernel {
         sweep: impl Fn(usize, usize, &[f64], &mut [f64]),
         exact: impl Fn(&[f64], usize) -> f64,
     ) {
-        if len_h == 0 || len_out == 0 || out.is_empty() {
+        if len_h == 0 {
+            // No term at all, as in `weights`.
+            out.fill(f64::INFINITY);
+            return;
+        }
+        if len_out == 0 || out.is_empty() {
             return;
         }
         let p = out.len() / len_out;

@@ -4,7 +4,7 @@
 //! x = 2ᵏ·m with m ∈ [√½, √2) (read from the exponent bits), f = m − 1, s = f/(2 + f), and
 //! ln m = 2·atanh s = f − (f²/2 − s·(f²/2 + R)), R = Σ_{i≥1} 2 s²ⁱ/(2i + 1) (the split of
 //! fdlibm's `log`, with the atanh series to s²⁰: |s| ≤ 0.1716, so the first omitted term is
-//! below 1e-18 of the result). Then ln x = k·ln2_hi + (k·ln2_lo + ln m). Written without
+//! about 4e-18 of the result). Then ln x = k·ln2_hi + (k·ln2_lo + ln m). Written without
 //! branches so that LLVM vectorizes it inside a `pulp` dispatch, as [`super::exp`].
 
 use pulp::{Simd, WithSimd};
@@ -14,7 +14,7 @@ use super::lse::dispatch;
 // ln 2 split in a high part with trailing zero bits (k·LN2_HI is exact) and the rest.
 const LN2_HI: f64 = 0.693_147_180_369_123_8;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-/// The bits of a number just below √½: subtracting them puts m in [√½, √2).
+/// The bits of the double nearest √½: subtracting them puts m in [√½, √2).
 const SQRT_HALF_BITS: u64 = 0x3FE6_A09E_667F_3BCD;
 /// `2/(2i + 1)`, i = 1..=10: the atanh series in s².
 const SERIES: [f64; 10] = [
