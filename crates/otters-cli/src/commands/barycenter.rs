@@ -176,26 +176,12 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
     let out = match result {
         Ok(out) => out,
         Err(Error::Interrupted { iteration }) => {
-            if let Some(dir) = out_dir.as_mut() {
-                let partial = report(
-                    Status::Interrupted,
-                    None,
-                    iteration,
-                    vec!["report.json".into()],
-                );
-                dir.write("report.json", |f| {
-                    Ok(serde_json::to_writer_pretty(f, &partial)?)
-                })?;
-            }
-            eprintln!(
-                "otters: interrupted at iteration {iteration}; partial report {}",
-                if args.out.is_some() {
-                    "written"
-                } else {
-                    "not written (no --out)"
-                }
-            );
-            return Ok(Outcome::Interrupted);
+            let outputs = out_dir
+                .as_ref()
+                .map(|_| vec!["report.json".to_string()])
+                .unwrap_or_default();
+            let partial = report(Status::Interrupted, None, iteration, outputs);
+            return super::interrupted(&partial, out_dir.as_mut(), iteration);
         }
         Err(e) => return Err(e.into()),
     };

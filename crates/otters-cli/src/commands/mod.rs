@@ -62,3 +62,30 @@ pub(crate) fn finish(
         Outcome::NotConverged
     })
 }
+
+/// The end of an interrupted solve: writes the partial `report` (status `interrupted`) into
+/// `out_dir` when there is one, and says so on stderr.
+///
+/// # Errors
+/// I/O errors writing the report.
+pub(crate) fn interrupted(
+    report: &Report,
+    out_dir: Option<&mut OutputDir>,
+    iteration: usize,
+) -> anyhow::Result<Outcome> {
+    let written = out_dir.is_some();
+    if let Some(dir) = out_dir {
+        dir.write("report.json", |f| {
+            Ok(serde_json::to_writer_pretty(f, report)?)
+        })?;
+    }
+    eprintln!(
+        "otters: interrupted at iteration {iteration}; partial report {}",
+        if written {
+            "written"
+        } else {
+            "not written (no --out)"
+        }
+    );
+    Ok(Outcome::Interrupted)
+}

@@ -270,20 +270,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
                     .unwrap_or_default(),
                 plot: None,
             };
-            if let Some(dir) = out_dir.as_mut() {
-                dir.write("report.json", |f| {
-                    Ok(serde_json::to_writer_pretty(f, &report)?)
-                })?;
-            }
-            eprintln!(
-                "otters: interrupted at iteration {iteration}; partial report {}",
-                if args.out.is_some() {
-                    "written"
-                } else {
-                    "not written (no --out)"
-                }
-            );
-            return Ok(Outcome::Interrupted);
+            return super::interrupted(&report, out_dir.as_mut(), iteration);
         }
         Err(e) => return Err(e.into()),
     };
