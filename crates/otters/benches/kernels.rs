@@ -153,18 +153,26 @@ fn softmin(c: &mut Criterion) {
         });
     }
     group.throughput(Throughput::Elements((2 * n * n) as u64));
-    let link = |_: usize, _: f64| 0.0;
+    let link = |_: usize, _: usize, _: f64| 0.0;
     let chain = SoftminChain {
         eps_rows: eps,
-        h: h.view(),
-        guess_rows: Some(s0.view()),
+        h: h.view().insert_axis(ndarray::Axis(0)),
+        guess_rows: Some(s0.view().insert_axis(ndarray::Axis(0))),
         link: &link,
         eps_cols: eps,
-        guess_cols: Some(t0.view()),
+        guess_cols: Some(t0.view().insert_axis(ndarray::Axis(0))),
     };
     for (name, pool) in pools() {
         group.bench_function(format!("dense_fused_iteration/{name}"), |b| {
-            b.iter(|| pool.install(|| dense.softmin_chain(&chain, s.view_mut(), t.view_mut())))
+            b.iter(|| {
+                pool.install(|| {
+                    dense.softmin_chain(
+                        &chain,
+                        s.view_mut().insert_axis(ndarray::Axis(0)),
+                        t.view_mut().insert_axis(ndarray::Axis(0)),
+                    )
+                })
+            })
         });
     }
     group.finish();

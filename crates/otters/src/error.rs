@@ -135,6 +135,14 @@ pub enum Error {
         /// The iteration at which the cancellation was seen.
         iteration: usize,
     },
+    /// An error about one problem of a batch (its inputs, or its breakdown).
+    #[error("problem {problem} of the batch: {source}")]
+    InBatch {
+        /// The index of the problem in the batch.
+        problem: usize,
+        /// What went wrong with it.
+        source: Box<Error>,
+    },
 }
 
 /// A position in a vector or a matrix, for error messages.
@@ -183,6 +191,15 @@ impl Error {
             Error::Numerical { .. } | Error::NotConverged { .. } => ErrorKind::Numerical,
             Error::TooLarge { .. } => ErrorKind::Resource,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
+            Error::InBatch { source, .. } => source.kind(),
+        }
+    }
+
+    /// The error for problem `problem` of a batch.
+    pub(crate) fn in_batch(self, problem: usize) -> Self {
+        Error::InBatch {
+            problem,
+            source: Box::new(self),
         }
     }
 
@@ -196,6 +213,7 @@ impl Error {
             | Error::ZeroMass { arg }
             | Error::InvalidParameter { arg, .. } => Some(arg),
             Error::MassMismatch { .. } => Some("b"),
+            Error::InBatch { source, .. } => source.argument(),
             Error::Infeasible { .. }
             | Error::Numerical { .. }
             | Error::NotConverged { .. }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::Rng;
+use ndarray::Axis as NdAxis;
 use ndarray::{Array1, Array2, ShapeBuilder};
 use otters::geometry::{Axis, DenseCost, Geometry, PointCloud, SoftminChain};
 
@@ -110,7 +111,7 @@ fn softmin_chain_equals_two_sweeps() {
     ] {
         for (eps_rows, eps_cols) in [(0.1, 0.1), (0.5, 0.45), (0.01, 0.009)] {
             let h = Array1::from_shape_fn(m, |_| rng.normal());
-            let link = |i: usize, s: f64| {
+            let link = |_: usize, i: usize, s: f64| {
                 if log_a[i] == f64::NEG_INFINITY {
                     f64::NEG_INFINITY
                 } else {
@@ -120,7 +121,7 @@ fn softmin_chain_equals_two_sweeps() {
             let mut s = Array1::zeros(n);
             g.softmin(Axis::Rows, eps_rows, h.view(), s.view_mut())
                 .unwrap();
-            let linked: Array1<f64> = s.iter().enumerate().map(|(i, &v)| link(i, v)).collect();
+            let linked: Array1<f64> = s.iter().enumerate().map(|(i, &v)| link(0, i, v)).collect();
             let mut t = Array1::zeros(m);
             g.softmin(Axis::Cols, eps_cols, linked.view(), t.view_mut())
                 .unwrap();
@@ -128,18 +129,22 @@ fn softmin_chain_equals_two_sweeps() {
                 .into_iter()
                 .zip(guesses(&t, eps_cols, &mut rng))
             {
-                for guess_rows in [None, Some(gr.view())] {
+                for guess_rows in [None, Some(gr.view().insert_axis(NdAxis(0)))] {
                     let chain = SoftminChain {
                         eps_rows,
-                        h: h.view(),
+                        h: h.view().insert_axis(NdAxis(0)),
                         guess_rows,
                         link: &link,
                         eps_cols,
-                        guess_cols: Some(gc.view()),
+                        guess_cols: Some(gc.view().insert_axis(NdAxis(0))),
                     };
                     let (mut s2, mut t2) = (Array1::zeros(n), Array1::zeros(m));
-                    g.softmin_chain(&chain, s2.view_mut(), t2.view_mut())
-                        .unwrap();
+                    g.softmin_chain(
+                        &chain,
+                        s2.view_mut().insert_axis(NdAxis(0)),
+                        t2.view_mut().insert_axis(NdAxis(0)),
+                    )
+                    .unwrap();
                     let (ds, dt) = (max_rel_diff(&s, &s2), max_rel_diff(&t, &t2));
                     assert!(
                         ds < 1e-13 && dt < 1e-13,
@@ -157,19 +162,23 @@ fn chain_propagates_a_nan_link() {
     let c = rng.uniform_matrix(40, 30);
     let dense = DenseCost::new(c.view()).unwrap();
     let h = Array1::zeros(30);
-    let link = |i: usize, _s: f64| if i == 7 { f64::NAN } else { 0.0 };
+    let link = |_: usize, i: usize, _s: f64| if i == 7 { f64::NAN } else { 0.0 };
     let guess = Array1::zeros(30);
     let chain = SoftminChain {
         eps_rows: 0.1,
-        h: h.view(),
+        h: h.view().insert_axis(NdAxis(0)),
         guess_rows: None,
         link: &link,
         eps_cols: 0.1,
-        guess_cols: Some(guess.view()),
+        guess_cols: Some(guess.view().insert_axis(NdAxis(0))),
     };
     let (mut s, mut t) = (Array1::zeros(40), Array1::zeros(30));
     dense
-        .softmin_chain(&chain, s.view_mut(), t.view_mut())
+        .softmin_chain(
+            &chain,
+            s.view_mut().insert_axis(NdAxis(0)),
+            t.view_mut().insert_axis(NdAxis(0)),
+        )
         .unwrap();
     assert!(s.iter().all(|v| v.is_finite()));
     assert!(t.iter().all(|v| v.is_nan()), "{t}");

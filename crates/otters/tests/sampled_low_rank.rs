@@ -11,10 +11,10 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{Rng, max_abs_diff, sq_euclidean};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ShapeBuilder};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 use otters::geometry::{
     Axis, CostSummary, DenseCost, Euclidean, Geometry, LogPlan, LowRankCost, Lp, PointCloud,
-    ScaleCost, SqEuclidean,
+    ScaleCost, SqEuclidean, Sweep,
 };
 use otters::linear::{LinearProblem, LowRankInit, LowRankSinkhorn};
 use otters::{DEFAULT_MEMORY_LIMIT, Error};
@@ -257,14 +257,7 @@ impl Geometry for BlocksOnly<'_> {
     fn summary(&self) -> CostSummary {
         panic!("summary sweeps the whole cost")
     }
-    fn softmin_near(
-        &self,
-        _: Axis,
-        _: f64,
-        _: ArrayView1<'_, f64>,
-        _: Option<ArrayView1<'_, f64>>,
-        _: ArrayViewMut1<'_, f64>,
-    ) -> otters::Result<()> {
+    fn softmin_batch(&self, _: &Sweep<'_>, _: ArrayViewMut2<'_, f64>) -> otters::Result<()> {
         panic!("softmin sweeps the whole cost")
     }
     fn apply_plan(

@@ -16,7 +16,7 @@
 //! power mean) and the debiased one (Janati et al. 2020: `log b` shifted by the barycenter's
 //! self-transport potential); see [`FixedSupportBarycenter`].
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis as NdAxis, Zip, s};
 
 use crate::error::{Error, Result};
 use crate::geometry::{Axis, Geometry, SoftminChain};
@@ -276,8 +276,7 @@ impl FixedSupportBarycenter {
             (0, 0)
         };
         let mut batch_rows = Array2::<f64>::zeros(batch_shape);
-        let mut batch_f = Array2::<f64>::zeros(batch_shape);
-        let mut batched = false;
+        let mut prev_batch_rows = batch_rows.clone();
         let mut error = f64::INFINITY;
         let mut iterations = 0;
         let mut converged = false;
@@ -286,40 +285,38 @@ impl FixedSupportBarycenter {
             iterations += 1;
             std::mem::swap(&mut rows, &mut prev_rows);
             std::mem::swap(&mut cols, &mut prev_cols);
-            batched = shared
-                && inputs[0].cost.softmin_batch(
-                    Axis::Rows,
-                    eps,
-                    g.view(),
-                    batch_rows.view_mut(),
-                )?;
-            if batched {
-                let cost = inputs[0].cost;
-                Zip::indexed(&mut batch_f)
-                    .and(&batch_rows)
-                    .for_each(|(k, i), f, &s| *f = damping * (log_a[k][i] + s / eps));
-                if !cost.softmin_batch(Axis::Cols, eps, batch_f.view(), cols.view_mut())? {
-                    // (A geometry batching rows only: the column sweeps of the default chain.)
-                    for (k, f) in batch_f.rows().into_iter().enumerate() {
-                        let guess = have_guess.then(|| prev_cols.row(k));
-                        cost.softmin_near(Axis::Cols, eps, f, guess, cols.row_mut(k))?;
-                    }
-                }
-            }
-            for (k, input) in inputs.iter().enumerate().filter(|_| !batched) {
-                let la = log_a[k].view();
-                let link = move |i: usize, s: f64| damping * (la[i] + s / eps);
+            if shared {
+                // One batched chain: the cost is read once per iteration for every input.
+                std::mem::swap(&mut batch_rows, &mut prev_batch_rows);
+                let link = |k: usize, i: usize, s: f64| damping * (log_a[k][i] + s / eps);
                 let chain = SoftminChain {
                     eps_rows: eps,
-                    h: g.row(k),
-                    guess_rows: have_guess.then(|| prev_rows[k].view()),
+                    h: g.view(),
+                    guess_rows: have_guess.then(|| prev_batch_rows.view()),
                     link: &link,
                     eps_cols: eps,
-                    guess_cols: have_guess.then(|| prev_cols.row(k)),
+                    guess_cols: have_guess.then(|| prev_cols.view()),
                 };
-                input
+                inputs[0]
                     .cost
-                    .softmin_chain(&chain, rows[k].view_mut(), cols.row_mut(k))?;
+                    .softmin_chain(&chain, batch_rows.view_mut(), cols.view_mut())?;
+            }
+            for (k, input) in inputs.iter().enumerate().filter(|_| !shared) {
+                let la = log_a[k].view();
+                let link = move |_: usize, i: usize, s: f64| damping * (la[i] + s / eps);
+                let chain = SoftminChain {
+                    eps_rows: eps,
+                    h: g.slice(s![k..k + 1, ..]),
+                    guess_rows: have_guess.then(|| prev_rows[k].view().insert_axis(NdAxis(0))),
+                    link: &link,
+                    eps_cols: eps,
+                    guess_cols: have_guess.then(|| prev_cols.slice(s![k..k + 1, ..])),
+                };
+                input.cost.softmin_chain(
+                    &chain,
+                    rows[k].view_mut().insert_axis(NdAxis(0)),
+                    cols.slice_mut(s![k..k + 1, ..]),
+                )?;
             }
             have_guess = true;
             // q_k = LSE_i(f_ki − C_ij/ε) = −(column softmin)/ε.
@@ -397,7 +394,7 @@ impl FixedSupportBarycenter {
                 }
             }
         }
-        if batched {
+        if shared {
             for (r, b) in rows.iter_mut().zip(batch_rows.rows()) {
                 r.assign(&b);
             }

@@ -1,31 +1,30 @@
-//! [`DenseCost`]: a cost matrix held in memory.
+//! [`DenseCost`]: a cost matrix held in memory, in `f64` or `f32`.
 //!
 //! The matrix is borrowed without copy when it is contiguous in either row-major (C) or
 //! column-major (Fortran) order; a column-major matrix is stored as its transpose, so the
-//! sweep that is contiguous in memory is always the fast row kernel and the other one the
-//! cache-blocked column kernel (`crate::kernels::lse`).
+//! sweep that is contiguous in memory is always the row kernel and the other one the
+//! column-block kernel (`crate::kernels::sweep`). Small costs keep their Gibbs kernel per ε
+//! (`geometry/gibbs.rs`); the others are streamed, one exponential per entry.
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, CowArray, Ix2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 use rayon::prelude::*;
 
 use super::gibbs::GibbsCache;
 use super::{
-    Axis, CostSummary, Geometry, LogPlan, Moments, ScaleCost, SoftminChain, check_len,
-    default_chain, median_of, resolve_scale, tiled,
+    Axis, CostScalar, CostSummary, Geometry, LogPlan, Moments, Precision, ScaleCost, SoftminChain,
+    Sweep, SweepPasses, check_len, check_sweep, default_chain, median_of, resolve_scale, row_major,
+    tiled, with_rows_mut,
 };
 use crate::error::{Error, Index, Result};
+use crate::kernels::exact::ExactSum;
 use crate::kernels::gemm;
-use crate::kernels::lse::{
-    COLUMN_BLOCK, Lse, accumulate_exp, add_scaled, exp_terms, lse_columns, lse_row, lse_row_near,
-    shifted_lse,
-};
-use crate::kernels::tiles::TileSource;
-use crate::validate;
+use crate::kernels::sweep::{self, Chain, DenseCols, DenseRows, TileSource};
 
-/// A stored `n × m` cost matrix. `+∞` entries are allowed and mean "forbidden pair".
+/// A stored `n × m` cost matrix of `f64` (the default) or `f32` entries. `+∞` entries are
+/// allowed and mean "forbidden pair".
 ///
 /// # Examples
 /// ```
@@ -38,12 +37,18 @@ use crate::validate;
 /// // out_i = −ε log Σ_j exp(h_j − C_ij/ε): with h = 0 and small ε, ≈ min_j C_ij = 0.
 /// geom.softmin(Axis::Rows, 1e-3, ndarray::Array1::zeros(2).view(), out.view_mut())?;
 /// assert!(out.iter().all(|v| v.abs() < 1e-2));
+///
+/// // The same cost in f32: half the memory, exponentials twice as fast, f64 results.
+/// let cost32 = cost.mapv(|v| v as f32);
+/// let geom32 = DenseCost::new(cost32.view())?;
+/// geom32.softmin(Axis::Rows, 1e-3, ndarray::Array1::zeros(2).view(), out.view_mut())?;
+/// assert!(out.iter().all(|v| v.abs() < 1e-2));
 /// # Ok::<(), otters::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct DenseCost<'a> {
+pub struct DenseCost<'a, T: CostScalar = f64> {
     /// Row-major storage `S`: `S = C`, or `S = Cᵀ` when `transposed`.
-    storage: CowArray<'a, f64, Ix2>,
+    storage: CowArray<'a, T, Ix2>,
     transposed: bool,
     /// Divisor applied to every entry (see [`ScaleCost`]).
     scale: f64,
@@ -53,16 +58,14 @@ pub struct DenseCost<'a> {
     gibbs: GibbsCache,
 }
 
-const ROWS_PER_TASK: usize = 4;
-
-impl<'a> DenseCost<'a> {
+impl<'a, T: CostScalar> DenseCost<'a, T> {
     /// Wraps a cost matrix (an `Array2`, or a view that is then borrowed).
     ///
     /// # Errors
     /// [`Error::Empty`] for a matrix with no row or no column, [`Error::NonFinite`] for a NaN
     /// or `−∞` entry (`+∞` is allowed: a forbidden pair).
-    pub fn new(cost: impl Into<CowArray<'a, f64, Ix2>>) -> Result<Self> {
-        let cost: CowArray<'a, f64, Ix2> = cost.into();
+    pub fn new(cost: impl Into<CowArray<'a, T, Ix2>>) -> Result<Self> {
+        let cost: CowArray<'a, T, Ix2> = cost.into();
         if cost.nrows() == 0 || cost.ncols() == 0 {
             return Err(Error::Empty {
                 arg: "cost",
@@ -89,8 +92,8 @@ impl<'a> DenseCost<'a> {
             .find_map_first(|(blk, chunk)| {
                 chunk
                     .iter()
-                    .position(|v| v.is_nan() || *v == f64::NEG_INFINITY)
-                    .map(|pos| (blk * 64 + pos / cols, pos % cols, chunk[pos]))
+                    .position(|v| v.wide().is_nan() || v.wide() == f64::NEG_INFINITY)
+                    .map(|pos| (blk * 64 + pos / cols, pos % cols, chunk[pos].wide()))
             });
         if let Some((r, c, value)) = bad {
             let index = if transposed {
@@ -116,8 +119,8 @@ impl<'a> DenseCost<'a> {
     /// Statistics of the unscaled finite entries (one pass, cached).
     fn raw_moments(&self) -> Moments {
         *self.raw.get_or_init(|| {
-            let data = self.storage.as_slice().expect("standard layout");
-            data.par_chunks(self.storage.ncols() * 64)
+            self.data()
+                .par_chunks(self.storage.ncols() * 64)
                 .map(Moments::of)
                 .collect::<Vec<_>>()
                 .into_iter()
@@ -136,7 +139,9 @@ impl<'a> DenseCost<'a> {
             _ => Moments::EMPTY.summary(1.0),
         };
         self.scale = resolve_scale(scale, raw, || {
-            Ok(median_of(&mut self.storage.iter().copied().collect()))
+            Ok(median_of(
+                &mut self.storage.iter().map(|v| v.wide()).collect(),
+            ))
         })?;
         Ok(self)
     }
@@ -146,282 +151,62 @@ impl<'a> DenseCost<'a> {
         self.scale
     }
 
-    /// Softmin along the contiguous rows of the storage (one shifted pass per row when a
-    /// guess is given, see `crate::kernels::lse`).
-    fn softmin_storage_rows(
+    /// The row-major storage.
+    fn data(&self) -> &[T] {
+        self.storage.as_slice().expect("standard layout")
+    }
+
+    /// Whether a sweep along `axis` runs along the storage rows (contiguous).
+    fn along_storage_rows(&self, axis: Axis) -> bool {
+        (axis == Axis::Rows) != self.transposed
+    }
+
+    /// `1/(scale·ε)`.
+    fn gamma(&self, epsilon: f64) -> f64 {
+        1.0 / (self.scale * epsilon)
+    }
+
+    /// The streamed sweep (no Gibbs kernel) on row-major slices.
+    fn stream(
         &self,
-        gamma: f64,
+        axis: Axis,
         eps: f64,
         h: &[f64],
+        k: usize,
         guess: Option<&[f64]>,
         out: &mut [f64],
     ) {
-        let data = self.storage.as_slice().expect("standard layout");
-        let cols = self.storage.ncols();
-        out.par_chunks_mut(ROWS_PER_TASK)
-            .enumerate()
-            .with_min_len(tasks_per_job(ROWS_PER_TASK * cols))
-            .for_each(|(blk, chunk)| {
-                for (k, o) in chunk.iter_mut().enumerate() {
-                    let i = blk * ROWS_PER_TASK + k;
-                    let row = &data[i * cols..(i + 1) * cols];
-                    *o = -eps * row_lse(h, row, gamma, guess.map(|g| -g[i] / eps));
-                }
-            });
-    }
-
-    /// Softmin along the columns of the storage. With a guess: one pass over the rows in
-    /// storage order, adding each row's shifted terms into column sums (contiguous reads,
-    /// [`Self::column_sums`]). Without one, or where the guess was too far off: the
-    /// cache-blocked two-pass kernel, by blocks of columns.
-    fn softmin_storage_cols(
-        &self,
-        gamma: f64,
-        eps: f64,
-        h: &[f64],
-        guess: Option<&[f64]>,
-        out: &mut [f64],
-    ) {
-        if let Some(guess) = guess {
-            let shift: Vec<f64> = guess.iter().map(|g| g / eps).collect();
-            let mut unused = vec![[0.0; 3]; h.len()];
-            let sum = self.column_sums(&mut unused, |rows, _, sum| {
-                for (i, &hi) in rows.clone().zip(&h[rows]) {
-                    self.add_row_to_columns(i, hi, gamma, &shift, sum);
-                }
-            });
-            if store_shifted(&sum, &shift, eps, out) {
-                return;
-            }
-        }
-        let data = self.storage.as_slice().expect("standard layout");
-        let cols = self.storage.ncols();
-        out.par_chunks_mut(COLUMN_BLOCK)
-            .enumerate()
-            .with_min_len(tasks_per_job(COLUMN_BLOCK * h.len()))
-            .for_each(|(blk, chunk)| {
-                let w = chunk.len();
-                let (mut max, mut sum) = ([f64::NEG_INFINITY; COLUMN_BLOCK], [0.0; COLUMN_BLOCK]);
-                lse_columns(
-                    h,
-                    &data[blk * COLUMN_BLOCK..],
-                    cols,
-                    gamma,
-                    &mut max[..w],
-                    &mut sum[..w],
-                );
-                for (j, o) in chunk.iter_mut().enumerate() {
-                    *o = -eps
-                        * Lse {
-                            max: max[j],
-                            sum: sum[j],
-                        }
-                        .value();
-                }
-            });
-    }
-
-    /// Shifted column sums `Σ_i exp(h_i + shift_j − γ·S_ij)` over the storage rows, where
-    /// `visit(rows, per_row, sum)` adds the rows of one block into that block's partial
-    /// sums (and may record a pair of values per row in `per_row`, the block's part of
-    /// `per_row_out`). Blocks are fixed ([`ROW_BLOCKS`] of them) and their partials are
-    /// added in order, so the result does not depend on the thread count.
-    fn column_sums(
-        &self,
-        per_row_out: &mut [[f64; 3]],
-        visit: impl Fn(Range<usize>, &mut [[f64; 3]], &mut [f64]) + Sync,
-    ) -> Vec<f64> {
-        let (n, m) = self.storage.dim();
-        let per_block = n.div_ceil(ROW_BLOCKS).max(1);
-        let partials: Vec<Vec<f64>> = per_row_out
-            .par_chunks_mut(per_block)
-            .enumerate()
-            .with_min_len(tasks_per_job(per_block * m))
-            .map(|(blk, per_row)| {
-                let mut sum = vec![0.0; m];
-                let start = blk * per_block;
-                visit(start..start + per_row.len(), per_row, &mut sum);
-                sum
-            })
-            .collect();
-        let mut total = vec![0.0; m];
-        for p in &partials {
-            total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
-        }
-        total
-    }
-
-    /// Adds storage row `i`'s terms `exp(hi + shift_j − γ·S_ij)` into `sum` (nothing for
-    /// `hi = −∞`; a non-finite `hi` otherwise poisons the sums, so the caller falls back).
-    fn add_row_to_columns(&self, i: usize, hi: f64, gamma: f64, shift: &[f64], sum: &mut [f64]) {
-        let m = self.storage.ncols();
-        let data = self.storage.as_slice().expect("standard layout");
-        if hi.is_finite() {
-            accumulate_exp(hi, &data[i * m..(i + 1) * m], gamma, shift, sum);
-        } else if hi != f64::NEG_INFINITY {
-            sum.fill(f64::NAN);
-        }
-    }
-
-    /// The fused Sinkhorn iteration over row-major storage (`C` itself): each row is read
-    /// once from memory, for its own softmin and, right after (from cache), for its
-    /// contribution to every column sum, shifted by the column guesses.
-    ///
-    /// When both sweeps share ε, the row's terms `E_ij = exp(h_j + ρ_i − γ·C_ij)` (ρ the row
-    /// shift) also give its column terms, `exp(h'_i + σ_j − γ·C_ij) = E_ij·e^{h'_i − ρ_i}·e^{σ_j − h_j}`:
-    /// one exp per entry instead of two. This is used only where both factors are within
-    /// e^±50, so that a term flushed to zero in `E` (< e^−708) weighs at most e^−608 in the
-    /// column sums, which are then accepted only above e^−500; other rows take the second
-    /// exp, and any doubt sends the columns to the exact sweep.
-    fn chain_storage_rows(&self, chain: &SoftminChain<'_>, g: ChainSlices<'_>) {
-        let data = self.storage.as_slice().expect("standard layout");
-        let (n, m) = self.storage.dim();
-        let gamma_r = 1.0 / (self.scale * chain.eps_rows);
-        let gamma_c = 1.0 / (self.scale * chain.eps_cols);
-        let shift: Vec<f64> = g.guess_cols.iter().map(|v| v / chain.eps_cols).collect();
-        // e^{σ_j − h_j} when every column qualifies for the one-exp path.
-        let kappa: Option<Vec<f64>> = (chain.eps_rows == chain.eps_cols && g.guess_rows.is_some())
-            .then(|| {
-                shift
-                    .iter()
-                    .zip(g.h)
-                    .map(|(&s, &h)| s - h)
-                    .map(|d| (d.abs() <= REUSE_LIMIT).then(|| d.exp()))
-                    .collect::<Option<Vec<f64>>>()
-            })
-            .flatten();
-        // With reuse, the column sums are accumulated divided by κ_j (the same for every
-        // row, applied once at the end): reused rows add `E_ij·e^{h'_i − ρ_i}`, rows that take
-        // the second exp add `exp(h'_i + h_j − γ·C_ij)`, i.e. their terms shifted by `h`
-        // instead of `σ`.
-        let col_shift: &[f64] = if kappa.is_some() { g.h } else { &shift };
-        let mut reused = false;
-        // Per row: (softmin, link, whether its column terms reused the row's).
-        let mut per_row = vec![[0.0; 3]; n];
-        let total = self.column_sums(&mut per_row, |rows, per_row, sum| {
-            let mut terms = vec![0.0; if kappa.is_some() { m } else { 0 }];
-            for (i, out) in rows.zip(per_row.iter_mut()) {
-                let row = &data[i * m..(i + 1) * m];
-                if let (Some(_), Some(gr)) = (&kappa, g.guess_rows) {
-                    let rho = gr[i] / chain.eps_rows;
-                    if rho.is_finite()
-                        && let Some(v) =
-                            shifted_lse(exp_terms(g.h, row, gamma_r, rho, &mut terms), rho)
-                    {
-                        let s = -chain.eps_rows * v;
-                        let l = (chain.link)(i, s);
-                        let d = l - rho;
-                        if l == f64::NEG_INFINITY {
-                            *out = [s, l, 1.0];
-                            continue;
-                        }
-                        if d.abs() <= REUSE_LIMIT {
-                            add_scaled(d.exp(), &terms, sum);
-                            *out = [s, l, 1.0];
-                            continue;
-                        }
-                        self.add_row_to_columns(i, l, gamma_c, col_shift, sum);
-                        *out = [s, l, 0.0];
-                        continue;
-                    }
-                }
-                // The one-exp path above already tried this row's guess: go straight to the
-                // exact kernel then.
-                let guess = g
-                    .guess_rows
-                    .filter(|_| kappa.is_none())
-                    .map(|gr| -gr[i] / chain.eps_rows);
-                let s = -chain.eps_rows * row_lse(g.h, row, gamma_r, guess);
-                let l = (chain.link)(i, s);
-                *out = [s, l, 0.0];
-                self.add_row_to_columns(i, l, gamma_c, col_shift, sum);
-            }
-        });
-        let mut total = total;
-        if let Some(kappa) = &kappa {
-            total.iter_mut().zip(kappa).for_each(|(t, k)| *t *= k);
-        }
-        for (o, p) in g.out_rows.iter_mut().zip(&per_row) {
-            *o = p[0];
-            reused |= p[2] == 1.0;
-        }
-        let floor = if reused { REUSED_MIN } else { 0.0 };
-        if total.iter().any(|&t| t < floor)
-            || !store_shifted(&total, &shift, chain.eps_cols, g.out_cols)
-        {
-            // Some column's guess was too far off (or a link was not finite): redo the
-            // column sweep exactly, from the linked vector.
-            let linked: Vec<f64> = per_row.iter().map(|p| p[1]).collect();
-            self.softmin_storage_cols(gamma_c, chain.eps_cols, &linked, None, g.out_cols);
+        let (data, m, gamma) = (self.data(), self.storage.ncols(), self.gamma(eps));
+        if self.along_storage_rows(axis) {
+            sweep::softmin(&DenseRows { data, m }, gamma, eps, h, k, guess, out);
+        } else {
+            sweep::softmin(&DenseCols { data, m }, gamma, eps, h, k, guess, out);
         }
     }
 }
 
-/// Entries a parallel job should cover at least: below it the hand-off to another thread
-/// costs more than the work (small costs, such as barycenters on a few hundred bins).
-const PAR_GRAIN: usize = 1 << 15;
+/// Entries of the largest batch of fused iterations: above it, each problem's column sums
+/// per task (`k × m` per [`SUB`](sweep::SUB) rows) would outgrow the caches.
+const CHAIN_MAX_PARTIALS: usize = 1 << 16;
 
-/// Tasks of `entries_per_task` entries to group into one job (the tasks and their order of
-/// reduction are unchanged, so results do not change).
-fn tasks_per_job(entries_per_task: usize) -> usize {
-    (PAR_GRAIN / entries_per_task.max(1)).max(1)
-}
+impl<T: CostScalar> TileSource for DenseCost<'_, T> {
+    type Scalar = T;
 
-/// Largest |exponent| of the factors that turn a row's terms into its column terms.
-const REUSE_LIMIT: f64 = 50.0;
-/// Smallest column sum accepted when row terms were reused: e^−500.
-const REUSED_MIN: f64 = 7.12e-218;
-
-/// Blocks of rows with their own partial column sums in row-order column sweeps.
-const ROW_BLOCKS: usize = 64;
-
-/// The slices of a [`SoftminChain`] call, made contiguous.
-struct ChainSlices<'s> {
-    h: &'s [f64],
-    guess_rows: Option<&'s [f64]>,
-    guess_cols: &'s [f64],
-    out_rows: &'s mut [f64],
-    out_cols: &'s mut [f64],
-}
-
-/// `LSE_j(h_j − γ·row_j)`, in one shifted pass from a guess of it when there is one.
-fn row_lse(h: &[f64], row: &[f64], gamma: f64, guess: Option<f64>) -> f64 {
-    match guess {
-        Some(g) => lse_row_near(h, row, gamma, g),
-        None => lse_row(h, row, gamma).value(),
-    }
-}
-
-/// Writes `out_j = −ε·(ln sum_j − shift_j)` if every shifted sum is usable; returns false
-/// (leaving `out` unspecified) otherwise.
-fn store_shifted(sum: &[f64], shift: &[f64], eps: f64, out: &mut [f64]) -> bool {
-    for ((o, &s), &sh) in out.iter_mut().zip(sum).zip(shift) {
-        match shifted_lse(s, sh) {
-            Some(v) => *o = -eps * v,
-            None => return false,
-        }
-    }
-    true
-}
-
-impl TileSource for DenseCost<'_> {
     fn extent(&self, axis: Axis) -> (usize, usize) {
         super::sweep_lengths(self.shape(), axis)
     }
 
     fn tile_shape(&self) -> (usize, usize) {
-        (16, 2048)
+        (16, 1024)
     }
 
-    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]) {
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [T]) {
         let w = red.len();
-        // Rows of the tile are contiguous in storage when the sweep follows the storage rows.
-        let contiguous = (axis == Axis::Rows) != self.transposed;
-        let data = self.storage.as_slice().expect("standard layout");
+        let data = self.data();
         let cols = self.storage.ncols();
         for (t, o) in out.enumerate() {
             let dst = &mut tile[t * w..(t + 1) * w];
-            if contiguous {
+            if self.along_storage_rows(axis) {
                 dst.copy_from_slice(&data[o * cols + red.start..o * cols + red.end]);
             } else {
                 for (d, r) in dst.iter_mut().zip(red.clone()) {
@@ -432,7 +217,7 @@ impl TileSource for DenseCost<'_> {
     }
 }
 
-impl Geometry for DenseCost<'_> {
+impl<T: CostScalar> Geometry for DenseCost<'_, T> {
     fn shape(&self) -> (usize, usize) {
         let (r, c) = self.storage.dim();
         if self.transposed { (c, r) } else { (r, c) }
@@ -442,129 +227,99 @@ impl Geometry for DenseCost<'_> {
         self.raw_moments().summary(self.scale)
     }
 
-    fn softmin_near(
-        &self,
-        axis: Axis,
-        epsilon: f64,
-        h: ArrayView1<'_, f64>,
-        guess: Option<ArrayView1<'_, f64>>,
-        out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()> {
-        tiled::softmin(
-            self.shape(),
-            axis,
-            epsilon,
-            h,
-            guess,
-            out,
-            |h, guess, out| {
-                let gamma = 1.0 / (self.scale * epsilon);
-                let data = self.storage.as_slice().expect("standard layout");
-                let m = self.storage.ncols();
-                if let Some(kernel) = self.gibbs.kernel(data, gamma) {
-                    if (axis == Axis::Rows) != self.transposed {
-                        kernel.rows(data, m, gamma, epsilon, h, out);
-                    } else {
-                        kernel.cols(data, m, gamma, epsilon, h, out);
-                    }
-                } else if (axis == Axis::Rows) != self.transposed {
-                    self.softmin_storage_rows(gamma, epsilon, h, guess, out);
-                } else {
-                    self.softmin_storage_cols(gamma, epsilon, h, guess, out);
-                }
-            },
-        )
+    fn precision(&self) -> Precision {
+        T::PRECISION
     }
 
-    fn softmin_batch(
-        &self,
-        axis: Axis,
-        epsilon: f64,
-        h: ArrayView2<'_, f64>,
-        mut out: ArrayViewMut2<'_, f64>,
-    ) -> Result<bool> {
-        validate::positive("epsilon", epsilon)?;
-        let (n_out, n_red) = super::sweep_lengths(self.shape(), axis);
-        check_len("h", h.ncols(), n_red, "the reduced axis of the sweep")?;
-        check_len("out", out.ncols(), n_out, "the output axis of the sweep")?;
-        check_len(
-            "out",
-            out.nrows(),
-            h.nrows(),
-            "the rows of h (one sweep per row)",
-        )?;
-        let gamma = 1.0 / (self.scale * epsilon);
-        let data = self.storage.as_slice().expect("standard layout");
-        let Some(kernel) = self.gibbs.kernel(data, gamma) else {
-            return Ok(false);
-        };
-        let m = self.storage.ncols();
-        let h = h.as_standard_layout();
-        let h = h.as_slice().expect("standard layout");
-        let run = |o: &mut [f64]| {
-            if (axis == Axis::Rows) != self.transposed {
-                kernel.rows_batch(data, m, gamma, epsilon, h, o);
+    fn softmin_batch(&self, s: &Sweep<'_>, out: ArrayViewMut2<'_, f64>) -> Result<()> {
+        check_sweep(self.shape(), s, &out)?;
+        let k = s.h.nrows();
+        let h = row_major(&s.h);
+        let guess = s.guess.as_ref().map(row_major);
+        let gamma = self.gamma(s.epsilon);
+        let (data, m) = (self.data(), self.storage.ncols());
+        with_rows_mut(out, |o| {
+            if let Some(kernel) = self.gibbs.kernel(data, gamma) {
+                if self.along_storage_rows(s.axis) {
+                    kernel.rows_batch(data, m, gamma, s.epsilon, &h, o);
+                } else {
+                    kernel.cols_batch(data, m, gamma, s.epsilon, &h, o);
+                }
             } else {
-                kernel.cols_batch(data, m, gamma, epsilon, h, o);
+                self.stream(s.axis, s.epsilon, &h, k, guess.as_deref(), o);
             }
-        };
-        if let Some(o) = out.as_slice_mut() {
-            run(o);
-        } else {
-            let mut buf = out.as_standard_layout().into_owned();
-            run(buf.as_slice_mut().expect("an owned array is contiguous"));
-            out.assign(&buf);
-        }
-        Ok(true)
+        });
+        Ok(())
     }
 
     fn softmin_chain(
         &self,
         chain: &SoftminChain<'_>,
-        out_rows: ArrayViewMut1<'_, f64>,
-        out_cols: ArrayViewMut1<'_, f64>,
+        out_rows: ArrayViewMut2<'_, f64>,
+        out_cols: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         let (n, m) = self.shape();
-        // A small cost with a Gibbs kernel at this ε: two matrix–vector sweeps.
-        let data = self.storage.as_slice().expect("standard layout");
-        let gamma = 1.0 / (self.scale * chain.eps_rows);
-        if chain.eps_rows == chain.eps_cols
+        let k = chain.h.nrows();
+        let gamma = self.gamma(chain.eps_rows);
+        // A small cost with a Gibbs kernel at this ε: two matrix–vector sweeps. The fused
+        // pass needs C's rows contiguous, a guess for the columns and room for the partials.
+        let kernel = chain.eps_rows == chain.eps_cols
             && chain.eps_rows > 0.0
-            && self.gibbs.kernel(data, gamma).is_some()
-        {
-            return default_chain(self, chain, out_rows, out_cols);
-        }
-        // The fused pass needs C's rows contiguous and a guess for the columns.
-        let Some(guess_cols) = chain.guess_cols.filter(|_| !self.transposed) else {
+            && self.gibbs.kernel(self.data(), gamma).is_some();
+        let Some(guess_cols) = chain.guess_cols.filter(|_| {
+            !kernel
+                && !self.transposed
+                && k * m * n.div_ceil(sweep::SUB) <= CHAIN_MAX_PARTIALS * 64
+                && k * m <= CHAIN_MAX_PARTIALS
+        }) else {
             return default_chain(self, chain, out_rows, out_cols);
         };
-        validate::positive("eps_rows", chain.eps_rows)?;
-        validate::positive("eps_cols", chain.eps_cols)?;
-        check_len("h", chain.h.len(), m, "columns of the cost")?;
-        check_len("guess_cols", guess_cols.len(), m, "columns of the cost")?;
-        check_len("out_rows", out_rows.len(), n, "rows of the cost")?;
-        check_len("out_cols", out_cols.len(), m, "columns of the cost")?;
+        crate::validate::positive("eps_rows", chain.eps_rows)?;
+        crate::validate::positive("eps_cols", chain.eps_cols)?;
+        check_len("h", chain.h.ncols(), m, "columns of the cost")?;
+        check_len("guess_cols", guess_cols.ncols(), m, "columns of the cost")?;
+        check_len("guess_cols", guess_cols.nrows(), k, "the rows of h")?;
+        check_len("out_rows", out_rows.ncols(), n, "rows of the cost")?;
+        check_len("out_rows", out_rows.nrows(), k, "the rows of h")?;
+        check_len("out_cols", out_cols.ncols(), m, "columns of the cost")?;
+        check_len("out_cols", out_cols.nrows(), k, "the rows of h")?;
         if let Some(g) = &chain.guess_rows {
-            check_len("guess_rows", g.len(), n, "rows of the cost")?;
+            check_len("guess_rows", g.ncols(), n, "rows of the cost")?;
+            check_len("guess_rows", g.nrows(), k, "the rows of h")?;
         }
-        let h = tiled::contiguous(&chain.h);
-        let guess_rows = chain.guess_rows.as_ref().map(tiled::contiguous);
-        let guess_cols = tiled::contiguous(&guess_cols);
-        tiled::with_slice_mut(out_rows, |out_rows| {
-            tiled::with_slice_mut(out_cols, |out_cols| {
-                self.chain_storage_rows(
-                    chain,
-                    ChainSlices {
-                        h: &h,
-                        guess_rows: guess_rows.as_deref(),
-                        guess_cols: &guess_cols,
-                        out_rows,
-                        out_cols,
-                    },
-                )
+        let h = row_major(&chain.h);
+        let guess_rows = chain.guess_rows.as_ref().map(row_major);
+        let guess_cols = row_major(&guess_cols);
+        let args = Chain {
+            gamma_rows: self.gamma(chain.eps_rows),
+            gamma_cols: self.gamma(chain.eps_cols),
+            eps_rows: chain.eps_rows,
+            eps_cols: chain.eps_cols,
+            h: &h,
+            k,
+            guess_rows: guess_rows.as_deref(),
+            guess_cols: &guess_cols,
+            link: chain.link,
+        };
+        let mut linked = vec![0.0; k * n];
+        with_rows_mut(out_rows, |rows| {
+            with_rows_mut(out_cols, |cols| {
+                let data = self.data();
+                let failed = sweep::chain(data, m, &args, rows, cols, &mut linked);
+                if failed.contains(&true) {
+                    // Some column's guess was too far off (or a link was not finite): those
+                    // columns by the exact two-pass sweep of the linked vector.
+                    let gamma = self.gamma(chain.eps_cols);
+                    let src = DenseCols { data, m };
+                    sweep::exact(&src, gamma, chain.eps_cols, &linked, k, &failed, cols);
+                }
             })
         });
         Ok(())
+    }
+
+    fn sweep_passes(&self) -> Option<&dyn SweepPasses> {
+        Some(self)
     }
 
     fn apply_plan(
@@ -583,10 +338,12 @@ impl Geometry for DenseCost<'_> {
         v: ArrayView2<'_, f64>,
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
-        // One parallel GEMM on the storage (or its transpose), scaled: C·V or Cᵀ·V.
+        // f64: one parallel GEMM on the storage (or its transpose), scaled: C·V or Cᵀ·V.
+        let Some(storage) = f64_storage(self) else {
+            return tiled::apply_cost(self, self.shape(), self.scale, axis, v, out);
+        };
         super::check_apply(self.shape(), axis, &v, &out)?;
-        let storage = self.storage.view();
-        let lhs = if (axis == Axis::Rows) != self.transposed {
+        let lhs = if self.along_storage_rows(axis) {
             storage
         } else {
             storage.reversed_axes()
@@ -618,7 +375,7 @@ impl Geometry for DenseCost<'_> {
         cols: &[usize],
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
-        let data = self.storage.as_slice().expect("standard layout");
+        let data = self.data();
         let stride = self.storage.ncols();
         // Entry (i, j) of C is S[i, j], or S[j, i] for transposed storage.
         let (row_step, col_step) = if self.transposed {
@@ -629,7 +386,7 @@ impl Geometry for DenseCost<'_> {
         tiled::cost_block(self.shape(), self.scale, rows, cols, out, |block, dst| {
             for (d, &i) in dst.chunks_mut(cols.len()).zip(block) {
                 for (v, &j) in d.iter_mut().zip(cols) {
-                    *v = data[i * row_step + j * col_step];
+                    *v = data[i * row_step + j * col_step].wide();
                 }
             }
         })
@@ -640,9 +397,71 @@ impl Geometry for DenseCost<'_> {
     }
 }
 
+/// The storage as an `f64` view, when it is `f64`.
+fn f64_storage<'s, T: CostScalar>(cost: &'s DenseCost<'_, T>) -> Option<ArrayView2<'s, f64>> {
+    let slice = T::as_f64_slice(cost.data())?;
+    ArrayView2::from_shape(cost.storage.dim(), slice).ok()
+}
+
+impl<T: CostScalar> SweepPasses for DenseCost<'_, T> {
+    fn pass_shape(&self) -> (usize, usize) {
+        self.shape()
+    }
+
+    fn pass_precision(&self) -> Precision {
+        T::PRECISION
+    }
+
+    fn max_pass(
+        &self,
+        s: &Sweep<'_>,
+        mask: Option<ndarray::ArrayView2<'_, bool>>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        let (data, m, gamma) = (self.data(), self.storage.ncols(), self.gamma(s.epsilon));
+        if self.along_storage_rows(s.axis) {
+            tiled::max_pass(&DenseRows { data, m }, self.shape(), gamma, s, mask, out)
+        } else {
+            tiled::max_pass(&DenseCols { data, m }, self.shape(), gamma, s, mask, out)
+        }
+    }
+
+    fn sum_pass(
+        &self,
+        s: &Sweep<'_>,
+        anchors: ndarray::ArrayView2<'_, f64>,
+        mask: Option<ndarray::ArrayView2<'_, bool>>,
+        out: ArrayViewMut2<'_, ExactSum>,
+    ) -> Result<()> {
+        let (data, m, gamma) = (self.data(), self.storage.ncols(), self.gamma(s.epsilon));
+        if self.along_storage_rows(s.axis) {
+            tiled::sum_pass(
+                &DenseRows { data, m },
+                self.shape(),
+                gamma,
+                s,
+                anchors,
+                mask,
+                out,
+            )
+        } else {
+            tiled::sum_pass(
+                &DenseCols { data, m },
+                self.shape(),
+                gamma,
+                s,
+                anchors,
+                mask,
+                out,
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::Sweep;
     use ndarray::{Array1, ShapeBuilder, array};
 
     fn naive_softmin(c: &Array2<f64>, axis: Axis, eps: f64, h: &Array1<f64>) -> Array1<f64> {
@@ -693,8 +512,9 @@ mod tests {
     #[test]
     fn batched_sweeps_give_the_bits_of_single_sweeps() {
         // 70 × 131: one thread, blocks shared by the vectors; 300 × 300 (× 3 vectors above
-        // the shared-sweep limit): vectors split between threads.
-        for (n, m) in [(70, 131), (300, 300)] {
+        // the shared-sweep limit): vectors split between threads; 1500 × 700: streamed
+        // sweeps (no Gibbs kernel), with and without guesses, in f64 and f32.
+        for (n, m) in [(70, 131), (300, 300), (1500, 700)] {
             batched_sweeps_match(n, m);
         }
     }
@@ -703,57 +523,66 @@ mod tests {
         let c = random_cost(n, m);
         let mut fortran = Array2::zeros((n, m).f());
         fortran.assign(&c);
-        for layout in [c.view(), fortran.view()] {
-            let geom = DenseCost::new(layout).unwrap();
+        let c32 = c.mapv(|v| v as f32);
+        let geoms: Vec<Box<dyn Geometry>> = vec![
+            Box::new(DenseCost::new(c.view()).unwrap()),
+            Box::new(DenseCost::new(fortran.view()).unwrap()),
+            Box::new(DenseCost::new(c32.view()).unwrap()),
+        ];
+        for geom in &geoms {
             for (axis, len_h, len_out) in [(Axis::Rows, m, n), (Axis::Cols, n, m)] {
                 // Three vectors, one of them all −∞ (no term: +∞ out), one far from the
-                // others' scale (exact fallbacks for some entries).
+                // others' scale (two-pass fallbacks for some entries).
                 let h = Array2::from_shape_fn((3, len_h), |(k, j)| match k {
                     0 => (j as f64 * 0.37).cos(),
                     1 => f64::NEG_INFINITY,
                     _ => 400.0 * (j as f64 * 0.11).sin(),
                 });
-                let mut out = Array2::zeros((3, len_out));
-                assert!(
-                    geom.softmin_batch(axis, 0.05, h.view(), out.view_mut())
-                        .unwrap()
-                );
-                for k in 0..3 {
-                    let mut one = Array1::zeros(len_out);
-                    geom.softmin(axis, 0.05, h.row(k), one.view_mut()).unwrap();
-                    for (a, b) in out.row(k).iter().zip(&one) {
-                        assert_eq!(a.to_bits(), b.to_bits(), "{axis:?}, vector {k}");
+                let guess = Array2::from_shape_fn((3, len_out), |(k, o)| {
+                    0.3 * k as f64 + (o as f64 * 0.2).sin()
+                });
+                for (eps, with_guess) in [(0.05, false), (0.05, true), (1e-3, true)] {
+                    let sweep = Sweep {
+                        axis,
+                        epsilon: eps,
+                        h: h.view(),
+                        guess: with_guess.then(|| guess.view()),
+                    };
+                    let mut out = Array2::zeros((3, len_out));
+                    geom.softmin_batch(&sweep, out.view_mut()).unwrap();
+                    for k in 0..3 {
+                        let mut one = Array1::zeros(len_out);
+                        let g = with_guess.then(|| guess.row(k));
+                        geom.softmin_near(axis, eps, h.row(k), g, one.view_mut())
+                            .unwrap();
+                        for (a, b) in out.row(k).iter().zip(&one) {
+                            assert_eq!(a.to_bits(), b.to_bits(), "{axis:?}, vector {k}");
+                        }
                     }
+                    assert!(out.row(1).iter().all(|&v| v == f64::INFINITY));
+                    // Strided output.
+                    let mut wide = Array2::zeros((len_out, 3));
+                    geom.softmin_batch(&sweep, wide.view_mut().reversed_axes())
+                        .unwrap();
+                    assert_eq!(wide.t(), out);
                 }
-                // Strided output.
-                let mut wide = Array2::zeros((len_out, 3));
-                assert!(
-                    geom.softmin_batch(axis, 0.05, h.view(), wide.view_mut().reversed_axes())
-                        .unwrap()
-                );
-                assert_eq!(wide.t(), out);
             }
-            // No kernel at this ε: the caller sweeps one by one.
-            let mut out = Array2::zeros((2, n));
-            let h = Array2::zeros((2, m));
-            assert!(
-                !geom
-                    .softmin_batch(Axis::Rows, 1e-6, h.view(), out.view_mut())
-                    .unwrap()
-            );
-            assert!(out.iter().all(|&v| v == 0.0));
             // Shapes are named.
+            let h = Array2::zeros((2, m));
+            let mut out = Array2::zeros((2, n));
+            let bad_h = Array2::zeros((2, m + 1));
+            let sweep = |h| Sweep {
+                axis: Axis::Rows,
+                epsilon: 0.05,
+                h,
+                guess: None,
+            };
             let err = geom
-                .softmin_batch(
-                    Axis::Rows,
-                    0.05,
-                    Array2::zeros((2, m + 1)).view(),
-                    out.view_mut(),
-                )
+                .softmin_batch(&sweep(bad_h.view()), out.view_mut())
                 .unwrap_err();
             assert!(err.to_string().contains("h"), "{err}");
             let err = geom
-                .softmin_batch(Axis::Rows, 0.05, h.view(), Array2::zeros((3, n)).view_mut())
+                .softmin_batch(&sweep(h.view()), Array2::zeros((3, n)).view_mut())
                 .unwrap_err();
             assert!(err.to_string().contains("out"), "{err}");
         }

@@ -26,8 +26,10 @@ use rayon::prelude::*;
 
 use crate::kernels::log::ln_slice;
 use crate::kernels::lse::{
-    column_sums, exp_below_scalar_max, exp_of_shifted_cost, log_sum_exp, lse_row, row_dots,
+    column_sums, exp_below_scalar_max, exp_of_shifted_cost, log_sum_exp, row_dots,
 };
+use crate::kernels::scalar::Kernels;
+use crate::kernels::sweep::row_softmin;
 
 /// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
 pub(crate) const MAX_ENTRIES: usize = 1 << 20;
@@ -76,7 +78,7 @@ impl GibbsCache {
     /// cost too large, or a `γ·(S_max − S_min)` outside `[1, MAX_RANGE]`: above every cost
     /// (`< 1`) `ln Σ` would lose the last bits of `γ·S` that the log domain keeps; far below
     /// (`> MAX_RANGE`) most sums would fall back to the exact sweep anyway.
-    pub(crate) fn kernel(&self, data: &[f64], gamma: f64) -> Option<Arc<GibbsKernel>> {
+    pub(crate) fn kernel<T: Kernels>(&self, data: &[T], gamma: f64) -> Option<Arc<GibbsKernel>> {
         if data.len() > MAX_ENTRIES {
             return None;
         }
@@ -89,8 +91,9 @@ impl GibbsCache {
         }
         let (lo, hi) = data
             .iter()
+            .map(|c| c.wide())
             .filter(|c| c.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
                 (lo.min(c), hi.max(c))
             });
         let range = gamma * (hi - lo);
@@ -100,7 +103,10 @@ impl GibbsCache {
             k = vec![0.0; data.len()];
             k.par_chunks_mut(PAR_GRAIN)
                 .zip(data.par_chunks(PAR_GRAIN))
-                .for_each(|(k, c)| exp_of_shifted_cost(c, gamma, lo, k));
+                .for_each(|(k, c)| {
+                    let mut buf = vec![0.0; c.len()];
+                    exp_of_shifted_cost(T::as_f64(c, &mut buf), gamma, lo, k)
+                });
         }
         let entry = Arc::new(GibbsKernel {
             gamma_bits: gamma.to_bits(),
@@ -126,26 +132,29 @@ fn weights(h: &[f64], out: &mut [f64]) -> Option<(f64, Vec<f64>)> {
     Some((s, w))
 }
 
-/// The exact (two-pass) log-sum-exp of storage row `i`: `LSE_j(h_j − γ·S_ij)`.
-fn exact_row(data: &[f64], m: usize, gamma: f64, h: &[f64], i: usize) -> f64 {
-    lse_row(h, &data[i * m..(i + 1) * m], gamma).value()
+/// The exact (two-pass) log-sum-exp of storage row `i`: `LSE_j(h_j − γ·S_ij)`, in the
+/// storage's precision (the value the streamed row sweep gives).
+fn exact_row<T: Kernels>(data: &[T], m: usize, gamma: f64, h: &[f64], i: usize) -> f64 {
+    let mut ht = vec![T::default(); m];
+    T::narrow(h, &mut ht);
+    -row_softmin(&ht, &data[i * m..(i + 1) * m], T::of(gamma), 1.0, None)
 }
 
 /// The exact log-sum-exp of storage column `j`: `LSE_i(h_i − γ·S_ij)`.
-fn exact_col(data: &[f64], m: usize, gamma: f64, h: &[f64], j: usize) -> f64 {
+fn exact_col<T: Kernels>(data: &[T], m: usize, gamma: f64, h: &[f64], j: usize) -> f64 {
     log_sum_exp(
         h.iter()
             .enumerate()
-            .map(|(i, &hi)| hi - gamma * data[i * m + j]),
+            .map(|(i, &hi)| hi - gamma * data[i * m + j].wide()),
     )
 }
 
 impl GibbsKernel {
     /// Softmin along the storage rows (`m` columns): `out_i = −ε·LSE_j(h_j − γ·S_ij)`, exact
     /// rows from `data` where the shifted sum is not accepted.
-    pub(crate) fn rows(
+    pub(crate) fn rows<T: Kernels>(
         &self,
-        data: &[f64],
+        data: &[T],
         m: usize,
         gamma: f64,
         eps: f64,
@@ -171,9 +180,9 @@ impl GibbsKernel {
     /// Softmin along the storage columns (`h` has one entry per storage row):
     /// `out_j = −ε·LSE_i(h_i − γ·S_ij)`, exact columns from `data` where the shifted sum is
     /// not accepted.
-    pub(crate) fn cols(
+    pub(crate) fn cols<T: Kernels>(
         &self,
-        data: &[f64],
+        data: &[T],
         m: usize,
         gamma: f64,
         eps: f64,
@@ -197,9 +206,9 @@ impl GibbsKernel {
 
     /// [`rows`](Self::rows) for `p = out.len() / n` vectors at once (`h`: `p × m`, `out`:
     /// `p × n`, row-major). Same bits as `p` calls of `rows`.
-    pub(crate) fn rows_batch(
+    pub(crate) fn rows_batch<T: Kernels>(
         &self,
-        data: &[f64],
+        data: &[T],
         m: usize,
         gamma: f64,
         eps: f64,
@@ -229,9 +238,9 @@ impl GibbsKernel {
 
     /// [`cols`](Self::cols) for `p = out.len() / m` vectors at once (`h`: `p × n`, `out`:
     /// `p × m`, row-major). Same bits as `p` calls of `cols`.
-    pub(crate) fn cols_batch(
+    pub(crate) fn cols_batch<T: Kernels>(
         &self,
-        data: &[f64],
+        data: &[T],
         m: usize,
         gamma: f64,
         eps: f64,

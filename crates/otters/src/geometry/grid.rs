@@ -8,14 +8,12 @@
 //! product `K = K_1 ⊗ … ⊗ K_D`, and a softmin sweep is a nested 1-D log-sum-exp along each
 //! axis in turn: O(N·Σ_d n_d) work and O(N) memory, never an N × N matrix.
 
-use ndarray::{
-    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis as NdAxis,
-};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis as NdAxis};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 
 use super::{
-    Axis, CostSummary, Geometry, LogPlan, check_apply, check_block, check_len, check_plan,
+    Axis, CostSummary, Geometry, LogPlan, Sweep, check_apply, check_block, check_plan, check_sweep,
 };
 use crate::error::{Error, Result};
 use crate::kernels::gemm;
@@ -468,21 +466,14 @@ impl Geometry for Grid {
         self.summary
     }
 
-    fn softmin_near(
-        &self,
-        axis: Axis,
-        epsilon: f64,
-        h: ArrayView1<'_, f64>,
-        _guess: Option<ArrayView1<'_, f64>>,
-        mut out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()> {
-        validate::positive("epsilon", epsilon)?;
-        let (n, m) = super::sweep_lengths(self.shape(), axis);
-        check_len("h", h.len(), m, "the reduced axis of the cost")?;
-        check_len("out", out.len(), n, "the output axis of the cost")?;
-        let lse = self.log_kernels(axis, epsilon, None).nested_lse(h.to_vec());
-        for (o, l) in out.iter_mut().zip(lse) {
-            *o = -epsilon * l;
+    fn softmin_batch(&self, sweep: &Sweep<'_>, mut out: ArrayViewMut2<'_, f64>) -> Result<()> {
+        check_sweep(self.shape(), sweep, &out)?;
+        let kernels = self.log_kernels(sweep.axis, sweep.epsilon, None);
+        for (h, mut o) in sweep.h.outer_iter().zip(out.outer_iter_mut()) {
+            let lse = kernels.nested_lse(h.to_vec());
+            for (o, l) in o.iter_mut().zip(lse) {
+                *o = -sweep.epsilon * l;
+            }
         }
         Ok(())
     }

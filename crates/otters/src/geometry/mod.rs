@@ -18,18 +18,27 @@ mod cost_fn;
 mod dense;
 mod gibbs;
 mod grid;
+mod passes;
 mod point_cloud;
+mod precision;
 mod sampled;
+mod sharded;
 mod tiled;
 
+use std::borrow::Cow;
 use std::fmt;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis as NdAxis};
 
+pub use crate::kernels::exact::ExactSum;
+pub use crate::kernels::sweep::CHUNK;
 pub use cost_fn::{Bilinear, Cosine, CostFn, Custom, Euclidean, Lp, SqEuclidean};
 pub use dense::DenseCost;
 pub use grid::Grid;
+pub use passes::SweepPasses;
 pub use point_cloud::{LowRankCost, PointCloud};
+pub use precision::{CostScalar, Precision};
+pub use sharded::Sharded;
 
 use crate::error::{Error, Result};
 
@@ -58,22 +67,43 @@ pub struct LogPlan<'a> {
     pub epsilon: f64,
 }
 
-/// The inputs of [`Geometry::softmin_chain`]: a row sweep at `eps_rows` of `h`, then a
-/// column sweep at `eps_cols` of `h'_i = link(i, s_i)`, with optional guesses of both results.
+/// A batch of `k` softmin sweeps of one geometry, one per row of `h`:
+/// `out[p, o] = −ε·log Σ_r exp(h[p, r] − C(o, r)/ε)`, where `C(o, r)` is `C[o, r]` for
+/// `Axis::Rows` and `C[r, o]` for `Axis::Cols`.
+///
+/// The cost is read once for all `k` problems, and each problem's outputs are the bits a
+/// sweep of that problem alone gives.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep<'a> {
+    /// Which index the outputs run over.
+    pub axis: Axis,
+    /// The regularization ε.
+    pub epsilon: f64,
+    /// `k × n_red`: one dimensionless vector per problem (log-weights plus potential over ε).
+    pub h: ArrayView2<'a, f64>,
+    /// `k × n_out`: guesses of the outputs (typically the previous iteration's), or `None`.
+    /// A guess only buys speed (one pass instead of two): outputs agree with the unguessed
+    /// sweep to rounding whatever the guess.
+    pub guess: Option<ArrayView2<'a, f64>>,
+}
+
+/// The inputs of [`Geometry::softmin_chain`], for `k` problems: a row sweep at `eps_rows` of
+/// `h`, then a column sweep at `eps_cols` of `h'[p, i] = link(p, i, s[p, i])`, with optional
+/// guesses of both results.
 #[derive(Clone, Copy)]
 pub struct SoftminChain<'a> {
     /// ε of the row sweep.
     pub eps_rows: f64,
-    /// The row sweep's `h` (length `m`).
-    pub h: ArrayView1<'a, f64>,
-    /// A guess of the row sweep's output (length `n`), see [`Geometry::softmin_near`].
-    pub guess_rows: Option<ArrayView1<'a, f64>>,
-    /// `(i, s_i) ↦ h'_i`; must return `−∞` or a finite value.
-    pub link: &'a (dyn Fn(usize, f64) -> f64 + Sync),
+    /// The row sweep's `h` (`k × m`).
+    pub h: ArrayView2<'a, f64>,
+    /// Guesses of the row sweep's outputs (`k × n`), see [`Sweep::guess`].
+    pub guess_rows: Option<ArrayView2<'a, f64>>,
+    /// `(p, i, s[p, i]) ↦ h'[p, i]`; must return `−∞` or a finite value.
+    pub link: &'a (dyn Fn(usize, usize, f64) -> f64 + Sync),
     /// ε of the column sweep.
     pub eps_cols: f64,
-    /// A guess of the column sweep's output (length `m`).
-    pub guess_cols: Option<ArrayView1<'a, f64>>,
+    /// Guesses of the column sweep's outputs (`k × m`).
+    pub guess_cols: Option<ArrayView2<'a, f64>>,
 }
 
 impl fmt::Debug for SoftminChain<'_> {
@@ -81,6 +111,7 @@ impl fmt::Debug for SoftminChain<'_> {
         f.debug_struct("SoftminChain")
             .field("eps_rows", &self.eps_rows)
             .field("eps_cols", &self.eps_cols)
+            .field("problems", &self.h.nrows())
             .finish_non_exhaustive()
     }
 }
@@ -133,9 +164,26 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         None
     }
 
-    /// Softmin sweep. `Axis::Rows`: `out_i = −ε·log Σ_j exp(h_j − C_ij/ε)` with `h` of
+    /// The precision the cost is stored or computed in (sums, potentials and every reported
+    /// value are `f64` either way).
+    fn precision(&self) -> Precision {
+        Precision::F64
+    }
+
+    /// `k` softmin sweeps at once (the primitive every entropic solver is written against),
+    /// see [`Sweep`]. An output is `+∞` when every term is zero (all `h = −∞` or every cost
+    /// of its row/column forbidden).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] naming `h`, `guess` or `out` for mismatched shapes;
+    /// [`Error::InvalidParameter`] for an ε that is not positive and finite.
+    fn softmin_batch(&self, sweep: &Sweep<'_>, out: ArrayViewMut2<'_, f64>) -> Result<()>;
+
+    /// One softmin sweep: `Axis::Rows`: `out_i = −ε·log Σ_j exp(h_j − C_ij/ε)` with `h` of
     /// length `m` and `out` of length `n`; `Axis::Cols` is the transposed sweep.
-    /// An output is `+∞` when every term is zero (all `h_j = −∞` or `C_ij = +∞`).
+    ///
+    /// # Errors
+    /// As [`softmin_batch`](Geometry::softmin_batch).
     fn softmin(
         &self,
         axis: Axis,
@@ -146,11 +194,10 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         self.softmin_near(axis, epsilon, h, None, out)
     }
 
-    /// [`softmin`](Geometry::softmin) given a guess of the result (typically the previous
-    /// iteration's output; same length as `out`). The guess only buys speed: a geometry may
-    /// sum the terms shifted by it in one pass, falling back to the exact two-pass sweep
-    /// wherever the guess is too far off, so results agree with `softmin` to rounding
-    /// whatever the guess. `None` is the plain [`softmin`](Geometry::softmin).
+    /// [`softmin`](Geometry::softmin) given a guess of the result (see [`Sweep::guess`]).
+    ///
+    /// # Errors
+    /// As [`softmin_batch`](Geometry::softmin_batch).
     fn softmin_near(
         &self,
         axis: Axis,
@@ -158,37 +205,36 @@ pub trait Geometry: Send + Sync + fmt::Debug {
         h: ArrayView1<'_, f64>,
         guess: Option<ArrayView1<'_, f64>>,
         out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        let sweep = Sweep {
+            axis,
+            epsilon,
+            h: h.insert_axis(NdAxis(0)),
+            guess: guess.map(|g| g.insert_axis(NdAxis(0))),
+        };
+        self.softmin_batch(&sweep, out.insert_axis(NdAxis(0)))
+    }
 
     /// A row sweep followed by a column sweep whose `h` is computed from the row sweep's
-    /// output, entry by entry (one Sinkhorn iteration): `s = softmin_rows(chain.h)`, then
-    /// `t = softmin_cols(h')` with `h'_i = (chain.link)(i, s_i)`. A stored cost can be read
-    /// once instead of twice; the default runs the two sweeps one after the other.
+    /// output, entry by entry (one Sinkhorn iteration), for `k` problems: `s = softmin_rows(h)`,
+    /// then `t = softmin_cols(h')` with `h'[p, i] = (chain.link)(p, i, s[p, i])`. A stored cost
+    /// can be read once instead of twice; the default runs the two sweeps one after the other.
+    ///
+    /// # Errors
+    /// As [`softmin_batch`](Geometry::softmin_batch).
     fn softmin_chain(
         &self,
         chain: &SoftminChain<'_>,
-        out_rows: ArrayViewMut1<'_, f64>,
-        out_cols: ArrayViewMut1<'_, f64>,
+        out_rows: ArrayViewMut2<'_, f64>,
+        out_cols: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         default_chain(self, chain, out_rows, out_cols)
     }
 
-    /// Softmin sweeps of several `h` at once, one per row of `h` (`out` has one row per
-    /// sweep), for a geometry that does them faster together than one by one (a small stored
-    /// cost reads its kernel once for all of them): `Ok(true)` when done. `Ok(false)`, the
-    /// default, leaves `out` untouched: the caller sweeps the rows one by one.
-    ///
-    /// # Errors
-    /// As [`softmin`](Geometry::softmin), naming `h` or `out` for mismatched shapes.
-    fn softmin_batch(
-        &self,
-        axis: Axis,
-        epsilon: f64,
-        h: ArrayView2<'_, f64>,
-        out: ArrayViewMut2<'_, f64>,
-    ) -> Result<bool> {
-        let _ = (axis, epsilon, h, out);
-        Ok(false)
+    /// The two passes this geometry's sweeps are made of, when it can be one block of a
+    /// [`Sharded`] geometry (stored costs and point clouds); `None` otherwise.
+    fn sweep_passes(&self) -> Option<&dyn SweepPasses> {
+        None
     }
 
     /// `out = P·V` (`Axis::Rows`: `V` is `m×k`, `out` is `n×k`) or `out = Pᵀ·V`
@@ -255,28 +301,71 @@ pub(crate) fn sweep_lengths(shape: (usize, usize), axis: Axis) -> (usize, usize)
 pub(crate) fn default_chain<G: Geometry + ?Sized>(
     geom: &G,
     chain: &SoftminChain<'_>,
-    mut out_rows: ArrayViewMut1<'_, f64>,
-    out_cols: ArrayViewMut1<'_, f64>,
+    mut out_rows: ArrayViewMut2<'_, f64>,
+    out_cols: ArrayViewMut2<'_, f64>,
 ) -> Result<()> {
-    geom.softmin_near(
-        Axis::Rows,
-        chain.eps_rows,
-        chain.h,
-        chain.guess_rows,
+    geom.softmin_batch(
+        &Sweep {
+            axis: Axis::Rows,
+            epsilon: chain.eps_rows,
+            h: chain.h,
+            guess: chain.guess_rows,
+        },
         out_rows.view_mut(),
     )?;
-    let linked: Array1<f64> = out_rows
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| (chain.link)(i, s))
-        .collect();
-    geom.softmin_near(
-        Axis::Cols,
-        chain.eps_cols,
-        linked.view(),
-        chain.guess_cols,
+    let linked = Array2::from_shape_fn(out_rows.dim(), |(p, i)| {
+        (chain.link)(p, i, out_rows[[p, i]])
+    });
+    geom.softmin_batch(
+        &Sweep {
+            axis: Axis::Cols,
+            epsilon: chain.eps_cols,
+            h: linked.view(),
+            guess: chain.guess_cols,
+        },
         out_cols,
     )
+}
+
+/// Checks the shapes and ε of a [`Sweep`] on a geometry of shape `shape` writing `out`.
+pub(crate) fn check_sweep(
+    shape: (usize, usize),
+    sweep: &Sweep<'_>,
+    out: &ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    crate::validate::positive("epsilon", sweep.epsilon)?;
+    let (n_out, n_red) = sweep_lengths(shape, sweep.axis);
+    let k = sweep.h.nrows();
+    check_len("h", sweep.h.ncols(), n_red, "the reduced axis of the sweep")?;
+    check_len("out", out.ncols(), n_out, "the output axis of the sweep")?;
+    check_len("out", out.nrows(), k, "the rows of h (one sweep per row)")?;
+    if let Some(g) = &sweep.guess {
+        check_len("guess", g.ncols(), n_out, "the output axis of the sweep")?;
+        check_len("guess", g.nrows(), k, "the rows of h (one guess per sweep)")?;
+    }
+    Ok(())
+}
+
+/// A standard-layout (row-major, contiguous) copy of `a`, or `a` itself when it already is.
+pub(crate) fn row_major<'a>(a: &'a ArrayView2<'_, f64>) -> Cow<'a, [f64]> {
+    match a.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
+/// Runs `f` on a row-major contiguous slice of `out`, through a buffer when `out` is not.
+pub(crate) fn with_rows_mut<R>(
+    mut out: ArrayViewMut2<'_, f64>,
+    f: impl FnOnce(&mut [f64]) -> R,
+) -> R {
+    if let Some(s) = out.as_slice_mut() {
+        return f(s);
+    }
+    let mut buf: Vec<f64> = out.iter().copied().collect();
+    let r = f(&mut buf);
+    out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
+    r
 }
 
 /// Checks that a vector has the length a sweep expects.
@@ -422,9 +511,10 @@ impl Moments {
         m2: 0.0,
     };
 
-    pub(crate) fn of(values: &[f64]) -> Moments {
+    pub(crate) fn of<T: crate::kernels::scalar::Kernels>(values: &[T]) -> Moments {
         let mut m = Moments::EMPTY;
-        for &v in values {
+        for v in values {
+            let v = v.wide();
             if v.is_finite() {
                 m.count += 1.0;
                 m.max = m.max.max(v);

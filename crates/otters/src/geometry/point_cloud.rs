@@ -8,23 +8,27 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis as NdAxis, s};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis as NdAxis, s};
 use rayon::prelude::*;
 
 use super::{
-    Axis, CostFn, CostSummary, Geometry, LogPlan, Moments, ScaleCost, SqEuclidean, median_of,
-    resolve_scale, tiled,
+    Axis, CostFn, CostScalar, CostSummary, Geometry, LogPlan, Moments, Precision, ScaleCost,
+    SqEuclidean, Sweep, SweepPasses, check_sweep, median_of, resolve_scale, row_major, tiled,
+    with_rows_mut,
 };
 use crate::error::{Error, Result};
+use crate::kernels::exact::ExactSum;
 use crate::kernels::gemm::{matmul_seq, mul_transposed};
 use crate::kernels::lse::exp_row;
-use crate::kernels::tiles::{self, TileSource};
+use crate::kernels::sweep::{self, TileSource, Tiles};
+use crate::kernels::tiles;
 use crate::validate;
 
 /// Default tile: 64 output indices × 256 reduced ones (128 KiB of f64, L2-resident).
 const DEFAULT_TILE: (usize, usize) = (64, 256);
 
-/// Two point clouds `x` (`n × d`) and `y` (`m × d`) and a ground cost.
+/// Two point clouds `x` (`n × d`) and `y` (`m × d`) and a ground cost, computed in tiles of
+/// `f64` (the default) or `f32` (`T`; see [`with_precision`](PointCloud::with_precision)).
 ///
 /// # Examples
 /// ```
@@ -38,12 +42,14 @@ const DEFAULT_TILE: (usize, usize) = (64, 256);
 /// # Ok::<(), otters::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct PointCloud<C: CostFn = SqEuclidean> {
+pub struct PointCloud<C: CostFn = SqEuclidean, T: CostScalar = f64> {
     x: Array2<f64>,
     y: Array2<f64>,
     cost_fn: C,
     /// `C = A·Bᵀ` when the cost has a factorization.
     factors: Option<(Array2<f64>, Array2<f64>)>,
+    /// The factors in the tiles' precision.
+    tile_factors: Option<(Array2<T>, Array2<T>)>,
     /// `C∘C = (A⊙A)·(B⊙B)ᵀ` (row-wise Khatri–Rao squares of the factors), built on first use.
     square_factors: OnceLock<(Array2<f64>, Array2<f64>)>,
     scale: f64,
@@ -92,7 +98,7 @@ impl PointCloud<super::Bilinear> {
     }
 }
 
-impl<C: CostFn> PointCloud<C> {
+impl<C: CostFn> PointCloud<C, f64> {
     /// The cost `c(x_i, y_j)` between the rows of `x` and `y` (the points are copied).
     ///
     /// # Errors
@@ -116,12 +122,48 @@ impl<C: CostFn> PointCloud<C> {
             x: x.as_standard_layout().into_owned(),
             y: y.as_standard_layout().into_owned(),
             cost_fn,
+            tile_factors: factors.clone(),
             factors,
             square_factors: OnceLock::new(),
             scale: 1.0,
             tile: DEFAULT_TILE,
             moments: OnceLock::new(),
         })
+    }
+}
+
+impl<C: CostFn, T: CostScalar> PointCloud<C, T> {
+    /// The same points, cost and scale, with tiles computed in precision `U` (`f32`: the
+    /// exponentials of every sweep in `f32` lanes, sums and potentials in `f64`; see
+    /// [`Precision`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use ndarray::array;
+    /// use otters::geometry::{Geometry, PointCloud, Precision};
+    ///
+    /// let x = array![[0.0, 0.0], [1.0, 0.0]];
+    /// let geom = PointCloud::sq_euclidean(x.view(), x.view())?.with_precision::<f32>();
+    /// assert_eq!(geom.precision(), Precision::F32);
+    /// # Ok::<(), otters::Error>(())
+    /// ```
+    pub fn with_precision<U: CostScalar>(self) -> PointCloud<C, U> {
+        let tile_factors = self
+            .factors
+            .as_ref()
+            .map(|(a, b)| (a.mapv(|v| U::of(v)), b.mapv(|v| U::of(v))));
+        PointCloud {
+            x: self.x,
+            y: self.y,
+            cost_fn: self.cost_fn,
+            factors: self.factors,
+            tile_factors,
+            square_factors: self.square_factors,
+            scale: self.scale,
+            tile: self.tile,
+            // Moments are of the f64 cost; the tiles round it, statistics do not.
+            moments: self.moments,
+        }
     }
 
     /// Rescales the cost, `C ← C / s`. `Max` and `Mean` take one pass over all pairs;
@@ -151,7 +193,9 @@ impl<C: CostFn> PointCloud<C> {
                 "ScaleCost::Max and ScaleCost::Mean stream the cost instead",
             )?;
             let mut all = vec![0.0; n * m];
-            tiles::materialize(&self, &mut all, |_, _, c, dst| dst.copy_from_slice(c));
+            tiles::materialize(&F64Tiles(&self), &mut all, |_, _, c, dst| {
+                dst.copy_from_slice(c)
+            });
             Ok(median_of(&mut all))
         })?;
         self.scale = s;
@@ -159,7 +203,9 @@ impl<C: CostFn> PointCloud<C> {
     }
 
     /// Sets the tile size (output indices × reduced indices) used by the sweeps; a tuning
-    /// knob, it does not change results beyond rounding.
+    /// knob, it does not change the sweeps' results: the reduced indices are summed in chunks
+    /// of [`CHUNK`](super::CHUNK), so the number of reduced indices per tile is rounded down
+    /// to a power of two (a divisor of `CHUNK`).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a zero size.
@@ -171,6 +217,7 @@ impl<C: CostFn> PointCloud<C> {
                 format!("{rows} x {cols}"),
             ));
         }
+        let cols = 1usize << cols.min(sweep::CHUNK).ilog2();
         self.tile = (rows, cols);
         Ok(self)
     }
@@ -204,6 +251,11 @@ impl<C: CostFn> PointCloud<C> {
         self.with_points(x, self.y.view())
     }
 
+    /// The precision of the tiles.
+    pub fn tile_precision(&self) -> Precision {
+        T::PRECISION
+    }
+
     /// The same cost and scale between new point clouds (subsamples, new data).
     ///
     /// # Errors
@@ -212,7 +264,7 @@ impl<C: CostFn> PointCloud<C> {
         let mut other = PointCloud::new(x, y, self.cost_fn.clone())?;
         other.scale = self.scale;
         other.tile = self.tile;
-        Ok(other)
+        Ok(other.with_precision::<T>())
     }
 
     /// Σ_j P_ij·∇ₓc(x_i, y_j) for every i (`Axis::Rows`, an `n × d` array), or
@@ -238,8 +290,14 @@ impl<C: CostFn> PointCloud<C> {
             .par_chunks_mut(bo * d)
             .enumerate()
             .map_init(
-                || (vec![0.0; bo * br], vec![0.0; br]),
-                |(tile, e), (blk, chunk)| {
+                || {
+                    (
+                        vec![T::default(); bo * br],
+                        vec![0.0; bo * br],
+                        vec![0.0; br],
+                    )
+                },
+                |(tile, wide, e), (blk, chunk)| {
                     let o0 = blk * bo;
                     let rows = chunk.len() / d;
                     let mut ok = true;
@@ -248,6 +306,7 @@ impl<C: CostFn> PointCloud<C> {
                         let w = r1 - r0;
                         let t = &mut tile[..rows * w];
                         self.fill(axis, o0..o0 + rows, r0..r1, t);
+                        let t = T::as_f64(t, wide);
                         for o in 0..rows {
                             let e = &mut e[..w];
                             exp_row(
@@ -292,12 +351,28 @@ impl<C: CostFn> PointCloud<C> {
         }
     }
 
+    /// `C(o, r)` (unscaled, `f64`) for a sweep along `axis`.
+    #[inline]
+    fn pair_cost(&self, axis: Axis, o: usize, r: usize) -> f64 {
+        fn row(a: &Array2<f64>, i: usize) -> &[f64] {
+            let d = a.ncols();
+            &a.as_slice().expect("standard layout")[i * d..(i + 1) * d]
+        }
+        match axis {
+            Axis::Rows => self.cost_fn.cost(row(&self.x, o), row(&self.y, r)),
+            Axis::Cols => self.cost_fn.cost(row(&self.x, r), row(&self.y, o)),
+        }
+    }
+
+    /// Statistics of the unscaled cost in `f64` (whatever the tiles' precision), cached.
     fn raw_moments(&self) -> Moments {
-        *self.moments.get_or_init(|| tiles::moments(self))
+        *self.moments.get_or_init(|| tiles::moments(&F64Tiles(self)))
     }
 }
 
-impl<C: CostFn> TileSource for PointCloud<C> {
+impl<C: CostFn, T: CostScalar> TileSource for PointCloud<C, T> {
+    type Scalar = T;
+
     fn extent(&self, axis: Axis) -> (usize, usize) {
         super::sweep_lengths(self.shape(), axis)
     }
@@ -306,9 +381,9 @@ impl<C: CostFn> TileSource for PointCloud<C> {
         self.tile
     }
 
-    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]) {
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [T]) {
         let (rows, cols) = (out.len(), red.len());
-        if let Some((a, b)) = &self.factors {
+        if let Some((a, b)) = &self.tile_factors {
             let (lhs, rhs) = match axis {
                 Axis::Rows => (a, b),
                 Axis::Cols => (b, a),
@@ -316,29 +391,99 @@ impl<C: CostFn> TileSource for PointCloud<C> {
             let k = lhs.ncols();
             let lhs = &lhs.as_slice().expect("standard layout")[out.start * k..out.end * k];
             let rhs = &rhs.as_slice().expect("standard layout")[red.start * k..red.end * k];
-            mul_transposed(lhs, rhs, k, tile, rows, cols);
+            T::mul_transposed(lhs, rhs, k, tile, rows, cols);
             return;
         }
-        let (ours, theirs) = match axis {
-            Axis::Rows => (&self.x, &self.y),
-            Axis::Cols => (&self.y, &self.x),
-        };
         for (t, o) in out.enumerate() {
-            let p = ours.row(o);
-            let p = p.as_slice().expect("standard layout");
             for (dst, r) in tile[t * cols..(t + 1) * cols].iter_mut().zip(red.clone()) {
-                let q = theirs.row(r);
-                let q = q.as_slice().expect("standard layout");
-                *dst = match axis {
-                    Axis::Rows => self.cost_fn.cost(p, q),
-                    Axis::Cols => self.cost_fn.cost(q, p),
-                };
+                *dst = T::of(self.pair_cost(axis, o, r));
             }
         }
     }
 }
 
-impl<C: CostFn> Geometry for PointCloud<C> {
+/// A point cloud's cost in `f64` tiles, whatever its own precision (statistics, median).
+struct F64Tiles<'a, C: CostFn, T: CostScalar>(&'a PointCloud<C, T>);
+
+impl<C: CostFn, T: CostScalar> TileSource for F64Tiles<'_, C, T> {
+    type Scalar = f64;
+
+    fn extent(&self, axis: Axis) -> (usize, usize) {
+        self.0.extent(axis)
+    }
+
+    fn tile_shape(&self) -> (usize, usize) {
+        self.0.tile
+    }
+
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]) {
+        let cloud = self.0;
+        if let Some((a, b)) = &cloud.factors {
+            let (lhs, rhs) = match axis {
+                Axis::Rows => (a, b),
+                Axis::Cols => (b, a),
+            };
+            let k = lhs.ncols();
+            let lhs = &lhs.as_slice().expect("standard layout")[out.start * k..out.end * k];
+            let rhs = &rhs.as_slice().expect("standard layout")[red.start * k..red.end * k];
+            mul_transposed(lhs, rhs, k, tile, out.len(), red.len());
+            return;
+        }
+        let cols = red.len();
+        for (t, o) in out.enumerate() {
+            for (dst, r) in tile[t * cols..(t + 1) * cols].iter_mut().zip(red.clone()) {
+                *dst = cloud.pair_cost(axis, o, r);
+            }
+        }
+    }
+}
+
+impl<C: CostFn, T: CostScalar> SweepPasses for PointCloud<C, T> {
+    fn pass_shape(&self) -> (usize, usize) {
+        self.shape()
+    }
+
+    fn pass_precision(&self) -> Precision {
+        T::PRECISION
+    }
+
+    fn max_pass(
+        &self,
+        s: &Sweep<'_>,
+        mask: Option<ArrayView2<'_, bool>>,
+        out: ArrayViewMut2<'_, f64>,
+    ) -> Result<()> {
+        let src = Tiles {
+            src: self,
+            axis: s.axis,
+        };
+        tiled::max_pass(
+            &src,
+            self.shape(),
+            1.0 / (self.scale * s.epsilon),
+            s,
+            mask,
+            out,
+        )
+    }
+
+    fn sum_pass(
+        &self,
+        s: &Sweep<'_>,
+        anchors: ArrayView2<'_, f64>,
+        mask: Option<ArrayView2<'_, bool>>,
+        out: ArrayViewMut2<'_, ExactSum>,
+    ) -> Result<()> {
+        let src = Tiles {
+            src: self,
+            axis: s.axis,
+        };
+        let gamma = 1.0 / (self.scale * s.epsilon);
+        tiled::sum_pass(&src, self.shape(), gamma, s, anchors, mask, out)
+    }
+}
+
+impl<C: CostFn, T: CostScalar> Geometry for PointCloud<C, T> {
     fn shape(&self) -> (usize, usize) {
         (self.x.nrows(), self.y.nrows())
     }
@@ -351,26 +496,28 @@ impl<C: CostFn> Geometry for PointCloud<C> {
         self.raw_moments().summary(self.scale)
     }
 
-    fn softmin_near(
-        &self,
-        axis: Axis,
-        epsilon: f64,
-        h: ArrayView1<'_, f64>,
-        guess: Option<ArrayView1<'_, f64>>,
-        out: ArrayViewMut1<'_, f64>,
-    ) -> Result<()> {
-        tiled::softmin(
-            self.shape(),
-            axis,
-            epsilon,
-            h,
-            guess,
-            out,
-            |h, guess, out| {
-                let gamma = 1.0 / (self.scale * epsilon);
-                tiles::softmin(self, axis, gamma, epsilon, h, guess, out);
-            },
-        )
+    fn precision(&self) -> Precision {
+        T::PRECISION
+    }
+
+    fn softmin_batch(&self, s: &Sweep<'_>, out: ArrayViewMut2<'_, f64>) -> Result<()> {
+        check_sweep(self.shape(), s, &out)?;
+        let h = row_major(&s.h);
+        let guess = s.guess.as_ref().map(row_major);
+        let gamma = 1.0 / (self.scale * s.epsilon);
+        let src = Tiles {
+            src: self,
+            axis: s.axis,
+        };
+        let k = s.h.nrows();
+        with_rows_mut(out, |o| {
+            sweep::softmin(&src, gamma, s.epsilon, &h, k, guess.as_deref(), o)
+        });
+        Ok(())
+    }
+
+    fn sweep_passes(&self) -> Option<&dyn SweepPasses> {
+        Some(self)
     }
 
     fn apply_plan(

@@ -3,14 +3,19 @@
 
 use std::borrow::Cow;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
 use rayon::prelude::*;
 
-use super::{Axis, LogPlan, check_apply, check_block, check_len, check_plan, sweep_lengths};
-use crate::error::Result;
+use super::{
+    Axis, LogPlan, Sweep, check_apply, check_block, check_len, check_plan, check_sweep, row_major,
+    sweep_lengths, with_rows_mut,
+};
+use crate::error::{Error, Result};
+use crate::kernels::exact::ExactSum;
 use crate::kernels::lse::exp_row;
-use crate::kernels::tiles::{self, TileSource};
+use crate::kernels::sweep::{self, OutputBlocks, TileSource};
+use crate::kernels::tiles;
 use crate::validate;
 
 /// What to do instead of materializing a too-large cost.
@@ -27,41 +32,80 @@ pub(crate) fn contiguous<'a>(v: &'a ArrayView1<'_, f64>) -> Cow<'a, [f64]> {
     }
 }
 
-/// Runs `f` on a contiguous mutable slice of `out`, through a buffer when `out` is strided.
-pub(crate) fn with_slice_mut<R>(
-    mut out: ArrayViewMut1<'_, f64>,
-    f: impl FnOnce(&mut [f64]) -> R,
-) -> R {
-    if let Some(s) = out.as_slice_mut() {
-        return f(s);
+/// The max pass of [`SweepPasses`](super::SweepPasses) for a block-swept geometry.
+pub(crate) fn max_pass<S: OutputBlocks>(
+    src: &S,
+    shape: (usize, usize),
+    gamma: f64,
+    s: &Sweep<'_>,
+    mask: Option<ArrayView2<'_, bool>>,
+    out: ArrayViewMut2<'_, f64>,
+) -> Result<()> {
+    check_sweep(shape, s, &out)?;
+    if let Some(m) = &mask {
+        check_mask(m, &out.view())?;
     }
-    let mut buf = out.to_vec();
-    let r = f(&mut buf);
-    out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
-    r
+    let h = row_major(&s.h);
+    let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
+    let k = s.h.nrows();
+    with_rows_mut(out, |o| {
+        sweep::max_pass(src, gamma, &h, k, mask.as_deref(), o)
+    });
+    Ok(())
 }
 
-/// Checks a softmin call and hands contiguous `(h, guess, out)` slices to `run`.
-pub(crate) fn softmin(
+/// The anchored pass of [`SweepPasses`](super::SweepPasses) for a block-swept geometry.
+pub(crate) fn sum_pass<S: OutputBlocks>(
+    src: &S,
     shape: (usize, usize),
-    axis: Axis,
-    epsilon: f64,
-    h: ArrayView1<'_, f64>,
-    guess: Option<ArrayView1<'_, f64>>,
-    out: ArrayViewMut1<'_, f64>,
-    run: impl FnOnce(&[f64], Option<&[f64]>, &mut [f64]),
+    gamma: f64,
+    s: &Sweep<'_>,
+    anchors: ArrayView2<'_, f64>,
+    mask: Option<ArrayView2<'_, bool>>,
+    mut out: ArrayViewMut2<'_, ExactSum>,
 ) -> Result<()> {
-    validate::positive("epsilon", epsilon)?;
-    let (n_out, n_red) = sweep_lengths(shape, axis);
-    check_len("h", h.len(), n_red, "the reduced axis of the sweep")?;
-    check_len("out", out.len(), n_out, "the output axis of the sweep")?;
-    if let Some(g) = &guess {
-        check_len("guess", g.len(), n_out, "the output axis of the sweep")?;
+    let (n_out, n_red) = sweep_lengths(shape, s.axis);
+    let k = s.h.nrows();
+    crate::validate::positive("epsilon", s.epsilon)?;
+    check_len("h", s.h.ncols(), n_red, "the reduced axis of the sweep")?;
+    for (arg, dim) in [("anchors", anchors.dim()), ("out", out.dim())] {
+        if dim != (k, n_out) {
+            return Err(Error::Shape {
+                arg,
+                expected: format!("{k} x {n_out} (problems x outputs)"),
+                got: format!("{} x {}", dim.0, dim.1),
+            });
+        }
     }
-    let h = contiguous(&h);
-    let guess = guess.as_ref().map(contiguous);
-    with_slice_mut(out, |o| run(&h, guess.as_deref(), o));
+    if let Some(m) = &mask
+        && m.dim() != (k, n_out)
+    {
+        return Err(Error::Shape {
+            arg: "mask",
+            expected: format!("{k} x {n_out} (problems x outputs)"),
+            got: format!("{} x {}", m.nrows(), m.ncols()),
+        });
+    }
+    let h = row_major(&s.h);
+    let anchors: Vec<f64> = anchors.iter().copied().collect();
+    let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
+    let mut buf = vec![ExactSum::ZERO; k * n_out];
+    sweep::sum_pass(src, gamma, &h, k, &anchors, mask.as_deref(), &mut buf);
+    out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
     Ok(())
+}
+
+/// Checks that a mask has the shape of the pass's output.
+fn check_mask(mask: &ArrayView2<'_, bool>, out: &ArrayView2<'_, f64>) -> Result<()> {
+    if mask.dim() == out.dim() {
+        Ok(())
+    } else {
+        Err(Error::Shape {
+            arg: "mask",
+            expected: format!("{} x {} (as out)", out.nrows(), out.ncols()),
+            got: format!("{} x {}", mask.nrows(), mask.ncols()),
+        })
+    }
 }
 
 /// `out = P·V` or `Pᵀ·V` through tiles; `scale` divides the raw tiles.

@@ -8,19 +8,28 @@
 //! maximal relative error stays ≤ 4e-16 (tested). LLVM cannot derive the two-register
 //! permute from scalar code (it emits a gather, slower than the long polynomial), hence the
 //! intrinsics; every other kernel stays portable.
+//!
+//! Every entry point takes a [`V4`] token, which only exists once the CPU has been found to
+//! support AVX-512 ([`TOKEN`]): calling these kernels needs that proof, not a convention.
 
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::*;
 use std::sync::LazyLock;
 
+use pulp::x86::V4;
+
 use super::exp::{CLAMP, INV_FACT, UNDERFLOW};
 
-/// Whether the running CPU has AVX-512F (checked once). Setting the environment variable
-/// `OTTERS_PORTABLE_KERNELS=1` forces the portable kernels (the test suite runs both).
-pub(crate) static AVAILABLE: LazyLock<bool> = LazyLock::new(|| {
-    std::env::var_os("OTTERS_PORTABLE_KERNELS").is_none_or(|v| v != "1")
-        && std::arch::is_x86_feature_detected!("avx512f")
+/// The AVX-512 token when the running CPU has AVX-512 (checked once). Setting the
+/// environment variable `OTTERS_PORTABLE_KERNELS=1` forces the portable kernels (the test
+/// suite runs both).
+pub(crate) static TOKEN: LazyLock<Option<V4>> = LazyLock::new(|| {
+    if std::env::var_os("OTTERS_PORTABLE_KERNELS").is_some_and(|v| v == "1") {
+        None
+    } else {
+        V4::try_new()
+    }
 });
 
 const ROUND: f64 = 6_755_399_441_055_744.0;
@@ -105,9 +114,9 @@ impl Table {
 
 /// `exp(x_j)` for every lane of `x` (tests only).
 #[cfg(test)]
-pub(crate) fn exp_slice(x: &[f64], out: &mut [f64]) {
-    assert!(*AVAILABLE && x.len() == out.len());
-    // SAFETY: AVX-512F is available (checked above).
+pub(crate) fn exp_slice(_: V4, x: &[f64], out: &mut [f64]) {
+    assert_eq!(x.len(), out.len());
+    // SAFETY: the token proves that AVX-512F is available.
     unsafe { exp_slice_impl(x, out) }
 }
 
@@ -141,17 +150,22 @@ fn prefetch_ahead(c: &[f64], j: usize) {
 }
 
 /// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))`, AVX-512 version of `super::lse::sum_exp_row`.
-pub(crate) fn sum_exp_row(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
-    debug_assert!(*AVAILABLE);
-    // SAFETY: callers check `AVAILABLE` before choosing this path.
+pub(crate) fn sum_exp_row(_: V4, h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
+    // SAFETY: the token proves that AVX-512F is available.
     unsafe { row_exp_impl::<false>(h, c, gamma, shift, &mut []) }
 }
 
 /// `out_j = exp(min(h_j + shift − γ·c_j, CLAMP))`, returning `Σ_j out_j`: AVX-512 version
 /// of `super::lse::exp_terms`.
-pub(crate) fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
-    debug_assert!(*AVAILABLE);
-    // SAFETY: callers check `AVAILABLE` before choosing this path.
+pub(crate) fn exp_terms(
+    _: V4,
+    h: &[f64],
+    c: &[f64],
+    gamma: f64,
+    shift: f64,
+    out: &mut [f64],
+) -> f64 {
+    // SAFETY: the token proves that AVX-512F is available.
     unsafe { row_exp_impl::<true>(h, c, gamma, shift, out) }
 }
 
@@ -215,9 +229,15 @@ fn row_exp_impl<const STORE: bool>(
 
 /// `sum_j += exp(min(hi + shift_j − γ·c_j, CLAMP))`, AVX-512 version of
 /// `super::lse::accumulate_exp`.
-pub(crate) fn accumulate_exp(hi: f64, c: &[f64], gamma: f64, shift: &[f64], sum: &mut [f64]) {
-    debug_assert!(*AVAILABLE);
-    // SAFETY: callers check `AVAILABLE` before choosing this path.
+pub(crate) fn accumulate_exp(
+    _: V4,
+    hi: f64,
+    c: &[f64],
+    gamma: f64,
+    shift: &[f64],
+    sum: &mut [f64],
+) {
+    // SAFETY: the token proves that AVX-512F is available.
     unsafe { accumulate_exp_impl(hi, c, gamma, shift, sum) }
 }
 
@@ -275,12 +295,12 @@ mod tests {
 
     #[test]
     fn table_exp_matches_std_to_a_few_ulps() {
-        if !*AVAILABLE {
+        let Some(simd) = *TOKEN else {
             return;
-        }
+        };
         let xs: Vec<f64> = (0..200_000).map(|i| -708.0 + i as f64 * 0.00704).collect();
         let mut out = vec![0.0; xs.len()];
-        exp_slice(&xs, &mut out);
+        exp_slice(simd, &xs, &mut out);
         let worst = xs
             .iter()
             .zip(&out)
@@ -291,9 +311,9 @@ mod tests {
 
     #[test]
     fn table_exp_special_values() {
-        if !*AVAILABLE {
+        let Some(simd) = *TOKEN else {
             return;
-        }
+        };
         let xs = [
             0.0,
             f64::NEG_INFINITY,
@@ -305,7 +325,7 @@ mod tests {
             1.0,
         ];
         let mut out = [0.0; 8];
-        exp_slice(&xs, &mut out);
+        exp_slice(simd, &xs, &mut out);
         assert_eq!(&out[..4], &[1.0, 0.0, 0.0, 0.0]);
         assert!(out[4].is_nan());
         for v in &out[5..7] {

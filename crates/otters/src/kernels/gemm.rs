@@ -59,12 +59,13 @@ fn product(
 }
 
 /// `out = lhs · rhsᵀ` where `lhs` is `rows × k`, `rhs` is `cols × k` and `out` is
-/// `rows × cols`, all row-major and contiguous. Sequential: callers parallelize over tiles.
-pub(crate) fn mul_transposed(
-    lhs: &[f64],
-    rhs: &[f64],
+/// `rows × cols`, all row-major and contiguous, in `f64` or `f32`. Sequential: callers
+/// parallelize over tiles.
+pub(crate) fn mul_transposed<T: faer::traits::ComplexField + Copy + num_one::One>(
+    lhs: &[T],
+    rhs: &[T],
     k: usize,
-    out: &mut [f64],
+    out: &mut [T],
     rows: usize,
     cols: usize,
 ) {
@@ -74,7 +75,22 @@ pub(crate) fn mul_transposed(
     let lhs = MatRef::from_row_major_slice(lhs, rows, k);
     let rhs = MatRef::from_row_major_slice(rhs, cols, k).transpose();
     let out = MatMut::from_row_major_slice_mut(out, rows, cols);
-    matmul(out, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+    matmul(out, Accum::Replace, lhs, rhs, T::ONE, Par::Seq);
+}
+
+/// The multiplicative identity of the GEMM scalars.
+pub(crate) mod num_one {
+    /// `1` in `f32` and `f64`.
+    pub trait One {
+        /// One.
+        const ONE: Self;
+    }
+    impl One for f64 {
+        const ONE: f64 = 1.0;
+    }
+    impl One for f32 {
+        const ONE: f32 = 1.0;
+    }
 }
 
 #[cfg(test)]

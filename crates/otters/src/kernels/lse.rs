@@ -1,18 +1,12 @@
-//! Log-sum-exp and exponential-weighted reductions over contiguous slices.
+//! The `f64` kernels of the sweeps and the vector helpers around them.
 //!
-//! These are the hot loops of every entropic solver: `LSE_j(h_j − γ·c_j)` along a row and,
-//! for row-major matrices swept by columns, the same reduction vectorized across columns.
-//! Two families:
-//!
-//! - **two-pass** kernels (`lse_row`, `lse_columns`): max, then Σ exp(· − max); no `exp` ever
-//!   sees an unshifted argument, so they are exact whatever the input;
-//! - **shifted single-pass** kernels (`sum_exp_row`, `accumulate_exp`): Σ exp(· + shift) for
-//!   a shift guessed beforehand (in Sinkhorn: the previous iteration's value, which is close
-//!   to the answer). One pass and no max: half the memory traffic and about 40% fewer
-//!   instructions. [`shifted_lse`] accepts the sum only when it lies in [e^−600, e^600],
-//!   where no term can have overflowed and the terms flushed to zero weigh < n·e^−108 of it;
-//!   otherwise the caller falls back to the two-pass kernel. A guess changes only speed and
-//!   the last bits, never the result beyond rounding.
+//! A sweep (see `super::sweep`) needs, over one chunk of a row or across the columns of a
+//! row: the maximum of the exponents `h_j − γ·c_j` ([`max_row`], [`accumulate_max`]) and the
+//! shifted sums `Σ exp(h_j + shift − γ·c_j)` ([`sum_exp_row`], [`exp_terms`],
+//! [`accumulate_exp`]), the shift being minus a known anchor (a guess of the result, or the
+//! maximum). Exponents are clamped at 700, so a badly shifted sum overflows into a total the
+//! caller rejects, never into `+∞·0`. Kernel–vector products ([`row_dots`],
+//! [`column_sums`]) serve the Gibbs-kernel sweeps of small stored costs.
 //!
 //! Loops run inside a `pulp` dispatch, so they are compiled for the best instruction set of
 //! the machine; with AVX-512 the shifted kernels use the table-driven `exp` of
@@ -88,200 +82,71 @@ fn fmax(a: f64, b: f64) -> f64 {
     if a > b { a } else { b }
 }
 
-/// `LSE_j(h_j − γ·c_j)` over two slices of equal length.
-pub(crate) fn lse_row(h: &[f64], c: &[f64], gamma: f64) -> Lse {
-    dispatch(LseRow { h, c, gamma })
+/// `max_j (h_j − γ·c_j)` (−∞ for an empty slice).
+pub(crate) fn max_row(h: &[f64], c: &[f64], gamma: f64) -> f64 {
+    dispatch(MaxRow { h, c, gamma })
 }
 
-struct LseRow<'a> {
+struct MaxRow<'a> {
     h: &'a [f64],
     c: &'a [f64],
     gamma: f64,
 }
 
-/// Elements per block of [`lse_row`]: the max pass brings a block into L1 and the sum pass
-/// reads it there, while the hardware prefetcher streams the next block.
-const ROW_BLOCK: usize = 512;
-
-impl WithSimd for LseRow<'_> {
-    type Output = Lse;
+impl WithSimd for MaxRow<'_> {
+    type Output = f64;
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _: S) -> Lse {
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
         let Self { h, c, gamma } = self;
         let n = h.len().min(c.len());
-        let mut total = Lse::EMPTY;
-        for start in (0..n).step_by(ROW_BLOCK) {
-            let end = (start + ROW_BLOCK).min(n);
-            total = total.merge(lse_block(&h[start..end], &c[start..end], gamma));
+        let split = n - n % LANES;
+        let mut lanes = [f64::NEG_INFINITY; LANES];
+        for (hs, cs) in h[..split]
+            .chunks_exact(LANES)
+            .zip(c[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                lanes[l] = fmax(lanes[l], (-gamma).mul_add(cs[l], hs[l]));
+            }
         }
-        total
+        let mut max = lanes.iter().copied().fold(f64::NEG_INFINITY, fmax);
+        for j in split..n {
+            max = fmax(max, (-gamma).mul_add(c[j], h[j]));
+        }
+        max
     }
 }
 
-#[inline(always)]
-fn lse_block(h: &[f64], c: &[f64], gamma: f64) -> Lse {
-    let n = h.len();
-    let split = n - n % LANES;
-    let mut lanes = [f64::NEG_INFINITY; LANES];
-    for (hs, cs) in h[..split]
-        .chunks_exact(LANES)
-        .zip(c[..split].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            lanes[l] = fmax(lanes[l], (-gamma).mul_add(cs[l], hs[l]));
-        }
-    }
-    let mut max = lanes.iter().copied().fold(f64::NEG_INFINITY, fmax);
-    for j in split..n {
-        max = fmax(max, (-gamma).mul_add(c[j], h[j]));
-    }
-    if max == f64::NEG_INFINITY {
-        return Lse::EMPTY;
-    }
-    let mut sums = [0.0; LANES];
-    for (hs, cs) in h[..split]
-        .chunks_exact(LANES)
-        .zip(c[..split].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            sums[l] += exp_nonpositive((-gamma).mul_add(cs[l], hs[l]) - max);
-        }
-    }
-    let mut sum = pairwise(&sums);
-    for j in split..n {
-        sum += exp_nonpositive((-gamma).mul_add(c[j], h[j]) - max);
-    }
-    Lse { max, sum }
+/// `max_j ← max(max_j, hi − γ·c_j)` for every `j`: one row's contribution to column maxima.
+pub(crate) fn accumulate_max(hi: f64, c: &[f64], gamma: f64, max: &mut [f64]) {
+    dispatch(AccumulateMax { hi, c, gamma, max })
 }
 
-/// Column-wise LSE over a row-major block: for every column `j < max.len()`,
-/// `(max[j], sum[j]) ⊕= LSE_i(h_i − γ·c[i·stride + j])` for `i < h.len()`.
-///
-/// The block is processed in chunks of rows that stay in cache between the two passes.
-pub(crate) fn lse_columns(
-    h: &[f64],
-    c: &[f64],
-    stride: usize,
-    gamma: f64,
-    max: &mut [f64],
-    sum: &mut [f64],
-) {
-    dispatch(LseColumns {
-        h,
-        c,
-        stride,
-        gamma,
-        max,
-        sum,
-    })
-}
-
-struct LseColumns<'a> {
-    h: &'a [f64],
+struct AccumulateMax<'a> {
+    hi: f64,
     c: &'a [f64],
-    stride: usize,
     gamma: f64,
     max: &'a mut [f64],
-    sum: &'a mut [f64],
 }
 
-/// Rows per chunk of [`lse_columns`]: 256 rows × 64 columns × 8 bytes = 128 KiB, in L2.
-const COLUMN_CHUNK_ROWS: usize = 256;
-/// The widest column block [`lse_columns`] accepts.
-pub(crate) const COLUMN_BLOCK: usize = 64;
-
-impl WithSimd for LseColumns<'_> {
+impl WithSimd for AccumulateMax<'_> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _: S) {
-        let Self {
-            h,
-            c,
-            stride,
-            gamma,
-            max,
-            sum,
-        } = self;
-        let width = max.len();
-        assert!(width <= COLUMN_BLOCK && sum.len() == width);
-        let mut cmax = [f64::NEG_INFINITY; COLUMN_BLOCK];
-        let mut csum = [0.0; COLUMN_BLOCK];
-        let (cmax, csum) = (&mut cmax[..width], &mut csum[..width]);
-
-        for start in (0..h.len()).step_by(COLUMN_CHUNK_ROWS) {
-            let end = (start + COLUMN_CHUNK_ROWS).min(h.len());
-            cmax.fill(f64::NEG_INFINITY);
-            csum.fill(0.0);
-            for i in start..end {
-                let row = &c[i * stride..i * stride + width];
-                let hi = h[i];
-                for (m, &cij) in cmax.iter_mut().zip(row) {
-                    *m = fmax(*m, (-gamma).mul_add(cij, hi));
-                }
-            }
-            // A column with no finite term gets shift 0 so that exp(−∞ − 0) = 0, not NaN.
-            for m in cmax.iter_mut() {
-                if *m == f64::NEG_INFINITY {
-                    *m = 0.0;
-                }
-            }
-            for i in start..end {
-                let row = &c[i * stride..i * stride + width];
-                let hi = h[i];
-                for ((s, &cij), &m) in csum.iter_mut().zip(row).zip(cmax.iter()) {
-                    *s += exp_nonpositive((-gamma).mul_add(cij, hi) - m);
-                }
-            }
-            for j in 0..width {
-                let chunk = Lse {
-                    max: cmax[j],
-                    sum: csum[j],
-                };
-                // An empty column chunk is dropped; a NaN one must propagate.
-                let chunk = if chunk.sum == 0.0 { Lse::EMPTY } else { chunk };
-                let merged = Lse {
-                    max: max[j],
-                    sum: sum[j],
-                }
-                .merge(chunk);
-                max[j] = merged.max;
-                sum[j] = merged.sum;
-            }
+        let Self { hi, c, gamma, max } = self;
+        for (m, &cj) in max.iter_mut().zip(c) {
+            *m = fmax(*m, (-gamma).mul_add(cj, hi));
         }
     }
-}
-
-/// A shifted sum is trusted only inside [e^−600, e^600]: see the module docs.
-pub(crate) const SHIFTED_MIN: f64 = 2.65e-261;
-const SHIFTED_MAX: f64 = 3.77e260;
-
-/// `log Σ exp(terms)` from `sum = Σ exp(terms + shift)`, or `None` when the sum is outside
-/// the range where it is exact (then redo the sum with a two-pass kernel).
-#[inline]
-pub(crate) fn shifted_lse(sum: f64, shift: f64) -> Option<f64> {
-    (SHIFTED_MIN..=SHIFTED_MAX)
-        .contains(&sum)
-        .then(|| sum.ln() - shift)
-}
-
-/// `LSE_j(h_j − γ·c_j)` given a guess of the answer: one shifted pass when the guess is
-/// good enough, the two-pass kernel otherwise (or when the guess is not finite).
-pub(crate) fn lse_row_near(h: &[f64], c: &[f64], gamma: f64, guess: f64) -> f64 {
-    if guess.is_finite()
-        && let Some(v) = shifted_lse(sum_exp_row(h, c, gamma, -guess), -guess)
-    {
-        return v;
-    }
-    lse_row(h, c, gamma).value()
 }
 
 /// `Σ_j exp(min(h_j + shift − γ·c_j, 700))`, summed in a fixed order.
 pub(crate) fn sum_exp_row(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
     #[cfg(target_arch = "x86_64")]
-    if *super::avx512::AVAILABLE {
-        return super::avx512::sum_exp_row(h, c, gamma, shift);
+    if let Some(simd) = *super::avx512::TOKEN {
+        return super::avx512::sum_exp_row(simd, h, c, gamma, shift);
     }
     dispatch(SumExpRow { h, c, gamma, shift })
 }
@@ -326,8 +191,8 @@ impl WithSimd for SumExpRow<'_> {
 /// order): the terms of a shifted row sum, kept for reuse.
 pub(crate) fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
     #[cfg(target_arch = "x86_64")]
-    if *super::avx512::AVAILABLE {
-        return super::avx512::exp_terms(h, c, gamma, shift, out);
+    if let Some(simd) = *super::avx512::TOKEN {
+        return super::avx512::exp_terms(simd, h, c, gamma, shift, out);
     }
     dispatch(ExpTerms {
         h,
@@ -411,8 +276,8 @@ impl WithSimd for AddScaled<'_> {
 /// shifted column sums.
 pub(crate) fn accumulate_exp(hi: f64, c: &[f64], gamma: f64, shift: &[f64], sum: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if *super::avx512::AVAILABLE {
-        return super::avx512::accumulate_exp(hi, c, gamma, shift, sum);
+    if let Some(simd) = *super::avx512::TOKEN {
+        return super::avx512::accumulate_exp(simd, hi, c, gamma, shift, sum);
     }
     dispatch(AccumulateExp {
         hi,
@@ -891,11 +756,12 @@ mod tests {
     }
 
     #[test]
-    fn lse_row_matches_naive_on_odd_lengths() {
+    fn two_pass_from_max_and_shifted_sums_matches_naive() {
         for n in [1, 7, 16, 17, 100, 1001] {
             let (h, c) = (data(n, 1), data(n, 2));
             for gamma in [0.1, 10.0, 1e4] {
-                let got = lse_row(&h, &c, gamma).value();
+                let max = max_row(&h, &c, gamma);
+                let got = max + sum_exp_row(&h, &c, gamma, -max).ln();
                 let want = naive_lse(&h, &c, gamma);
                 assert!(
                     (got - want).abs() <= 1e-12 * want.abs().max(1.0),
@@ -906,57 +772,45 @@ mod tests {
     }
 
     #[test]
-    fn lse_row_ignores_minus_infinity_and_reports_empty() {
+    fn minus_infinity_terms_vanish_and_nan_propagates() {
         let h = [f64::NEG_INFINITY, 0.0, f64::NEG_INFINITY];
         let c = [0.0, 1.0, f64::INFINITY];
-        assert!((lse_row(&h, &c, 2.0).value() - (-2.0)).abs() < 1e-15);
+        let max = max_row(&h, &c, 2.0);
+        assert_eq!(max, -2.0);
+        assert_eq!(sum_exp_row(&h, &c, 2.0, -max), 1.0);
         let none = [f64::NEG_INFINITY; 20];
-        assert_eq!(lse_row(&none, &[0.0; 20], 1.0).value(), f64::NEG_INFINITY);
-    }
-
-    #[test]
-    fn lse_columns_matches_rowwise_lse_of_the_transpose() {
-        let (rows, cols, stride) = (300, 37, 41);
-        let c = data(rows * stride, 3);
-        let mut h = data(rows, 4);
-        h[5] = f64::NEG_INFINITY;
-        let mut max = vec![f64::NEG_INFINITY; cols];
-        let mut sum = vec![0.0; cols];
-        lse_columns(&h, &c, stride, 3.0, &mut max, &mut sum);
-        for j in 0..cols {
-            let col: Vec<f64> = (0..rows).map(|i| c[i * stride + j]).collect();
-            let want = naive_lse(&h, &col, 3.0);
-            let got = Lse {
-                max: max[j],
-                sum: sum[j],
-            }
-            .value();
+        assert_eq!(max_row(&none, &[0.0; 20], 1.0), f64::NEG_INFINITY);
+        for pos in 0..3 {
+            let mut c = [0.5; 3];
+            c[pos] = f64::NAN;
             assert!(
-                (got - want).abs() < 1e-12 * want.abs().max(1.0),
-                "col {j}: {got} vs {want}"
+                sum_exp_row(&[0.0, 1.0, 2.0], &c, 1.0, 0.0).is_nan(),
+                "NaN at {pos}"
             );
+            let mut sum = [0.0];
+            accumulate_exp(0.0, &c[pos..pos + 1], 1.0, &[0.0], &mut sum);
+            assert!(sum[0].is_nan());
         }
     }
 
     #[test]
-    fn nan_terms_propagate_instead_of_vanishing() {
-        let h = [0.0, 1.0, 2.0];
-        for pos in 0..3 {
-            let mut c = [0.5; 3];
-            c[pos] = f64::NAN;
-            let l = lse_row(&h, &c, 1.0);
-            assert!(l.value().is_nan(), "NaN at {pos}: {l:?}");
-            let (mut max, mut sum) = ([f64::NEG_INFINITY], [0.0]);
-            lse_columns(&h, &c, 1, 1.0, &mut max, &mut sum);
-            assert!(
-                Lse {
-                    max: max[0],
-                    sum: sum[0]
-                }
-                .value()
-                .is_nan(),
-                "column, NaN at {pos}"
-            );
+    fn column_kernels_match_rowwise_ones() {
+        let (rows, cols) = (30, 37);
+        let c = data(rows * cols, 3);
+        let h = data(rows, 4);
+        let shift = data(cols, 5);
+        let (mut max, mut sum) = (vec![f64::NEG_INFINITY; cols], vec![0.0; cols]);
+        for i in 0..rows {
+            accumulate_max(h[i], &c[i * cols..(i + 1) * cols], 3.0, &mut max);
+            accumulate_exp(h[i], &c[i * cols..(i + 1) * cols], 3.0, &shift, &mut sum);
+        }
+        for j in 0..cols {
+            let col: Vec<f64> = (0..rows).map(|i| c[i * cols + j]).collect();
+            assert_eq!(max[j], max_row(&h, &col, 3.0));
+            let want: f64 = (0..rows)
+                .map(|i| (h[i] + shift[j] - 3.0 * col[i]).exp())
+                .sum();
+            assert!((sum[j] - want).abs() <= 1e-13 * want, "col {j}");
         }
     }
 

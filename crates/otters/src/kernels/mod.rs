@@ -1,14 +1,20 @@
-//! The hot loops: vectorized `exp`, log-sum-exp reductions, tiled sweeps, GEMM glue.
+//! The hot loops: vectorized `exp` (f64 and f32), exact sums, the chunked softmin sweeps,
+//! tiled operations, GEMM glue. The only place for `unsafe` (AVX-512 intrinsics behind a
+//! CPU-feature token, zero-copy faer views).
 //!
 //! Nothing here knows about optimal transport; geometries call these kernels. Parallel
-//! drivers split work by output index only and reduce in a fixed order, so results are
-//! bit-identical whatever the number of threads.
+//! drivers split work by output index only and reduce in a fixed order (or exactly), so
+//! results are bit-identical whatever the number of threads.
 
 pub(crate) mod argmin;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+pub(crate) mod exact;
 pub(crate) mod exp;
 pub(crate) mod gemm;
 pub(crate) mod log;
 pub(crate) mod lse;
+pub(crate) mod lse32;
+pub(crate) mod scalar;
+pub(crate) mod sweep;
 pub(crate) mod tiles;

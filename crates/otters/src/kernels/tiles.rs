@@ -1,38 +1,26 @@
-//! Tiled sweeps over a cost that is produced tile by tile (KeOps / OTT "online" style).
-//!
-//! A [`TileSource`] writes any rectangular tile of the (unscaled) cost; the drivers here turn
-//! that into softmin, plan application, ⟨P, C⟩ and materialization with O(tile) memory per
-//! thread. Work is split over blocks of output indices; each output is reduced over the
-//! tiles in a fixed order, so results do not depend on the number of threads.
+//! The tiled operations other than softmin (which is `super::sweep`'s) over a cost that is
+//! produced tile by tile (KeOps / OTT "online" style): plan application, ⟨P, C⟩,
+//! materialization and moments, with O(tile) memory per thread. Tiles in `f32` are widened
+//! to `f64` first. Work is split over blocks of output indices; each output is reduced over
+//! the tiles in a fixed order, so results do not depend on the number of threads.
 
 use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::lse::{Lse, dot, dot_where_positive, exp_row, lse_row, shifted_lse, sum_exp_row};
+use super::lse::{dot, dot_where_positive, exp_row};
+use super::scalar::Kernels;
+use super::sweep::TileSource;
 use crate::geometry::{Axis, Moments};
 
-/// Anything that can write tiles of a cost matrix.
-pub(crate) trait TileSource: Sync {
-    /// `(output length, reduced length)` of a sweep along `axis`.
-    fn extent(&self, axis: Axis) -> (usize, usize);
-
-    /// `(output indices, reduced indices)` per tile.
-    fn tile_shape(&self) -> (usize, usize);
-
-    /// Writes `tile[(o − out.start)·red.len() + (r − red.start)] = C(o, r)`, where
-    /// `C(o, r) = C[o, r]` for `Axis::Rows` and `C[r, o]` for `Axis::Cols`.
-    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [f64]);
-}
-
 /// Fills, one after the other, the tiles covering output indices `out` and hands each to
-/// `visit` with its range of reduced indices.
+/// `visit` (widened to `f64`) with its range of reduced indices.
 #[inline]
 fn sweep_block<T: TileSource + ?Sized>(
     src: &T,
     axis: Axis,
     out: Range<usize>,
-    tile: &mut [f64],
+    (tile, wide): &mut (Vec<T::Scalar>, Vec<f64>),
     mut visit: impl FnMut(Range<usize>, &[f64]),
 ) {
     let (_, n_red) = src.extent(axis);
@@ -41,67 +29,15 @@ fn sweep_block<T: TileSource + ?Sized>(
         let r1 = (r0 + br).min(n_red);
         let t = &mut tile[..out.len() * (r1 - r0)];
         src.fill(axis, out.clone(), r0..r1, t);
-        visit(r0..r1, t);
+        visit(r0..r1, T::Scalar::as_f64(t, wide));
     }
 }
 
-/// `out_o = −ε·log Σ_r exp(h_r − γ·C(o, r))`; `+∞` where every term vanishes.
-///
-/// With a `guess` of `out`, each output is summed in one shifted pass over its tiles
-/// (`lse::sum_exp_row`); a block where some output's shifted sum is out of range is redone
-/// with the exact two-pass kernel.
-pub(crate) fn softmin<T: TileSource + ?Sized>(
-    src: &T,
-    axis: Axis,
-    gamma: f64,
-    eps: f64,
-    h: &[f64],
-    guess: Option<&[f64]>,
-    out: &mut [f64],
-) {
+/// Tile buffers for one thread.
+fn buffers<T: TileSource + ?Sized>(src: &T) -> (Vec<T::Scalar>, Vec<f64>) {
     let (bo, br) = src.tile_shape();
-    out.par_chunks_mut(bo).enumerate().for_each_init(
-        || (vec![0.0; bo * br], vec![Lse::EMPTY; bo], vec![0.0; bo]),
-        |(tile, acc, sums), (blk, chunk)| {
-            let o0 = blk * bo;
-            let rows = o0..o0 + chunk.len();
-            if let Some(guess) = guess {
-                // shift_o = −(guessed LSE) = guess_o/ε; non-finite guesses fail the check.
-                let shifts = &guess[rows.clone()];
-                let sums = &mut sums[..chunk.len()];
-                sums.fill(0.0);
-                sweep_block(src, axis, rows.clone(), tile, |red, t| {
-                    let w = red.len();
-                    for (o, s) in sums.iter_mut().enumerate() {
-                        let shift = shifts[o] / eps;
-                        *s += sum_exp_row(&h[red.clone()], &t[o * w..(o + 1) * w], gamma, shift);
-                    }
-                });
-                let done: Option<Vec<f64>> = sums
-                    .iter()
-                    .zip(shifts)
-                    .map(|(&s, &g)| shifted_lse(s, g / eps))
-                    .collect();
-                if let Some(values) = done {
-                    for (o, v) in chunk.iter_mut().zip(values) {
-                        *o = -eps * v;
-                    }
-                    return;
-                }
-            }
-            let acc = &mut acc[..chunk.len()];
-            acc.fill(Lse::EMPTY);
-            sweep_block(src, axis, rows, tile, |red, t| {
-                let w = red.len();
-                for (o, a) in acc.iter_mut().enumerate() {
-                    *a = a.merge(lse_row(&h[red.clone()], &t[o * w..(o + 1) * w], gamma));
-                }
-            });
-            for (o, a) in chunk.iter_mut().zip(acc.iter()) {
-                *o = -eps * a.value();
-            }
-        },
-    );
+    let wide = if T::Scalar::BYTES == 8 { 0 } else { bo * br };
+    (vec![T::Scalar::default(); bo * br], vec![0.0; wide])
 }
 
 /// `out[o, :] += Σ_r w_or·v[r, :]`, with `v` (`n_red × k`) and `out` (`n_out × k`)
@@ -120,7 +56,7 @@ pub(crate) fn apply_weighted<T, W>(
 {
     let (bo, br) = src.tile_shape();
     out.par_chunks_mut(bo * k).enumerate().for_each_init(
-        || (vec![0.0; bo * br], vec![0.0; br]),
+        || (buffers(src), vec![0.0; br]),
         |(tile, w), (blk, chunk)| {
             let o0 = blk * bo;
             let rows = chunk.len() / k;
@@ -175,7 +111,7 @@ pub(crate) fn plan_dot_cost<T: TileSource + ?Sized>(
     let (bo, br) = src.tile_shape();
     let mut partial = vec![0.0; n.div_ceil(bo)];
     partial.par_iter_mut().enumerate().for_each_init(
-        || (vec![0.0; bo * br], vec![0.0; br]),
+        || (buffers(src), vec![0.0; br]),
         |(tile, e), (blk, total)| {
             let o0 = blk * bo;
             let rows = bo.min(n - o0);
@@ -201,12 +137,12 @@ where
     F: Fn(usize, usize, &[f64], &mut [f64]) + Sync + Send,
 {
     let (_, m) = src.extent(Axis::Rows);
-    let (bo, br) = src.tile_shape();
+    let (bo, _) = src.tile_shape();
     if m == 0 {
         return;
     }
     out.par_chunks_mut(bo * m).enumerate().for_each_init(
-        || vec![0.0; bo * br],
+        || buffers(src),
         |tile, (blk, chunk)| {
             let o0 = blk * bo;
             let rows = chunk.len() / m;
@@ -224,10 +160,10 @@ where
 /// Count, max, mean and spread of the finite entries of the cost, merged in block order.
 pub(crate) fn moments<T: TileSource + ?Sized>(src: &T) -> Moments {
     let (n, _) = src.extent(Axis::Rows);
-    let (bo, br) = src.tile_shape();
+    let (bo, _) = src.tile_shape();
     let mut partial = vec![Moments::EMPTY; n.div_ceil(bo)];
     partial.par_iter_mut().enumerate().for_each_init(
-        || vec![0.0; bo * br],
+        || buffers(src),
         |tile, (blk, acc)| {
             let o0 = blk * bo;
             let rows = bo.min(n - o0);

@@ -24,7 +24,7 @@ pub use low_rank::{LowRankInit, LowRankOutput, LowRankSinkhorn, LowRankStart};
 pub use one_d::{
     OneDimensionalOutput, ot_1d, ot_1d_potentials, wasserstein_1d, wasserstein_1d_batch,
 };
-pub use problem::{LinearProblem, MASS_TOLERANCE, MarginalPenalty};
+pub use problem::{LinearProblem, LinearProblemBatch, MASS_TOLERANCE, MarginalPenalty};
 pub use semi_discrete::{SemiDiscrete, SemiDiscreteOutput, SemiDiscreteProblem};
 pub use sinkhorn::{
     Acceleration, Anderson, Epsilon, EpsilonScaling, Potentials, Sinkhorn, SinkhornOutput,

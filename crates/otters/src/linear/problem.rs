@@ -5,7 +5,7 @@
 //! (Liero, Mielke, Savaré 2018; Chizat et al. 2018) or a total-variation penalty.
 //! ALGORITHMS.md L3, L7.
 
-use ndarray::{Array1, ArrayView1, CowArray, Ix1};
+use ndarray::{Array1, ArrayView1, ArrayView2, CowArray, Ix1};
 
 use crate::error::{Error, Result};
 use crate::geometry::Geometry;
@@ -309,6 +309,100 @@ impl<'a> LinearProblem<'a> {
     /// `b` was multiplied by that factor.
     pub fn mass_rescale(&self) -> Option<f64> {
         self.mass_rescale
+    }
+}
+
+/// `k` linear problems on one geometry, solved together by
+/// [`Sinkhorn::solve_batch`](crate::linear::Sinkhorn::solve_batch): every sweep reads the
+/// cost once for all of them, and each problem gets the output it would get alone, bit for
+/// bit. The problems share the geometry and the marginal penalties; their weights differ
+/// (POT's `sinkhorn(a, B)` with a 2-D `B`: one source, `k` targets).
+///
+/// # Examples
+/// ```
+/// use ndarray::array;
+/// use otters::geometry::DenseCost;
+/// use otters::linear::{LinearProblemBatch, MarginalPenalty};
+///
+/// let geom = DenseCost::new(array![[0.0, 1.0], [1.0, 0.0]])?;
+/// let a = array![[0.5, 0.5]];
+/// let b = array![[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]];
+/// let batch = LinearProblemBatch::new(&geom, a.view(), b.view(), MarginalPenalty::Hard, MarginalPenalty::Hard)?;
+/// assert_eq!(batch.len(), 3);
+/// # Ok::<(), otters::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LinearProblemBatch<'a> {
+    geom: &'a dyn Geometry,
+    problems: Vec<LinearProblem<'a>>,
+}
+
+impl<'a> LinearProblemBatch<'a> {
+    /// Problems `p = 0..k` with weights `a[p]` and `b[p]` (rows); an array with one row is
+    /// shared by every problem, and `k` is the larger number of rows.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] naming `a` or `b` when they have no row, or numbers of rows other than
+    /// 1 or `k`; the errors of [`LinearProblem::unbalanced`] for a problem's weights, as
+    /// [`Error::InBatch`] naming the problem.
+    pub fn new(
+        geom: &'a dyn Geometry,
+        a: ArrayView2<'a, f64>,
+        b: ArrayView2<'a, f64>,
+        penalty_a: MarginalPenalty,
+        penalty_b: MarginalPenalty,
+    ) -> Result<Self> {
+        let k = a.nrows().max(b.nrows());
+        for (arg, rows) in [("a", a.nrows()), ("b", b.nrows())] {
+            if rows == 0 || (rows != 1 && rows != k) {
+                return Err(Error::Shape {
+                    arg,
+                    expected: format!(
+                        "1 or {k} rows (one weight vector per problem, or one for all)"
+                    ),
+                    got: format!("{rows} rows"),
+                });
+            }
+        }
+        let pick = |w: &ArrayView2<'a, f64>, p: usize| {
+            let r = if w.nrows() == 1 { 0 } else { p };
+            w.clone().index_axis_move(ndarray::Axis(0), r)
+        };
+        let problems = (0..k)
+            .map(|p| {
+                LinearProblem::unbalanced(geom, pick(&a, p), pick(&b, p), penalty_a, penalty_b)
+                    .map_err(|e| if k > 1 { e.in_batch(p) } else { e })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(LinearProblemBatch { geom, problems })
+    }
+
+    /// The batch of one problem.
+    pub fn single(problem: LinearProblem<'a>) -> Self {
+        LinearProblemBatch {
+            geom: problem.geom(),
+            problems: vec![problem],
+        }
+    }
+
+    /// The number of problems.
+    pub fn len(&self) -> usize {
+        self.problems.len()
+    }
+
+    /// Whether the batch has no problem (never: a batch holds at least one).
+    pub fn is_empty(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The shared geometry.
+    pub fn geom(&self) -> &'a dyn Geometry {
+        self.geom
+    }
+
+    /// The problems, in order.
+    pub fn problems(&self) -> &[LinearProblem<'a>] {
+        &self.problems
     }
 }
 

@@ -18,7 +18,7 @@ mod schedule;
 mod settings;
 mod step;
 
-use ndarray::{Array1, ArrayView1};
+use ndarray::{Array1, Array2, ArrayView1};
 
 pub use anderson::Anderson;
 pub use init::{gaussian_init, sorting_init, subsample_init};
@@ -30,8 +30,8 @@ use self::momentum::{Relaxation, RelaxationMode};
 use self::schedule::Schedule;
 use self::step::Side;
 use crate::error::{Error, Index, Result};
-use crate::geometry::{Axis, SoftminChain};
-use crate::linear::{LinearProblem, MarginalPenalty};
+use crate::geometry::{Axis, SoftminChain, Sweep};
+use crate::linear::{LinearProblem, LinearProblemBatch, MarginalPenalty};
 use crate::observe::{Observer, Progress};
 
 /// Starting potentials `(f, g)` for a warm start.
@@ -85,45 +85,311 @@ impl Sinkhorn {
         init: Option<Potentials<'_>>,
         observer: &Observer<'_>,
     ) -> Result<SinkhornOutput> {
+        let batch = LinearProblemBatch::single(problem.clone());
+        let init = init.map(|p| [p]);
+        let mut outputs = self.run(&batch, init.as_ref().map(|i| &i[..]), observer)?;
+        Ok(outputs.pop().expect("one output per problem"))
+    }
+
+    /// Solves the `k` problems of `batch` together: every sweep reads the cost once for all
+    /// the problems still running (a problem that has converged stops costing), and each
+    /// output is bit for bit the one [`solve`](Self::solve) gives for that problem alone.
+    ///
+    /// # Errors
+    /// As [`solve`](Self::solve); errors about one problem are [`Error::InBatch`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ndarray::{Array2, array};
+    /// use otters::geometry::DenseCost;
+    /// use otters::linear::{Epsilon, LinearProblem, LinearProblemBatch, MarginalPenalty, Sinkhorn};
+    ///
+    /// let cost = Array2::from_shape_fn((4, 4), |(i, j)| (i as f64 - j as f64).powi(2));
+    /// let geom = DenseCost::new(cost.view())?;
+    /// let a = Array2::from_elem((1, 4), 0.25);
+    /// let b = array![[0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]];
+    /// let batch = LinearProblemBatch::new(&geom, a.view(), b.view(), MarginalPenalty::Hard, MarginalPenalty::Hard)?;
+    /// let solver = Sinkhorn::new(Epsilon::Absolute(0.1));
+    /// let outs = solver.solve_batch(&batch)?;
+    /// let alone = solver.solve(&batch.problems()[1])?;
+    /// assert_eq!(outs[1].f(), alone.f()); // the same bits
+    /// # Ok::<(), otters::Error>(())
+    /// ```
+    pub fn solve_batch(&self, batch: &LinearProblemBatch<'_>) -> Result<Vec<SinkhornOutput>> {
+        self.run(batch, None, &Observer::new())
+    }
+
+    /// [`solve_batch`](Self::solve_batch) from the warm starts `init` (one per problem),
+    /// reporting progress (the largest marginal error among the problems still running).
+    ///
+    /// # Errors
+    /// As [`solve_batch`](Self::solve_batch), plus [`Error::Shape`] naming `init` for a number
+    /// of warm starts other than the number of problems.
+    pub fn solve_batch_with(
+        &self,
+        batch: &LinearProblemBatch<'_>,
+        init: Option<&[Potentials<'_>]>,
+        observer: &Observer<'_>,
+    ) -> Result<Vec<SinkhornOutput>> {
+        self.run(batch, init, observer)
+    }
+
+    /// The solver loop, for one problem or a batch.
+    fn run(
+        &self,
+        batch: &LinearProblemBatch<'_>,
+        init: Option<&[Potentials<'_>]>,
+        observer: &Observer<'_>,
+    ) -> Result<Vec<SinkhornOutput>> {
         self.check()?;
-        let geom = problem.geom();
+        let geom = batch.geom();
+        let problems = batch.problems();
+        let k = problems.len();
         let (n, m) = geom.shape();
+        let in_batch = |e: Error, p: usize| if k > 1 { e.in_batch(p) } else { e };
         let target = self.epsilon.resolve(|| geom.summary())?;
         let schedule = Schedule::new(self.scaling, target, || geom.summary())?;
-        let (penalty_a, penalty_b) = problem.penalties();
-        let side_a = Side::new(problem.a(), penalty_a);
-        let side_b = Side::new(problem.b(), penalty_b);
+        let (penalty_a, penalty_b) = problems[0].penalties();
 
-        let (mut f, mut g) = match init {
-            Some(p) => (
-                checked_init("init.f", p.f, n)?,
-                checked_init("init.g", p.g, m)?,
-            ),
-            None => (Array1::zeros(n), Array1::zeros(m)),
-        };
+        let (mut f, mut g) = (Array2::zeros((k, n)), Array2::zeros((k, m)));
+        if let Some(init) = init {
+            if init.len() != k {
+                return Err(Error::Shape {
+                    arg: "init",
+                    expected: format!("{k} warm starts (one per problem)"),
+                    got: format!("{}", init.len()),
+                });
+            }
+            for (p, start) in init.iter().enumerate() {
+                f.row_mut(p)
+                    .assign(&checked_init("init.f", start.f, n).map_err(|e| in_batch(e, p))?);
+                g.row_mut(p)
+                    .assign(&checked_init("init.g", start.g, m).map_err(|e| in_batch(e, p))?);
+            }
+        }
         // A warm start's g came from a column softmin by the penalty's update (`g = s` for a
         // hard marginal, `ρ/(ρ+ε)·s` for KL): inverted, a guess for the first column sweep,
         // which then needs one pass instead of the exact two (it falls back where off).
-        let first_guess: Option<Array1<f64>> = init.and_then(|_| match penalty_b {
+        let first_guess: Option<Array2<f64>> = init.and_then(|_| match penalty_b {
             MarginalPenalty::Hard => Some(g.clone()),
             MarginalPenalty::Kl { rho } => Some(&g * ((rho + schedule.at(0)) / rho)),
             MarginalPenalty::TotalVariation { .. } => None,
         });
-        let (mut h_a, mut h_b) = (Array1::zeros(n), Array1::zeros(m));
+        let (mut h_a, mut h_b) = (Array2::zeros((k, n)), Array2::zeros((k, m)));
         // Softmins of this iteration (s, t) and of the previous one (guesses for the next).
-        let (mut s, mut t) = (Array1::zeros(n), Array1::zeros(m));
-        let (mut s_prev, mut t_prev) = (Array1::zeros(n), Array1::zeros(m));
-        let (mut ratio_a, mut ratio_b) = (Array1::zeros(n), Array1::zeros(m));
-        let mut errors = Vec::new();
-        let mut converged = false;
-        let mut eps = schedule.at(0);
+        let (mut s, mut t) = (Array2::zeros((k, n)), Array2::zeros((k, m)));
+        let (mut s_prev, mut t_prev) = (Array2::zeros((k, n)), Array2::zeros((k, m)));
+        let (mut ratio_a, mut ratio_b) = (Array2::zeros((k, n)), Array2::zeros((k, m)));
+        let sides: Vec<(Side<'_>, Side<'_>)> = problems
+            .iter()
+            .map(|pr| (Side::new(pr.a(), penalty_a), Side::new(pr.b(), penalty_b)))
+            .collect();
         // Without translations, the f-update is entry by entry and the row sweep, f-update
         // and next column sweep fuse into one pass over the cost (`softmin_chain`).
-        let fusable = !step::translates(&side_a, &side_b, self.unbalanced_updates);
+        let fusable = !step::translates(&sides[0].0, &sides[0].1, self.unbalanced_updates);
+        let mut states: Vec<State> = sides
+            .iter()
+            .map(|(side_a, _)| State::new(self, side_a, fusable))
+            .collect();
+        let mut active: Vec<usize> = (0..k).collect();
+        let rule = |omega| step::Rule {
+            mode: self.unbalanced_updates,
+            omega,
+        };
+
+        for it in 0..self.max_iterations {
+            let eps = schedule.at(it);
+            for &p in &active {
+                let st = &mut states[p];
+                st.omega = st.relaxation.omega();
+                if st.anderson.as_ref().is_some_and(AndersonState::active) {
+                    st.f_start.clear();
+                    st.f_start.extend(f.row(p).iter().copied());
+                }
+            }
+            // g-updates; their sweep also gives the column marginal of the new (f, g).
+            let group: Vec<usize> = active
+                .iter()
+                .copied()
+                .filter(|&p| !states[p].t_ready)
+                .collect();
+            if !group.is_empty() {
+                for &p in &group {
+                    sides[p]
+                        .0
+                        .log_plan_factor(row(&f, p), eps, row_mut(&mut h_a, p));
+                    t_prev.row_mut(p).assign(&t.row(p));
+                }
+                let guess = if it == 0 {
+                    first_guess.as_ref()
+                } else {
+                    Some(&t_prev)
+                };
+                sweep_group(geom, Axis::Cols, eps, &group, &h_a, guess, &mut t)?;
+            }
+            for &p in &active {
+                let (side_a, side_b) = &sides[p];
+                check_softmin(row(&t, p), side_b, Axis::Cols, it, eps)
+                    .map_err(|e| in_batch(e, p))?;
+                let (fp, gp) = (row_mut(&mut f, p), row_mut(&mut g, p));
+                let shift = step::update(
+                    side_b,
+                    side_a,
+                    row(&t, p),
+                    gp,
+                    fp,
+                    eps,
+                    rule(states[p].omega),
+                );
+                side_b.marginal_ratio(row(&g, p), row(&t, p), shift, eps, row_mut(&mut ratio_b, p));
+                side_b.log_plan_factor(row(&g, p), eps, row_mut(&mut h_b, p));
+                s_prev.row_mut(p).assign(&s.row(p));
+            }
+
+            // Row sweeps: the marginal error of the current (f, g), then the f-update; fused
+            // with the next column sweep where no Anderson mixing intervenes.
+            let (fused, plain): (Vec<usize>, Vec<usize>) = active.iter().partition(|&&p| {
+                let mixes = states[p]
+                    .anderson
+                    .as_ref()
+                    .is_some_and(|a| schedule.is_final(it) && a.mixes_next());
+                fusable && !mixes && it + 1 < self.max_iterations
+            });
+            let guess_rows = (it > 0).then_some(&s_prev);
+            if !fused.is_empty() {
+                let eps_next = schedule.at(it + 1);
+                for &p in &fused {
+                    t_prev.row_mut(p).assign(&t.row(p));
+                }
+                let (f_ref, states_ref, sides_ref) = (&f, &states, &sides);
+                let link = |q: usize, i: usize, si: f64| {
+                    let p = fused[q];
+                    sides_ref[p]
+                        .0
+                        .link(i, si, f_ref[[p, i]], states_ref[p].omega, eps, eps_next)
+                };
+                chain_group(
+                    geom,
+                    &fused,
+                    (eps, eps_next),
+                    (&h_b, guess_rows, &t_prev),
+                    &link,
+                    (&mut s, &mut t),
+                )?;
+                fused.iter().for_each(|&p| states[p].t_ready = true);
+            }
+            if !plain.is_empty() {
+                sweep_group(geom, Axis::Rows, eps, &plain, &h_b, guess_rows, &mut s)?;
+                plain.iter().for_each(|&p| states[p].t_ready = false);
+            }
+            let mut largest = 0.0f64;
+            for &p in &active {
+                let (side_a, side_b) = &sides[p];
+                check_softmin(row(&s, p), side_a, Axis::Rows, it, eps)
+                    .map_err(|e| in_batch(e, p))?;
+                side_a.marginal_ratio(row(&f, p), row(&s, p), 0.0, eps, row_mut(&mut ratio_a, p));
+                let error = side_a.marginal_error(row(&ratio_a, p), row(&f, p))
+                    + side_b.marginal_error(row(&ratio_b, p), row(&g, p));
+                if !error.is_finite() {
+                    let e = Error::Numerical {
+                        solver: "sinkhorn",
+                        iteration: it + 1,
+                        epsilon: eps,
+                        detail: format!("the marginal error is {error}"),
+                    };
+                    return Err(in_batch(e, p));
+                }
+                let st = &mut states[p];
+                st.errors.push(error);
+                st.epsilon = eps;
+                st.relaxation.observe(it, &st.errors, schedule.is_final(it));
+                if let Some(a) = &mut st.anderson {
+                    a.observe(it, error, schedule.is_final(it));
+                }
+                largest = largest.max(error);
+            }
+            observer.step(&Progress {
+                iteration: it + 1,
+                max_iterations: self.max_iterations,
+                error: largest,
+                epsilon: eps,
+            })?;
+            active.retain(|&p| {
+                let st = &mut states[p];
+                let error = *st.errors.last().expect("one error per iteration");
+                st.converged = schedule.is_final(it)
+                    && error <= self.threshold
+                    && it + 1 >= self.min_iterations;
+                !st.converged
+            });
+            if active.is_empty() || it + 1 == self.max_iterations {
+                break;
+            }
+            for &p in &active {
+                let (side_a, side_b) = &sides[p];
+                let (fp, gp) = (row_mut(&mut f, p), row_mut(&mut g, p));
+                step::update(
+                    side_a,
+                    side_b,
+                    row(&s, p),
+                    fp,
+                    gp,
+                    eps,
+                    rule(states[p].omega),
+                );
+                let st = &mut states[p];
+                if let Some(a) = &mut st.anderson
+                    && a.active()
+                    && schedule.is_final(it)
+                {
+                    // A fused iteration has already swept with this f: record it only.
+                    a.mix(&st.f_start, row_mut(&mut f, p), !st.t_ready);
+                }
+            }
+        }
+
+        Ok(problems
+            .iter()
+            .zip(states)
+            .enumerate()
+            .map(|(p, (problem, st))| {
+                SinkhornOutput::new(
+                    problem,
+                    f.row(p).to_owned(),
+                    g.row(p).to_owned(),
+                    ratio_a.row(p).to_owned(),
+                    ratio_b.row(p).to_owned(),
+                    st.epsilon,
+                    st.converged,
+                    st.errors,
+                    self.threshold,
+                )
+            })
+            .collect())
+    }
+}
+
+/// The per-problem state of the solver loop.
+struct State {
+    errors: Vec<f64>,
+    converged: bool,
+    /// The ε of the last iteration.
+    epsilon: f64,
+    anderson: Option<AndersonState>,
+    relaxation: Relaxation,
+    omega: f64,
+    /// Whether this iteration's column sweep was done by the previous (fused) one.
+    t_ready: bool,
+    /// The iterate each iteration starts from (for Anderson acceleration).
+    f_start: Vec<f64>,
+}
+
+impl State {
+    fn new(solver: &Sinkhorn, side_a: &Side<'_>, fusable: bool) -> Self {
         // Anderson acceleration changes f after the update, so an iteration that mixes is not
         // fused. Where fusion is possible the history first fills with (cheaper) fused
         // iterations, so that fast solves never pay for separate sweeps.
-        let (mut anderson, relaxation_mode) = match self.acceleration {
+        let (anderson, relaxation_mode) = match solver.acceleration {
             Acceleration::None => (None, RelaxationMode::None),
             Acceleration::Relaxation(w) => (None, RelaxationMode::Fixed(w)),
             Acceleration::AdaptiveRelaxation => (None, RelaxationMode::Adaptive),
@@ -133,159 +399,128 @@ impl Sinkhorn {
                 (Some(state), RelaxationMode::None)
             }
         };
-        let mut t_ready = false;
         // Over-relaxation applies to updates without translations (ω = 1 otherwise).
-        let mut relaxation = Relaxation::new(if fusable {
+        let relaxation = Relaxation::new(if fusable {
             relaxation_mode
         } else {
             RelaxationMode::None
         });
-        // The iterate each iteration starts from (for Anderson acceleration).
-        let mut f_start = Vec::new();
-
-        for k in 0..self.max_iterations {
-            eps = schedule.at(k);
-            let omega = relaxation.omega();
-            if let Some(state) = &anderson
-                && state.active()
-            {
-                f_start.clear();
-                f_start.extend_from_slice(as_slice(&f));
-            }
-            // g-update; its sweep also gives the column marginal of the new (f, g).
-            if !t_ready {
-                side_a.log_plan_factor(as_slice(&f), eps, as_slice_mut(&mut h_a));
-                std::mem::swap(&mut t, &mut t_prev);
-                let guess = match &first_guess {
-                    Some(guess) if k == 0 => Some(guess.view()),
-                    _ => (k > 0).then(|| t_prev.view()),
-                };
-                geom.softmin_near(Axis::Cols, eps, h_a.view(), guess, t.view_mut())?;
-            }
-            check_softmin(&t, &side_b, Axis::Cols, k, eps)?;
-            let shift = step::update(
-                &side_b,
-                &side_a,
-                as_slice(&t),
-                as_slice_mut(&mut g),
-                as_slice_mut(&mut f),
-                eps,
-                step::Rule {
-                    mode: self.unbalanced_updates,
-                    omega,
-                },
-            );
-            side_b.marginal_ratio(
-                as_slice(&g),
-                as_slice(&t),
-                shift,
-                eps,
-                as_slice_mut(&mut ratio_b),
-            );
-
-            // Row sweep: the marginal error of the current (f, g), then the f-update.
-            side_b.log_plan_factor(as_slice(&g), eps, as_slice_mut(&mut h_b));
-            std::mem::swap(&mut s, &mut s_prev);
-            let guess_rows = (k > 0).then(|| s_prev.view());
-            let mixes = anderson
-                .as_ref()
-                .is_some_and(|state| schedule.is_final(k) && state.mixes_next());
-            if fusable && !mixes && k + 1 < self.max_iterations {
-                // The next column sweep is computed now, from the f this iteration ends with.
-                let eps_next = schedule.at(k + 1);
-                let link = |i: usize, si: f64| side_a.link(i, si, f[i], omega, eps, eps_next);
-                std::mem::swap(&mut t, &mut t_prev);
-                let chain = SoftminChain {
-                    eps_rows: eps,
-                    h: h_b.view(),
-                    guess_rows,
-                    link: &link,
-                    eps_cols: eps_next,
-                    guess_cols: Some(t_prev.view()),
-                };
-                geom.softmin_chain(&chain, s.view_mut(), t.view_mut())?;
-                t_ready = true;
-            } else {
-                geom.softmin_near(Axis::Rows, eps, h_b.view(), guess_rows, s.view_mut())?;
-                t_ready = false;
-            }
-            check_softmin(&s, &side_a, Axis::Rows, k, eps)?;
-            side_a.marginal_ratio(
-                as_slice(&f),
-                as_slice(&s),
-                0.0,
-                eps,
-                as_slice_mut(&mut ratio_a),
-            );
-            let error = side_a.marginal_error(as_slice(&ratio_a), as_slice(&f))
-                + side_b.marginal_error(as_slice(&ratio_b), as_slice(&g));
-            if !error.is_finite() {
-                return Err(Error::Numerical {
-                    solver: "sinkhorn",
-                    iteration: k + 1,
-                    epsilon: eps,
-                    detail: format!("the marginal error is {error}"),
-                });
-            }
-            errors.push(error);
-            relaxation.observe(k, &errors, schedule.is_final(k));
-            if let Some(state) = &mut anderson {
-                state.observe(k, error, schedule.is_final(k));
-            }
-            observer.step(&Progress {
-                iteration: k + 1,
-                max_iterations: self.max_iterations,
-                error,
-                epsilon: eps,
-            })?;
-            if schedule.is_final(k) && error <= self.threshold && k + 1 >= self.min_iterations {
-                converged = true;
-                break;
-            }
-            if k + 1 == self.max_iterations {
-                break;
-            }
-            step::update(
-                &side_a,
-                &side_b,
-                as_slice(&s),
-                as_slice_mut(&mut f),
-                as_slice_mut(&mut g),
-                eps,
-                step::Rule {
-                    mode: self.unbalanced_updates,
-                    omega,
-                },
-            );
-            if let Some(state) = &mut anderson
-                && state.active()
-                && schedule.is_final(k)
-            {
-                // A fused iteration has already swept with this f: record it only.
-                state.mix(&f_start, as_slice_mut(&mut f), !t_ready);
-            }
+        State {
+            errors: Vec::new(),
+            converged: false,
+            epsilon: f64::NAN,
+            anderson,
+            relaxation,
+            omega: 1.0,
+            t_ready: false,
+            f_start: Vec::new(),
         }
-
-        Ok(SinkhornOutput::new(
-            problem,
-            f,
-            g,
-            ratio_a,
-            ratio_b,
-            eps,
-            converged,
-            errors,
-            self.threshold,
-        ))
     }
 }
 
-fn as_slice(v: &Array1<f64>) -> &[f64] {
-    v.as_slice().expect("owned vectors are contiguous")
+/// Whether `group` is every problem, in order (then the arrays are swept in place).
+fn is_everyone(group: &[usize], k: usize) -> bool {
+    group.len() == k && group.iter().enumerate().all(|(q, &p)| q == p)
 }
 
-fn as_slice_mut(v: &mut Array1<f64>) -> &mut [f64] {
-    v.as_slice_mut().expect("owned vectors are contiguous")
+/// The rows `group` of `a`.
+fn gather(a: &Array2<f64>, group: &[usize]) -> Array2<f64> {
+    Array2::from_shape_fn((group.len(), a.ncols()), |(q, j)| a[[group[q], j]])
+}
+
+/// Writes the rows of `part` into the rows `group` of `a`.
+fn scatter(part: &Array2<f64>, group: &[usize], a: &mut Array2<f64>) {
+    for (q, &p) in group.iter().enumerate() {
+        a.row_mut(p).assign(&part.row(q));
+    }
+}
+
+/// The batched sweep of the problems `group`: rows of `h`, guesses from rows of `guess`,
+/// outputs into rows of `out`.
+fn sweep_group(
+    geom: &dyn crate::geometry::Geometry,
+    axis: Axis,
+    epsilon: f64,
+    group: &[usize],
+    h: &Array2<f64>,
+    guess: Option<&Array2<f64>>,
+    out: &mut Array2<f64>,
+) -> Result<()> {
+    if is_everyone(group, h.nrows()) {
+        let sweep = Sweep {
+            axis,
+            epsilon,
+            h: h.view(),
+            guess: guess.map(|a| a.view()),
+        };
+        return geom.softmin_batch(&sweep, out.view_mut());
+    }
+    let (hg, gg) = (gather(h, group), guess.map(|g| gather(g, group)));
+    let mut part = Array2::zeros((group.len(), out.ncols()));
+    let sweep = Sweep {
+        axis,
+        epsilon,
+        h: hg.view(),
+        guess: gg.as_ref().map(|a| a.view()),
+    };
+    geom.softmin_batch(&sweep, part.view_mut())?;
+    scatter(&part, group, out);
+    Ok(())
+}
+
+/// The batched fused iteration of the problems `group` (`link` takes positions in `group`).
+fn chain_group(
+    geom: &dyn crate::geometry::Geometry,
+    group: &[usize],
+    (eps, eps_next): (f64, f64),
+    (h, guess_rows, guess_cols): (&Array2<f64>, Option<&Array2<f64>>, &Array2<f64>),
+    link: &(dyn Fn(usize, usize, f64) -> f64 + Sync),
+    (s, t): (&mut Array2<f64>, &mut Array2<f64>),
+) -> Result<()> {
+    if is_everyone(group, h.nrows()) {
+        let chain = SoftminChain {
+            eps_rows: eps,
+            h: h.view(),
+            guess_rows: guess_rows.map(|a| a.view()),
+            link,
+            eps_cols: eps_next,
+            guess_cols: Some(guess_cols.view()),
+        };
+        return geom.softmin_chain(&chain, s.view_mut(), t.view_mut());
+    }
+    let (hg, gr, gc) = (
+        gather(h, group),
+        guess_rows.map(|g| gather(g, group)),
+        gather(guess_cols, group),
+    );
+    let (mut sp, mut tp) = (
+        Array2::zeros((group.len(), s.ncols())),
+        Array2::zeros((group.len(), t.ncols())),
+    );
+    let chain = SoftminChain {
+        eps_rows: eps,
+        h: hg.view(),
+        guess_rows: gr.as_ref().map(|a| a.view()),
+        link,
+        eps_cols: eps_next,
+        guess_cols: Some(gc.view()),
+    };
+    geom.softmin_chain(&chain, sp.view_mut(), tp.view_mut())?;
+    scatter(&sp, group, s);
+    scatter(&tp, group, t);
+    Ok(())
+}
+
+/// Row `p` of `a` as a slice.
+fn row(a: &Array2<f64>, p: usize) -> &[f64] {
+    let n = a.ncols();
+    &a.as_slice().expect("owned arrays are contiguous")[p * n..(p + 1) * n]
+}
+
+/// Row `p` of `a` as a mutable slice.
+fn row_mut(a: &mut Array2<f64>, p: usize) -> &mut [f64] {
+    let n = a.ncols();
+    &mut a.as_slice_mut().expect("owned arrays are contiguous")[p * n..(p + 1) * n]
 }
 
 fn checked_init(arg: &'static str, v: ArrayView1<'_, f64>, len: usize) -> Result<Array1<f64>> {
@@ -308,7 +543,7 @@ fn checked_init(arg: &'static str, v: ArrayView1<'_, f64>, len: usize) -> Result
 
 /// A softmin output must be finite wherever the weight is positive: `+∞` means that point
 /// can reach no mass (all its costs are forbidden), NaN means the numbers broke down.
-fn check_softmin(s: &Array1<f64>, side: &Side<'_>, axis: Axis, k: usize, eps: f64) -> Result<()> {
+fn check_softmin(s: &[f64], side: &Side<'_>, axis: Axis, k: usize, eps: f64) -> Result<()> {
     let bad = s
         .iter()
         .zip(side.weights)

@@ -1,0 +1,444 @@
+//! The streaming sweep kernels for costs stored or computed in `f32`: the exponentials are
+//! evaluated in `f32` lanes (twice as many per instruction as `f64`, and half the memory
+//! traffic for a stored cost), their sums are carried in `f64`.
+//!
+//! `exp(x) = 2ᵏ·exp(r)`, `k = round(x/ln 2)`, `r = x − k·ln 2` (Cody–Waite split,
+//! `|r| ≤ ln2/2`), `exp(r)` by its Taylor polynomial of degree 7 (truncation error 5e-9,
+//! below half an `f32` ulp), `2ᵏ` added to the exponent bits; exactly 0 below
+//! [`UNDERFLOW`], so every result is a normal number. Partial sums stay in `f32` for at most
+//! [`NARROW`] terms per lane (relative rounding ≤ 5e-7) before they are added in `f64`.
+//! As in [`super::lse`], every loop runs inside a `pulp` dispatch and is written without
+//! branches, so LLVM vectorizes it for the machine's widest instruction set.
+
+use pulp::{Simd, WithSimd};
+
+use super::lse::dispatch;
+
+const LOG2_E: f32 = std::f32::consts::LOG2_E;
+// ln 2 = LN2_HI + LN2_LO, LN2_HI with 9 trailing zero bits (k·LN2_HI is exact for |k| < 512).
+const LN2_HI: f32 = 0.693_145_75;
+const LN2_LO: f32 = 1.428_606_8e-6;
+// 1.5·2²³: adding it rounds to an integer and leaves that integer in the low mantissa bits.
+const ROUND: f32 = 12_582_912.0;
+/// Below this, exp would be subnormal; the kernels return exactly 0 there.
+pub(crate) const UNDERFLOW: f32 = -87.0;
+/// Where the shifted kernels clamp their arguments (e^80 ≈ 5.5e34: sums of a few thousand
+/// such terms stay finite in `f32`, and are rejected as badly shifted anyway).
+pub(crate) const CLAMP: f32 = 80.0;
+/// 1/k!, k = 0..=7.
+const POLY: [f32; 8] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+];
+
+/// Lanes per loop: two AVX2 registers, one AVX-512 register.
+const LANES: usize = 16;
+/// Terms summed per lane in `f32` before the lane is added into its `f64` accumulator.
+const NARROW: usize = 4;
+
+/// `exp(x)` for `x ≤ CLAMP` (callers clamp): exactly 0 below [`UNDERFLOW`] and for −∞; NaN
+/// stays NaN.
+#[inline(always)]
+pub(crate) fn exp32(x: f32) -> f32 {
+    let t = x.mul_add(LOG2_E, ROUND);
+    let k = t - ROUND;
+    let r = k.mul_add(-LN2_HI, x);
+    let r = k.mul_add(-LN2_LO, r);
+    let mut p = POLY[7];
+    p = p.mul_add(r, POLY[6]);
+    p = p.mul_add(r, POLY[5]);
+    p = p.mul_add(r, POLY[4]);
+    p = p.mul_add(r, POLY[3]);
+    p = p.mul_add(r, POLY[2]);
+    p = p.mul_add(r, POLY[1]);
+    p = p.mul_add(r, POLY[0]);
+    // Integer k sits in the low bits of t; shifting it into the exponent field multiplies by 2ᵏ.
+    let scaled = f32::from_bits(p.to_bits().wrapping_add(t.to_bits() << 23));
+    if x < UNDERFLOW { 0.0 } else { scaled }
+}
+
+/// The shifted, clamped term `exp(min(h + shift − γ·c, CLAMP))`.
+#[inline(always)]
+fn term(h: f32, c: f32, gamma: f32, shift: f32) -> f32 {
+    let t = (-gamma).mul_add(c, h + shift);
+    exp32(if t > CLAMP { CLAMP } else { t })
+}
+
+#[inline(always)]
+fn fmax(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+#[inline(always)]
+fn pairwise(v: &[f64; LANES]) -> f64 {
+    let mut w = *v;
+    let mut len = LANES;
+    while len > 1 {
+        len /= 2;
+        for l in 0..len {
+            w[l] += w[l + len];
+        }
+    }
+    w[0]
+}
+
+/// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))` in a fixed order; with `STORE`, each term is
+/// also written to `out_j`, for reuse.
+#[inline(always)]
+fn row_terms<const STORE: bool>(
+    h: &[f32],
+    c: &[f32],
+    gamma: f32,
+    shift: f32,
+    out: &mut [f32],
+) -> f64 {
+    let n = h.len().min(c.len());
+    let block = LANES * NARROW;
+    let split = n - n % block;
+    let mut wide = [0.0f64; LANES];
+    for b in (0..split).step_by(block) {
+        let mut narrow = [0.0f32; LANES];
+        for s in 0..NARROW {
+            let j0 = b + s * LANES;
+            let (hs, cs) = (&h[j0..j0 + LANES], &c[j0..j0 + LANES]);
+            let mut e = [0.0f32; LANES];
+            for l in 0..LANES {
+                e[l] = term(hs[l], cs[l], gamma, shift);
+                narrow[l] += e[l];
+            }
+            if STORE {
+                out[j0..j0 + LANES].copy_from_slice(&e);
+            }
+        }
+        for l in 0..LANES {
+            wide[l] += narrow[l] as f64;
+        }
+    }
+    let mut sum = pairwise(&wide);
+    for j in split..n {
+        let e = term(h[j], c[j], gamma, shift);
+        if STORE {
+            out[j] = e;
+        }
+        sum += e as f64;
+    }
+    sum
+}
+
+/// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))`, carried in `f64`.
+pub(crate) fn sum_exp_row(h: &[f32], c: &[f32], gamma: f32, shift: f32) -> f64 {
+    dispatch(RowTerms::<false> {
+        h,
+        c,
+        gamma,
+        shift,
+        out: &mut [],
+    })
+}
+
+/// [`sum_exp_row`], also writing each term to `out`.
+pub(crate) fn exp_terms(h: &[f32], c: &[f32], gamma: f32, shift: f32, out: &mut [f32]) -> f64 {
+    dispatch(RowTerms::<true> {
+        h,
+        c,
+        gamma,
+        shift,
+        out,
+    })
+}
+
+struct RowTerms<'a, const STORE: bool> {
+    h: &'a [f32],
+    c: &'a [f32],
+    gamma: f32,
+    shift: f32,
+    out: &'a mut [f32],
+}
+
+impl<const STORE: bool> WithSimd for RowTerms<'_, STORE> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        row_terms::<STORE>(self.h, self.c, self.gamma, self.shift, self.out)
+    }
+}
+
+/// `max_j (h_j − γ·c_j)` (−∞ for an empty slice).
+pub(crate) fn max_row(h: &[f32], c: &[f32], gamma: f32) -> f32 {
+    dispatch(MaxRow { h, c, gamma })
+}
+
+struct MaxRow<'a> {
+    h: &'a [f32],
+    c: &'a [f32],
+    gamma: f32,
+}
+
+impl WithSimd for MaxRow<'_> {
+    type Output = f32;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f32 {
+        let Self { h, c, gamma } = self;
+        let n = h.len().min(c.len());
+        let split = n - n % LANES;
+        let mut lanes = [f32::NEG_INFINITY; LANES];
+        for (hs, cs) in h[..split]
+            .chunks_exact(LANES)
+            .zip(c[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                lanes[l] = fmax(lanes[l], (-gamma).mul_add(cs[l], hs[l]));
+            }
+        }
+        let mut max = lanes.iter().copied().fold(f32::NEG_INFINITY, fmax);
+        for j in split..n {
+            max = fmax(max, (-gamma).mul_add(c[j], h[j]));
+        }
+        max
+    }
+}
+
+/// `sum_j += exp(min(hi + shift_j − γ·c_j, CLAMP))` for every `j`: one row's contribution
+/// to column sums (kept in `f32`; the caller adds them into `f64` every few rows).
+pub(crate) fn accumulate_exp(hi: f32, c: &[f32], gamma: f32, shift: &[f32], sum: &mut [f32]) {
+    dispatch(AccumulateExp {
+        hi,
+        c,
+        gamma,
+        shift,
+        sum,
+    })
+}
+
+struct AccumulateExp<'a> {
+    hi: f32,
+    c: &'a [f32],
+    gamma: f32,
+    shift: &'a [f32],
+    sum: &'a mut [f32],
+}
+
+impl WithSimd for AccumulateExp<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self {
+            hi,
+            c,
+            gamma,
+            shift,
+            sum,
+        } = self;
+        for ((s, &cj), &sh) in sum.iter_mut().zip(c).zip(shift) {
+            *s += term(hi, cj, gamma, sh);
+        }
+    }
+}
+
+/// `max_j ← max(max_j, hi − γ·c_j)` for every `j`.
+pub(crate) fn accumulate_max(hi: f32, c: &[f32], gamma: f32, max: &mut [f32]) {
+    dispatch(AccumulateMax { hi, c, gamma, max })
+}
+
+struct AccumulateMax<'a> {
+    hi: f32,
+    c: &'a [f32],
+    gamma: f32,
+    max: &'a mut [f32],
+}
+
+impl WithSimd for AccumulateMax<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { hi, c, gamma, max } = self;
+        for (m, &cj) in max.iter_mut().zip(c) {
+            *m = fmax(*m, (-gamma).mul_add(cj, hi));
+        }
+    }
+}
+
+/// `sum_j += w·x_j` for every `j`.
+pub(crate) fn add_scaled(w: f32, x: &[f32], sum: &mut [f32]) {
+    dispatch(AddScaled { w, x, sum })
+}
+
+struct AddScaled<'a> {
+    w: f32,
+    x: &'a [f32],
+    sum: &'a mut [f32],
+}
+
+impl WithSimd for AddScaled<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { w, x, sum } = self;
+        for (s, &a) in sum.iter_mut().zip(x) {
+            *s = w.mul_add(a, *s);
+        }
+    }
+}
+
+/// `wide_j += narrow_j` and `narrow_j = 0` for every `j`.
+pub(crate) fn flush(narrow: &mut [f32], wide: &mut [f64]) {
+    dispatch(Flush { narrow, wide })
+}
+
+struct Flush<'a> {
+    narrow: &'a mut [f32],
+    wide: &'a mut [f64],
+}
+
+impl WithSimd for Flush<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (n, w) in self.narrow.iter_mut().zip(self.wide.iter_mut()) {
+            *w += *n as f64;
+            *n = 0.0;
+        }
+    }
+}
+
+/// `out_j = x_j` rounded to `f32`.
+pub(crate) fn narrow_slice(x: &[f64], out: &mut [f32]) {
+    dispatch(Narrow { x, out })
+}
+
+struct Narrow<'a> {
+    x: &'a [f64],
+    out: &'a mut [f32],
+}
+
+impl WithSimd for Narrow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (o, &v) in self.out.iter_mut().zip(self.x) {
+            *o = v as f32;
+        }
+    }
+}
+
+/// `out_j = x_j` widened to `f64` (exact).
+pub(crate) fn widen_slice(x: &[f32], out: &mut [f64]) {
+    dispatch(Widen { x, out })
+}
+
+struct Widen<'a> {
+    x: &'a [f32],
+    out: &'a mut [f64],
+}
+
+impl WithSimd for Widen<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (o, &v) in self.out.iter_mut().zip(self.x) {
+            *o = v as f64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (((s >> 11) as f64 / (1u64 << 53) as f64) as f32 - 0.5) * scale
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exp32_is_within_two_ulps_and_exact_at_the_edges() {
+        let mut worst = 0.0f64;
+        let mut x = -87.0f32;
+        while x <= CLAMP {
+            let want = (x as f64).exp();
+            let got = exp32(x) as f64;
+            worst = worst.max(((got - want) / want).abs());
+            x += 0.000_731;
+        }
+        assert!(
+            worst < 2.5 * f32::EPSILON as f64,
+            "max relative error {worst:e}"
+        );
+        assert_eq!(exp32(0.0), 1.0);
+        assert_eq!(exp32(-87.5), 0.0);
+        assert_eq!(exp32(f32::NEG_INFINITY), 0.0);
+        assert!(exp32(f32::NAN).is_nan());
+        assert!(exp32(-86.9) > 0.0 && exp32(-86.9).is_normal());
+    }
+
+    #[test]
+    fn row_kernels_match_f64_references() {
+        for n in [1, 15, 16, 64, 65, 1000, 1024] {
+            let (h, c) = (data(n, 1, 8.0), data(n, 2, 4.0));
+            let (gamma, shift) = (1.7f32, -0.25f32);
+            let want: f64 = h
+                .iter()
+                .zip(&c)
+                .map(|(&h, &c)| ((-gamma).mul_add(c, h + shift) as f64).exp())
+                .sum();
+            let got = sum_exp_row(&h, &c, gamma, shift);
+            assert!((got - want).abs() <= 1e-6 * want, "n={n}: {got} vs {want}");
+            let mut terms = vec![0.0f32; n];
+            assert_eq!(
+                exp_terms(&h, &c, gamma, shift, &mut terms).to_bits(),
+                got.to_bits()
+            );
+            for (t, (&hj, &cj)) in terms.iter().zip(h.iter().zip(&c)) {
+                assert_eq!(t.to_bits(), term(hj, cj, gamma, shift).to_bits());
+            }
+            let max = max_row(&h, &c, gamma);
+            let want_max = h
+                .iter()
+                .zip(&c)
+                .map(|(&h, &c)| (-gamma).mul_add(c, h))
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(max, want_max);
+        }
+    }
+
+    #[test]
+    fn column_kernels_accumulate_in_order() {
+        let m = 37;
+        let (c, shift) = (data(m, 3, 4.0), data(m, 4, 2.0));
+        let mut sum = vec![0.0f32; m];
+        let mut max = vec![f32::NEG_INFINITY; m];
+        accumulate_exp(0.5, &c, 2.0, &shift, &mut sum);
+        accumulate_exp(-1.0, &c, 2.0, &shift, &mut sum);
+        accumulate_max(0.5, &c, 2.0, &mut max);
+        for j in 0..m {
+            let want = term(0.5, c[j], 2.0, shift[j]) + term(-1.0, c[j], 2.0, shift[j]);
+            assert_eq!(sum[j].to_bits(), want.to_bits());
+            assert_eq!(max[j], (-2.0f32).mul_add(c[j], 0.5));
+        }
+        let mut wide = vec![1.0f64; m];
+        flush(&mut sum, &mut wide);
+        assert!(sum.iter().all(|&v| v == 0.0));
+        assert!(wide.iter().all(|&v| v > 1.0));
+    }
+}
