@@ -166,6 +166,27 @@ impl<'a, T: CostScalar> DenseCost<'a, T> {
         1.0 / (self.scale * epsilon)
     }
 
+    /// The fused iteration over the storage rows (see `kernels::sweep::chain`), with the
+    /// columns it could not accept by the exact two-pass sweep of the linked vector.
+    fn fused(&self, args: &Chain<'_>, rows: &mut [f64], cols: &mut [f64]) {
+        let (data, m) = (self.data(), self.storage.ncols());
+        let mut linked = vec![0.0; rows.len()];
+        let failed = sweep::chain(data, m, args, rows, cols, &mut linked);
+        if failed.contains(&true) {
+            // Some column's guess was too far off (or a link was not finite).
+            let src = DenseCols { data, m };
+            sweep::exact(
+                &src,
+                args.gamma_cols,
+                args.eps_cols,
+                &linked,
+                args.k,
+                &failed,
+                cols,
+            );
+        }
+    }
+
     /// The streamed sweep (no Gibbs kernel) on row-major slices.
     fn stream(
         &self,
@@ -266,12 +287,13 @@ impl<T: CostScalar> Geometry for DenseCost<'_, T> {
         let kernel = chain.eps_rows == chain.eps_cols
             && chain.eps_rows > 0.0
             && self.gibbs.kernel(self.data(), gamma).is_some();
-        let Some(guess_cols) = chain.guess_cols.filter(|_| {
-            !kernel
-                && !self.transposed
-                && k * m * n.div_ceil(sweep::SUB) <= CHAIN_MAX_PARTIALS * 64
-                && k * m <= CHAIN_MAX_PARTIALS
-        }) else {
+        // Problems per fused pass: each keeps `m` column sums per task of SUB rows.
+        let per_problem = m * n.div_ceil(sweep::SUB);
+        let group = (CHAIN_MAX_PARTIALS / m).min(64 * CHAIN_MAX_PARTIALS / per_problem);
+        let Some(guess_cols) = chain
+            .guess_cols
+            .filter(|_| !kernel && !self.transposed && group > 0)
+        else {
             return default_chain(self, chain, out_rows, out_cols);
         };
         crate::validate::positive("eps_rows", chain.eps_rows)?;
@@ -290,28 +312,25 @@ impl<T: CostScalar> Geometry for DenseCost<'_, T> {
         let h = row_major(&chain.h);
         let guess_rows = chain.guess_rows.as_ref().map(row_major);
         let guess_cols = row_major(&guess_cols);
-        let args = Chain {
-            gamma_rows: self.gamma(chain.eps_rows),
-            gamma_cols: self.gamma(chain.eps_cols),
-            eps_rows: chain.eps_rows,
-            eps_cols: chain.eps_cols,
-            h: &h,
-            k,
-            guess_rows: guess_rows.as_deref(),
-            guess_cols: &guess_cols,
-            link: chain.link,
-        };
-        let mut linked = vec![0.0; k * n];
         with_rows_mut(out_rows, |rows| {
             with_rows_mut(out_cols, |cols| {
-                let data = self.data();
-                let failed = sweep::chain(data, m, &args, rows, cols, &mut linked);
-                if failed.contains(&true) {
-                    // Some column's guess was too far off (or a link was not finite): those
-                    // columns by the exact two-pass sweep of the linked vector.
-                    let gamma = self.gamma(chain.eps_cols);
-                    let src = DenseCols { data, m };
-                    sweep::exact(&src, gamma, chain.eps_cols, &linked, k, &failed, cols);
+                // Groups of problems, each problem's arithmetic the same in any group.
+                for p0 in (0..k).step_by(group) {
+                    let p1 = (p0 + group).min(k);
+                    let link = |q: usize, i: usize, s: f64| (chain.link)(p0 + q, i, s);
+                    let args = Chain {
+                        gamma_rows: self.gamma(chain.eps_rows),
+                        gamma_cols: self.gamma(chain.eps_cols),
+                        eps_rows: chain.eps_rows,
+                        eps_cols: chain.eps_cols,
+                        h: &h[p0 * m..p1 * m],
+                        k: p1 - p0,
+                        guess_rows: guess_rows.as_deref().map(|g| &g[p0 * n..p1 * n]),
+                        guess_cols: &guess_cols[p0 * m..p1 * m],
+                        link: &link,
+                    };
+                    let (rows, cols) = (&mut rows[p0 * n..p1 * n], &mut cols[p0 * m..p1 * m]);
+                    self.fused(&args, rows, cols);
                 }
             })
         });

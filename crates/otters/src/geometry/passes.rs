@@ -21,7 +21,7 @@ pub trait SweepPasses: Sync {
     /// `(n, m)`: rows and columns of the cost.
     fn pass_shape(&self) -> (usize, usize);
 
-    /// The precision the exponents are evaluated in (anchors must be representable in it).
+    /// The precision the exponents are evaluated in.
     fn pass_precision(&self) -> Precision;
 
     /// `out[p, o] = max_r (h[p, r] − C(o, r)/ε)`, with `h` rounded to the precision first;
@@ -65,7 +65,7 @@ pub(crate) fn softmin_by_passes(
     let dim = out.dim();
     let mut failed = Array2::from_elem(dim, true);
     if let Some(guess) = sweep.guess {
-        let anchors = guess.mapv(|g| precision.round(-g / eps));
+        let anchors = guess.mapv(|g| -g / eps);
         let mut sums = Array2::from_elem(dim, ExactSum::ZERO);
         passes.sum_pass(sweep, anchors.view(), None, sums.view_mut())?;
         for ((o, f), (&a, s)) in out

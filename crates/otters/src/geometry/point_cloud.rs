@@ -256,6 +256,48 @@ impl<C: CostFn, T: CostScalar> PointCloud<C, T> {
         T::PRECISION
     }
 
+    /// The block of this cost between the source points `rows` and the target points
+    /// `cols`, with the same cost values bit for bit (the parent's factors are sliced, not
+    /// recomputed: a squared-Euclidean cloud centers its factors on the joint mean of both
+    /// clouds), scale and tiles: the blocks of a [`Sharded`](super::Sharded) point cloud.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `rows` or `cols` for an empty range or one past the
+    /// end of the cloud.
+    pub fn block(&self, rows: Range<usize>, cols: Range<usize>) -> Result<Self> {
+        for (arg, r, len) in [
+            ("rows", &rows, self.x.nrows()),
+            ("cols", &cols, self.y.nrows()),
+        ] {
+            if r.start >= r.end || r.end > len {
+                return Err(Error::invalid(
+                    arg,
+                    "a block needs a non-empty range of points within the cloud",
+                    format!("{}..{} of {len} points", r.start, r.end),
+                ));
+            }
+        }
+        let slice = |a: &Array2<f64>, r: &Range<usize>| a.slice(s![r.clone(), ..]).to_owned();
+        let slice_t = |a: &Array2<T>, r: &Range<usize>| a.slice(s![r.clone(), ..]).to_owned();
+        Ok(PointCloud {
+            x: slice(&self.x, &rows),
+            y: slice(&self.y, &cols),
+            cost_fn: self.cost_fn.clone(),
+            factors: self
+                .factors
+                .as_ref()
+                .map(|(a, b)| (slice(a, &rows), slice(b, &cols))),
+            tile_factors: self
+                .tile_factors
+                .as_ref()
+                .map(|(a, b)| (slice_t(a, &rows), slice_t(b, &cols))),
+            square_factors: OnceLock::new(),
+            scale: self.scale,
+            tile: self.tile,
+            moments: OnceLock::new(),
+        })
+    }
+
     /// The same cost and scale between new point clouds (subsamples, new data).
     ///
     /// # Errors

@@ -28,14 +28,6 @@ impl Precision {
     /// The names accepted by [`FromStr`] (the CLI's `--precision` and Python's `dtype=`).
     pub const NAMES: &'static [&'static str] = &["float64", "float32", "f64", "f32"];
 
-    /// `x` rounded to this precision (exact as `f64`).
-    pub fn round(self, x: f64) -> f64 {
-        match self {
-            Precision::F64 => x,
-            Precision::F32 => x as f32 as f64,
-        }
-    }
-
     /// The totals a guessed (one-pass) sweep accepts in this precision (see
     /// `crate::kernels::sweep`).
     pub(crate) fn window(self) -> (f64, f64) {
@@ -106,6 +98,5 @@ mod tests {
         let err = "half".parse::<Precision>().unwrap_err();
         assert_eq!(err.argument(), Some("precision"));
         assert!(err.to_string().contains("float32"), "{err}");
-        assert_eq!(Precision::F32.round(0.1), 0.1f32 as f64);
     }
 }

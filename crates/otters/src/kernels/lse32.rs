@@ -63,11 +63,37 @@ pub(crate) fn exp32(x: f32) -> f32 {
     if x < UNDERFLOW { 0.0 } else { scaled }
 }
 
-/// The shifted, clamped term `exp(min(h + shift − γ·c, CLAMP))`.
+/// The shifted, clamped term `exp(min(h + shift − γ·c, CLAMP))`, with `h = hh + hl` and
+/// `shift = sh + sl` each carried as a high part on the grid `2⁻⁸` and a low part (see
+/// [`split`]). For the terms that matter `h + shift ≈ γ·c` while both are large: the high
+/// parts add exactly, the product `γ·c` is exact inside the fused multiply-add, so the one
+/// rounding is of the (small) exponent itself; the low parts add last. Rounding `h` alone to
+/// `f32` would quantize the potentials at `2⁻²⁴·|h|` and stall the solver at small ε.
 #[inline(always)]
-fn term(h: f32, c: f32, gamma: f32, shift: f32) -> f32 {
-    let t = (-gamma).mul_add(c, h + shift);
+fn term(hh: f32, hl: f32, c: f32, gamma: f32, sh: f32, sl: f32) -> f32 {
+    let t = (-gamma).mul_add(c, hh + sh) + (hl + sl);
     exp32(if t > CLAMP { CLAMP } else { t })
+}
+
+/// Values of magnitude below this split exactly (`2¹⁵`: high parts on the grid `2⁻⁸` then
+/// need at most 23 bits, and the sum of two of them at most 24).
+const SPLIT_RANGE: f64 = 32768.0;
+
+/// `x` as a high part, a multiple of `2⁻⁸` (the nearest `f32` beyond `2¹⁵`), and the `f32`
+/// nearest the remainder (|remainder| ≤ 2⁻⁹ in range).
+#[inline(always)]
+pub(crate) fn split(x: f64) -> (f32, f32) {
+    let hi = if x.abs() < SPLIT_RANGE {
+        ((x * 256.0).round() / 256.0) as f32
+    } else {
+        x as f32
+    };
+    let lo = if hi.is_finite() {
+        (x - hi as f64) as f32
+    } else {
+        0.0
+    };
+    (hi, lo)
 }
 
 #[inline(always)]
@@ -92,13 +118,14 @@ fn pairwise(v: &[f64; LANES]) -> f64 {
 /// also written to `out_j`, for reuse.
 #[inline(always)]
 fn row_terms<const STORE: bool>(
-    h: &[f32],
+    (h, l): (&[f32], &[f32]),
     c: &[f32],
     gamma: f32,
-    shift: f32,
+    shift: f64,
     out: &mut [f32],
 ) -> f64 {
-    let n = h.len().min(c.len());
+    let (sh, sl) = split(shift);
+    let n = h.len().min(c.len()).min(l.len());
     let block = LANES * NARROW;
     let split = n - n % block;
     let mut wide = [0.0f64; LANES];
@@ -106,11 +133,11 @@ fn row_terms<const STORE: bool>(
         let mut narrow = [0.0f32; LANES];
         for s in 0..NARROW {
             let j0 = b + s * LANES;
-            let (hs, cs) = (&h[j0..j0 + LANES], &c[j0..j0 + LANES]);
+            let (hs, ls, cs) = (&h[j0..j0 + LANES], &l[j0..j0 + LANES], &c[j0..j0 + LANES]);
             let mut e = [0.0f32; LANES];
-            for l in 0..LANES {
-                e[l] = term(hs[l], cs[l], gamma, shift);
-                narrow[l] += e[l];
+            for t in 0..LANES {
+                e[t] = term(hs[t], ls[t], cs[t], gamma, sh, sl);
+                narrow[t] += e[t];
             }
             if STORE {
                 out[j0..j0 + LANES].copy_from_slice(&e);
@@ -122,7 +149,7 @@ fn row_terms<const STORE: bool>(
     }
     let mut sum = pairwise(&wide);
     for j in split..n {
-        let e = term(h[j], c[j], gamma, shift);
+        let e = term(h[j], l[j], c[j], gamma, sh, sl);
         if STORE {
             out[j] = e;
         }
@@ -131,8 +158,8 @@ fn row_terms<const STORE: bool>(
     sum
 }
 
-/// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))`, carried in `f64`.
-pub(crate) fn sum_exp_row(h: &[f32], c: &[f32], gamma: f32, shift: f32) -> f64 {
+/// `Σ_j exp(min(h_j + shift − γ·c_j, CLAMP))`, carried in `f64` (`h` as high and low parts).
+pub(crate) fn sum_exp_row(h: (&[f32], &[f32]), c: &[f32], gamma: f32, shift: f64) -> f64 {
     dispatch(RowTerms::<false> {
         h,
         c,
@@ -143,7 +170,13 @@ pub(crate) fn sum_exp_row(h: &[f32], c: &[f32], gamma: f32, shift: f32) -> f64 {
 }
 
 /// [`sum_exp_row`], also writing each term to `out`.
-pub(crate) fn exp_terms(h: &[f32], c: &[f32], gamma: f32, shift: f32, out: &mut [f32]) -> f64 {
+pub(crate) fn exp_terms(
+    h: (&[f32], &[f32]),
+    c: &[f32],
+    gamma: f32,
+    shift: f64,
+    out: &mut [f32],
+) -> f64 {
     dispatch(RowTerms::<true> {
         h,
         c,
@@ -154,10 +187,10 @@ pub(crate) fn exp_terms(h: &[f32], c: &[f32], gamma: f32, shift: f32, out: &mut 
 }
 
 struct RowTerms<'a, const STORE: bool> {
-    h: &'a [f32],
+    h: (&'a [f32], &'a [f32]),
     c: &'a [f32],
     gamma: f32,
-    shift: f32,
+    shift: f64,
     out: &'a mut [f32],
 }
 
@@ -207,8 +240,15 @@ impl WithSimd for MaxRow<'_> {
 }
 
 /// `sum_j += exp(min(hi + shift_j − γ·c_j, CLAMP))` for every `j`: one row's contribution
-/// to column sums (kept in `f32`; the caller adds them into `f64` every few rows).
-pub(crate) fn accumulate_exp(hi: f32, c: &[f32], gamma: f32, shift: &[f32], sum: &mut [f32]) {
+/// to column sums (kept in `f32`; the caller adds them into `f64` every few rows); the
+/// shifts come as high and low parts.
+pub(crate) fn accumulate_exp(
+    hi: f64,
+    c: &[f32],
+    gamma: f32,
+    shift: (&[f32], &[f32]),
+    sum: &mut [f32],
+) {
     dispatch(AccumulateExp {
         hi,
         c,
@@ -219,10 +259,10 @@ pub(crate) fn accumulate_exp(hi: f32, c: &[f32], gamma: f32, shift: &[f32], sum:
 }
 
 struct AccumulateExp<'a> {
-    hi: f32,
+    hi: f64,
     c: &'a [f32],
     gamma: f32,
-    shift: &'a [f32],
+    shift: (&'a [f32], &'a [f32]),
     sum: &'a mut [f32],
 }
 
@@ -238,8 +278,10 @@ impl WithSimd for AccumulateExp<'_> {
             shift,
             sum,
         } = self;
-        for ((s, &cj), &sh) in sum.iter_mut().zip(c).zip(shift) {
-            *s += term(hi, cj, gamma, sh);
+        let (hh, hl) = split(hi);
+        let (sh, sl) = shift;
+        for (((s, &cj), &a), &b) in sum.iter_mut().zip(c).zip(sh).zip(sl) {
+            *s += term(hh, hl, cj, gamma, a, b);
         }
     }
 }
@@ -313,27 +355,6 @@ impl WithSimd for Flush<'_> {
     }
 }
 
-/// `out_j = x_j` rounded to `f32`.
-pub(crate) fn narrow_slice(x: &[f64], out: &mut [f32]) {
-    dispatch(Narrow { x, out })
-}
-
-struct Narrow<'a> {
-    x: &'a [f64],
-    out: &'a mut [f32],
-}
-
-impl WithSimd for Narrow<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, _: S) {
-        for (o, &v) in self.out.iter_mut().zip(self.x) {
-            *o = v as f32;
-        }
-    }
-}
-
 /// `out_j = x_j` widened to `f64` (exact).
 pub(crate) fn widen_slice(x: &[f32], out: &mut [f64]) {
     dispatch(Widen { x, out })
@@ -396,21 +417,23 @@ mod tests {
     fn row_kernels_match_f64_references() {
         for n in [1, 15, 16, 64, 65, 1000, 1024] {
             let (h, c) = (data(n, 1, 8.0), data(n, 2, 4.0));
-            let (gamma, shift) = (1.7f32, -0.25f32);
+            let lo = vec![0.0f32; n];
+            let (gamma, shift) = (1.7f32, -0.25f64);
             let want: f64 = h
                 .iter()
                 .zip(&c)
-                .map(|(&h, &c)| ((-gamma).mul_add(c, h + shift) as f64).exp())
+                .map(|(&h, &c)| (h as f64 + shift - gamma as f64 * c as f64).exp())
                 .sum();
-            let got = sum_exp_row(&h, &c, gamma, shift);
+            let got = sum_exp_row((&h, &lo), &c, gamma, shift);
             assert!((got - want).abs() <= 1e-6 * want, "n={n}: {got} vs {want}");
             let mut terms = vec![0.0f32; n];
             assert_eq!(
-                exp_terms(&h, &c, gamma, shift, &mut terms).to_bits(),
+                exp_terms((&h, &lo), &c, gamma, shift, &mut terms).to_bits(),
                 got.to_bits()
             );
+            let (sh, sl) = split(shift);
             for (t, (&hj, &cj)) in terms.iter().zip(h.iter().zip(&c)) {
-                assert_eq!(t.to_bits(), term(hj, cj, gamma, shift).to_bits());
+                assert_eq!(t.to_bits(), term(hj, 0.0, cj, gamma, sh, sl).to_bits());
             }
             let max = max_row(&h, &c, gamma);
             let want_max = h
@@ -422,17 +445,49 @@ mod tests {
         }
     }
 
+    /// The high/low split keeps h + shift − γ·c accurate where large h, shift and γ·c
+    /// cancel: the exponent's error is that of its own rounding, not of h's.
+    #[test]
+    fn split_exponents_keep_cancelling_sums_exact() {
+        for (h, shift, c) in [
+            (1234.567_890_123_f64, -1234.5 - 1e-7, 0.0f32),
+            (300.123_456_789, 200.987_654_321, 0.501_111),
+            (-7000.555_555_5, 7400.111_111_1, 0.4),
+        ] {
+            let gamma = 1000.0f32;
+            let (hh, hl) = split(h);
+            assert!(
+                (hh as f64 + hl as f64 - h).abs() < 1e-9,
+                "{h}: the parts carry h"
+            );
+            let t = h + shift - gamma as f64 * c as f64;
+            let want = t.exp();
+            let got = sum_exp_row((&[hh], &[hl]), &[c], gamma, shift);
+            assert!((got - want).abs() <= 4e-7 * want, "{t}: {got} vs {want}");
+            // Rounding h alone to f32 loses ~1e-5 of the exponent here.
+            let naive = ((h as f32) as f64 + shift - gamma as f64 * c as f64).exp();
+            assert!((naive - want).abs() > 1e-6 * want, "{t}");
+        }
+        assert_eq!(split(f64::NEG_INFINITY), (f32::NEG_INFINITY, 0.0));
+        // Beyond 2^15 the high part is the nearest f32.
+        let (hi, lo) = split(1e6 + 0.1);
+        assert_eq!(hi, (1e6 + 0.1) as f32);
+        assert!((hi as f64 + lo as f64 - (1e6 + 0.1)).abs() < 1e-9);
+    }
+
     #[test]
     fn column_kernels_accumulate_in_order() {
         let m = 37;
         let (c, shift) = (data(m, 3, 4.0), data(m, 4, 2.0));
+        let zero = vec![0.0f32; m];
         let mut sum = vec![0.0f32; m];
         let mut max = vec![f32::NEG_INFINITY; m];
-        accumulate_exp(0.5, &c, 2.0, &shift, &mut sum);
-        accumulate_exp(-1.0, &c, 2.0, &shift, &mut sum);
+        accumulate_exp(0.5, &c, 2.0, (&shift, &zero), &mut sum);
+        accumulate_exp(-1.0, &c, 2.0, (&shift, &zero), &mut sum);
         accumulate_max(0.5, &c, 2.0, &mut max);
         for j in 0..m {
-            let want = term(0.5, c[j], 2.0, shift[j]) + term(-1.0, c[j], 2.0, shift[j]);
+            let want = term(0.5, 0.0, c[j], 2.0, shift[j], 0.0)
+                + term(-1.0, 0.0, c[j], 2.0, shift[j], 0.0);
             assert_eq!(sum[j].to_bits(), want.to_bits());
             assert_eq!(max[j], (-2.0f32).mul_add(c[j], 0.5));
         }

@@ -19,27 +19,40 @@ pub trait Kernels: Copy + Send + Sync + PartialOrd + Debug + Default + 'static {
     const NEG_INFINITY: Self;
     /// Bytes per entry.
     const BYTES: usize;
-
     /// `x` rounded to this precision.
     fn of(x: f64) -> Self;
     /// The value as `f64` (exact).
     fn wide(self) -> f64;
-    /// `max_j (h_j − γ·c_j)`.
+    /// `x` as a high part in this precision and the remainder (`f64`: `(x, 0)`); the kernels
+    /// of `f32` carry `h` and the shifts this way (see `super::lse32`).
+    fn split(x: f64) -> (Self, Self);
+    /// `max_j (h_j − γ·c_j)` (`h`: high parts).
     fn max_row(h: &[Self], c: &[Self], gamma: Self) -> Self;
-    /// `Σ_j exp(min(h_j + shift − γ·c_j, clamp))`, in a fixed order.
-    fn sum_exp_row(h: &[Self], c: &[Self], gamma: Self, shift: Self) -> f64;
+    /// `Σ_j exp(min(h_j + shift − γ·c_j, clamp))`, in a fixed order (`h`: high and low
+    /// parts; the low parts are empty for `f64`).
+    fn sum_exp_row(h: (&[Self], &[Self]), c: &[Self], gamma: Self, shift: f64) -> f64;
     /// [`sum_exp_row`](Self::sum_exp_row), also writing every term to `out`.
-    fn exp_terms(h: &[Self], c: &[Self], gamma: Self, shift: Self, out: &mut [Self]) -> f64;
+    fn exp_terms(
+        h: (&[Self], &[Self]),
+        c: &[Self],
+        gamma: Self,
+        shift: f64,
+        out: &mut [Self],
+    ) -> f64;
     /// `max_j ← max(max_j, hi − γ·c_j)`.
     fn accumulate_max(hi: Self, c: &[Self], gamma: Self, max: &mut [Self]);
-    /// `sum_j += exp(min(hi + shift_j − γ·c_j, clamp))`.
-    fn accumulate_exp(hi: Self, c: &[Self], gamma: Self, shift: &[Self], sum: &mut [Self]);
+    /// `sum_j += exp(min(hi + shift_j − γ·c_j, clamp))` (shifts: high and low parts).
+    fn accumulate_exp(
+        hi: f64,
+        c: &[Self],
+        gamma: Self,
+        shift: (&[Self], &[Self]),
+        sum: &mut [Self],
+    );
     /// `sum_j += w·x_j`.
     fn add_scaled(w: Self, x: &[Self], sum: &mut [Self]);
     /// `wide_j += narrow_j`, `narrow_j = 0`.
     fn flush(narrow: &mut [Self], wide: &mut [f64]);
-    /// `out_j = x_j` rounded.
-    fn narrow(x: &[f64], out: &mut [Self]);
     /// `x` as `f64`: `x` itself for `f64`, widened into `buf` (at least as long) otherwise.
     fn as_f64<'b>(x: &'b [Self], buf: &'b mut [f64]) -> &'b [f64];
     /// `x` itself when `Self` is `f64`.
@@ -73,20 +86,24 @@ impl Kernels for f64 {
     fn wide(self) -> f64 {
         self
     }
+    #[inline]
+    fn split(x: f64) -> (f64, f64) {
+        (x, 0.0)
+    }
     fn max_row(h: &[f64], c: &[f64], gamma: f64) -> f64 {
         lse::max_row(h, c, gamma)
     }
-    fn sum_exp_row(h: &[f64], c: &[f64], gamma: f64, shift: f64) -> f64 {
-        lse::sum_exp_row(h, c, gamma, shift)
+    fn sum_exp_row(h: (&[f64], &[f64]), c: &[f64], gamma: f64, shift: f64) -> f64 {
+        lse::sum_exp_row(h.0, c, gamma, shift)
     }
-    fn exp_terms(h: &[f64], c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
-        lse::exp_terms(h, c, gamma, shift, out)
+    fn exp_terms(h: (&[f64], &[f64]), c: &[f64], gamma: f64, shift: f64, out: &mut [f64]) -> f64 {
+        lse::exp_terms(h.0, c, gamma, shift, out)
     }
     fn accumulate_max(hi: f64, c: &[f64], gamma: f64, max: &mut [f64]) {
         lse::accumulate_max(hi, c, gamma, max)
     }
-    fn accumulate_exp(hi: f64, c: &[f64], gamma: f64, shift: &[f64], sum: &mut [f64]) {
-        lse::accumulate_exp(hi, c, gamma, shift, sum)
+    fn accumulate_exp(hi: f64, c: &[f64], gamma: f64, shift: (&[f64], &[f64]), sum: &mut [f64]) {
+        lse::accumulate_exp(hi, c, gamma, shift.0, sum)
     }
     fn add_scaled(w: f64, x: &[f64], sum: &mut [f64]) {
         lse::add_scaled(w, x, sum)
@@ -96,9 +113,6 @@ impl Kernels for f64 {
             *w += *n;
             *n = 0.0;
         }
-    }
-    fn narrow(x: &[f64], out: &mut [f64]) {
-        out.copy_from_slice(x);
     }
     fn as_f64<'b>(x: &'b [f64], _: &'b mut [f64]) -> &'b [f64] {
         x
@@ -134,19 +148,23 @@ impl Kernels for f32 {
     fn wide(self) -> f64 {
         self as f64
     }
+    #[inline]
+    fn split(x: f64) -> (f32, f32) {
+        lse32::split(x)
+    }
     fn max_row(h: &[f32], c: &[f32], gamma: f32) -> f32 {
         lse32::max_row(h, c, gamma)
     }
-    fn sum_exp_row(h: &[f32], c: &[f32], gamma: f32, shift: f32) -> f64 {
+    fn sum_exp_row(h: (&[f32], &[f32]), c: &[f32], gamma: f32, shift: f64) -> f64 {
         lse32::sum_exp_row(h, c, gamma, shift)
     }
-    fn exp_terms(h: &[f32], c: &[f32], gamma: f32, shift: f32, out: &mut [f32]) -> f64 {
+    fn exp_terms(h: (&[f32], &[f32]), c: &[f32], gamma: f32, shift: f64, out: &mut [f32]) -> f64 {
         lse32::exp_terms(h, c, gamma, shift, out)
     }
     fn accumulate_max(hi: f32, c: &[f32], gamma: f32, max: &mut [f32]) {
         lse32::accumulate_max(hi, c, gamma, max)
     }
-    fn accumulate_exp(hi: f32, c: &[f32], gamma: f32, shift: &[f32], sum: &mut [f32]) {
+    fn accumulate_exp(hi: f64, c: &[f32], gamma: f32, shift: (&[f32], &[f32]), sum: &mut [f32]) {
         lse32::accumulate_exp(hi, c, gamma, shift, sum)
     }
     fn add_scaled(w: f32, x: &[f32], sum: &mut [f32]) {
@@ -154,9 +172,6 @@ impl Kernels for f32 {
     }
     fn flush(narrow: &mut [f32], wide: &mut [f64]) {
         lse32::flush(narrow, wide)
-    }
-    fn narrow(x: &[f64], out: &mut [f32]) {
-        lse32::narrow_slice(x, out)
     }
     fn as_f64<'b>(x: &'b [f32], buf: &'b mut [f64]) -> &'b [f64] {
         let buf = &mut buf[..x.len()];

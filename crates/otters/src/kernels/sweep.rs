@@ -40,26 +40,48 @@ pub(crate) const SUB: usize = CHUNK / 8;
 /// thread costs more than the work).
 const GRAIN: usize = 1 << 15;
 
-/// `k` vectors `h` (one per problem), rounded to the sweep's precision, row-major `k × len`.
+/// `k` vectors `h` (one per problem), row-major `k × len`: as given (`f64`) and in the
+/// sweep's precision as high and low parts (`Kernels::split`; no low parts for `f64`).
 pub(crate) struct Batch<'a, T> {
-    pub h: &'a [T],
+    pub h: &'a [f64],
+    pub hi: &'a [T],
+    pub lo: &'a [T],
     pub k: usize,
     pub len: usize,
 }
 
 impl<'a, T: Kernels> Batch<'a, T> {
-    /// Problem `p`'s vector.
+    /// Problem `p`'s high parts.
     #[inline]
     pub fn row(&self, p: usize) -> &'a [T] {
-        &self.h[p * self.len..(p + 1) * self.len]
+        &self.hi[p * self.len..(p + 1) * self.len]
+    }
+
+    /// Problem `p`'s high and low parts over the reduced indices `r`.
+    #[inline]
+    pub fn parts(&self, p: usize, r: Range<usize>) -> (&'a [T], &'a [T]) {
+        let at = p * self.len;
+        let lo = if self.lo.is_empty() {
+            &self.lo[..0]
+        } else {
+            &self.lo[at + r.start..at + r.end]
+        };
+        (&self.hi[at + r.start..at + r.end], lo)
+    }
+
+    /// Problem `p`'s entry `i`, as given.
+    #[inline]
+    pub fn value(&self, p: usize, i: usize) -> f64 {
+        self.h[p * self.len + i]
     }
 }
 
-/// `h` (`k × len`, `f64`) in precision `T`.
-pub(crate) fn narrowed<T: Kernels>(h: &[f64]) -> Vec<T> {
-    let mut out = vec![T::default(); h.len()];
-    T::narrow(h, &mut out);
-    out
+/// The high and low parts of `x` in precision `T` (no low parts for `f64`).
+pub(crate) fn split_all<T: Kernels>(x: &[f64]) -> (Vec<T>, Vec<T>) {
+    if T::BYTES == 8 {
+        return (x.iter().map(|&v| T::of(v)).collect(), Vec::new());
+    }
+    x.iter().map(|&v| T::split(v)).unzip()
 }
 
 /// Whether entry `i` of a block is to be computed.
@@ -94,8 +116,7 @@ pub(crate) trait OutputBlocks: Sync {
         out: &mut [f64],
     );
     /// `out[p·len + t] = Σ_chunks s_c` (exactly) with
-    /// `s_c = Σ_{r ∈ chunk} exp(h_p[r] − γ·C(o₀ + t, r) − anchor[p·len + t])`; anchors are
-    /// representable in `Self::T`.
+    /// `s_c = Σ_{r ∈ chunk} exp(h_p[r] − γ·C(o₀ + t, r) − anchor[p·len + t])`.
     fn sum_pass(
         &self,
         outs: Range<usize>,
@@ -160,9 +181,11 @@ pub(crate) fn softmin<S: OutputBlocks>(
     out: &mut [f64],
 ) {
     let (n_out, n_red) = src.extent();
-    let ht = narrowed::<S::T>(h);
+    let (hi, lo) = split_all::<S::T>(h);
     let b = Batch {
-        h: &ht,
+        h,
+        hi: &hi,
+        lo: &lo,
         k,
         len: n_red,
     };
@@ -190,7 +213,7 @@ fn softmin_block<S: OutputBlocks>(
 ) {
     let mut failed = vec![true; out.len()];
     if let Some(guess) = guess {
-        let anchors: Vec<f64> = guess.iter().map(|&g| S::T::of(-g / eps).wide()).collect();
+        let anchors: Vec<f64> = guess.iter().map(|&g| -g / eps).collect();
         let mut sums = vec![ExactSum::ZERO; out.len()];
         src.sum_pass(outs.clone(), b, gamma, &anchors, None, &mut sums);
         for (i, s) in sums.iter().enumerate() {
@@ -255,9 +278,11 @@ pub(crate) fn exact<S: OutputBlocks>(
     out: &mut [f64],
 ) {
     let (n_out, n_red) = src.extent();
-    let ht = narrowed::<S::T>(h);
+    let (hi, lo) = split_all::<S::T>(h);
     let b = Batch {
-        h: &ht,
+        h,
+        hi: &hi,
+        lo: &lo,
         k,
         len: n_red,
     };
@@ -286,9 +311,11 @@ pub(crate) fn max_pass<S: OutputBlocks>(
     out: &mut [f64],
 ) {
     let (n_out, n_red) = src.extent();
-    let ht = narrowed::<S::T>(h);
+    let (hi, lo) = split_all::<S::T>(h);
     let b = Batch {
-        h: &ht,
+        h,
+        hi: &hi,
+        lo: &lo,
         k,
         len: n_red,
     };
@@ -304,8 +331,7 @@ pub(crate) fn max_pass<S: OutputBlocks>(
     }
 }
 
-/// The anchored pass of a sweep for all outputs (`anchors`: `k × n_out`, representable in
-/// the sweep's precision).
+/// The anchored pass of a sweep for all outputs (`anchors`: `k × n_out`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sum_pass<S: OutputBlocks>(
     src: &S,
@@ -317,9 +343,11 @@ pub(crate) fn sum_pass<S: OutputBlocks>(
     out: &mut [ExactSum],
 ) {
     let (n_out, n_red) = src.extent();
-    let ht = narrowed::<S::T>(h);
+    let (hi, lo) = split_all::<S::T>(h);
     let b = Batch {
-        h: &ht,
+        h,
+        hi: &hi,
+        lo: &lo,
         k,
         len: n_red,
     };
@@ -336,12 +364,6 @@ pub(crate) fn sum_pass<S: OutputBlocks>(
     }
 }
 
-/// The anchor of a precision `T` for a value: `x` rounded to `T`, as `f64`.
-#[inline]
-pub(crate) fn anchor<T: Kernels>(x: f64) -> f64 {
-    T::of(x).wide()
-}
-
 // ---------------------------------------------------------------------------------------
 // Row-major storage swept along its rows (outputs = storage rows, contiguous).
 // ---------------------------------------------------------------------------------------
@@ -352,13 +374,18 @@ pub(crate) struct DenseRows<'a, T> {
     pub m: usize,
 }
 
-/// `Σ_chunks exp(h_r − γ·c_r + shift)` of one row, exactly.
+/// `Σ_chunks exp(h_r − γ·c_r + shift)` of one row of problem `p`, exactly.
 #[inline]
-fn row_sum<T: Kernels>(h: &[T], row: &[T], gamma: T, shift: T) -> ExactSum {
+fn row_sum<T: Kernels>(b: &Batch<'_, T>, p: usize, row: &[T], gamma: T, shift: f64) -> ExactSum {
     let mut acc = ExactSum::ZERO;
     for c0 in (0..row.len()).step_by(CHUNK) {
         let c1 = (c0 + CHUNK).min(row.len());
-        acc.add(T::sum_exp_row(&h[c0..c1], &row[c0..c1], gamma, shift));
+        acc.add(T::sum_exp_row(
+            b.parts(p, c0..c1),
+            &row[c0..c1],
+            gamma,
+            shift,
+        ));
     }
     acc
 }
@@ -409,7 +436,7 @@ impl<T: Kernels> OutputBlocks for DenseRows<'_, T> {
             for p in 0..b.k {
                 let e = p * len + t;
                 if wanted(mask, e) {
-                    out[e] = row_sum(b.row(p), row, gamma, T::of(-anchors[e]));
+                    out[e] = row_sum(b, p, row, gamma, -anchors[e]);
                 }
             }
         }
@@ -449,7 +476,7 @@ pub(crate) fn add_rows_to_columns<T: Kernels>(
     rows: Range<usize>,
     b: &Batch<'_, T>,
     gamma: T,
-    shifts: &[T],
+    (shift_hi, shift_lo): (&[T], &[T]),
     active: &[bool],
     narrow: &mut [T],
     wide: &mut [f64],
@@ -458,13 +485,18 @@ pub(crate) fn add_rows_to_columns<T: Kernels>(
     for (r, i) in rows.enumerate() {
         let seg = &data[i * m + cols.start..i * m + cols.end];
         for p in 0..b.k {
-            let hi = b.row(p)[i];
-            if active[p] && hi != T::NEG_INFINITY {
+            let hi = b.value(p, i);
+            if active[p] && hi != f64::NEG_INFINITY {
+                let lo = if shift_lo.is_empty() {
+                    shift_lo
+                } else {
+                    &shift_lo[p * w..(p + 1) * w]
+                };
                 T::accumulate_exp(
                     hi,
                     seg,
                     gamma,
-                    &shifts[p * w..(p + 1) * w],
+                    (&shift_hi[p * w..(p + 1) * w], lo),
                     &mut narrow[p * w..(p + 1) * w],
                 );
             }
@@ -503,7 +535,7 @@ impl<T: Kernels> OutputBlocks for DenseCols<'_, T> {
             let seg = &self.data[i * m + outs.start..i * m + outs.end];
             for p in 0..b.k {
                 let hi = b.row(p)[i];
-                if active[p] && hi != T::NEG_INFINITY {
+                if active[p] && b.value(p, i) != f64::NEG_INFINITY {
                     T::accumulate_max(hi, seg, gamma, &mut max[p * w..(p + 1) * w]);
                 }
             }
@@ -525,7 +557,8 @@ impl<T: Kernels> OutputBlocks for DenseCols<'_, T> {
         let (m, w) = (self.m, outs.len());
         let n = self.data.len() / m;
         let active: Vec<bool> = (0..b.k).map(|p| any_wanted(mask, p, w)).collect();
-        let shifts: Vec<T> = anchors.iter().map(|&a| T::of(-a)).collect();
+        let shifts: Vec<f64> = anchors.iter().map(|&a| -a).collect();
+        let (shift_hi, shift_lo) = split_all::<T>(&shifts);
         let mut narrow = vec![T::default(); b.k * w];
         let mut subs = vec![[0.0f64; 8]; b.k * w];
         let mut wide = vec![0.0f64; b.k * w];
@@ -540,7 +573,7 @@ impl<T: Kernels> OutputBlocks for DenseCols<'_, T> {
                     r0..(r0 + SUB).min(c1),
                     b,
                     gamma,
-                    &shifts,
+                    (&shift_hi, &shift_lo),
                     &active,
                     &mut narrow,
                     &mut wide,
@@ -652,17 +685,20 @@ impl<S: TileSource + ?Sized> OutputBlocks for Tiles<'_, S> {
     ) {
         let len = outs.len();
         let (_, n_red) = self.extent();
-        let shifts: Vec<S::Scalar> = anchors.iter().map(|&a| S::Scalar::of(-a)).collect();
         let mut partial = vec![0.0f64; b.k * len];
         self.sweep(&outs, |red, tile| {
             let w = red.len();
             for p in 0..b.k {
-                let h = &b.row(p)[red.clone()];
+                let h = b.parts(p, red.clone());
                 for t in 0..len {
                     let e = p * len + t;
                     if wanted(mask, e) {
-                        partial[e] +=
-                            S::Scalar::sum_exp_row(h, &tile[t * w..(t + 1) * w], gamma, shifts[e]);
+                        partial[e] += S::Scalar::sum_exp_row(
+                            h,
+                            &tile[t * w..(t + 1) * w],
+                            gamma,
+                            -anchors[e],
+                        );
                     }
                 }
             }
@@ -726,15 +762,17 @@ pub(crate) fn chain<T: Kernels>(
 ) -> Vec<bool> {
     let n = data.len() / m;
     let k = c.k;
-    let ht = narrowed::<T>(c.h);
-    let b = Batch { h: &ht, k, len: m };
+    let (hi, lo) = split_all::<T>(c.h);
+    let b = Batch {
+        h: c.h,
+        hi: &hi,
+        lo: &lo,
+        k,
+        len: m,
+    };
     let (gr, gc) = (T::of(c.gamma_rows), T::of(c.gamma_cols));
     // σ = guess/ε, the shift of the column sums.
-    let sigma: Vec<T> = c
-        .guess_cols
-        .iter()
-        .map(|&g| T::of(g / c.eps_cols))
-        .collect();
+    let sigma: Vec<f64> = c.guess_cols.iter().map(|&g| g / c.eps_cols).collect();
     // e^{σ_j − h_j} per problem, when every column qualifies for the one-exp path.
     let kappa: Vec<Option<Vec<f64>>> = (0..k)
         .map(|p| {
@@ -743,7 +781,7 @@ pub(crate) fn chain<T: Kernels>(
             }
             (0..m)
                 .map(|j| {
-                    let d = sigma[p * m + j].wide() - ht[p * m + j].wide();
+                    let d = sigma[p * m + j] - c.h[p * m + j];
                     (d.abs() <= reuse_limit::<T>()).then(|| d.exp())
                 })
                 .collect()
@@ -751,12 +789,21 @@ pub(crate) fn chain<T: Kernels>(
         .collect();
     // With reuse, problem p's column sums are accumulated divided by κ (shifted by h
     // instead of σ), and multiplied by κ at the end.
-    let col_shift: Vec<T> = (0..k)
+    let col_shift: Vec<f64> = (0..k)
         .flat_map(|p| {
-            let src = if kappa[p].is_some() { &ht } else { &sigma };
+            let src = if kappa[p].is_some() { c.h } else { &sigma };
             src[p * m..(p + 1) * m].iter().copied()
         })
         .collect();
+    let (cs_hi, cs_lo) = split_all::<T>(&col_shift);
+    let col_parts = |p: usize| {
+        let lo = if cs_lo.is_empty() {
+            &cs_lo[..0]
+        } else {
+            &cs_lo[p * m..(p + 1) * m]
+        };
+        (&cs_hi[p * m..(p + 1) * m], lo)
+    };
     let subs: Vec<Range<usize>> = (0..n).step_by(SUB).map(|r| r..(r + SUB).min(n)).collect();
     let task = |rows: &Range<usize>| {
         let mut narrow = vec![T::default(); k * m];
@@ -767,18 +814,18 @@ pub(crate) fn chain<T: Kernels>(
         for (r, i) in rows.clone().enumerate() {
             let row = &data[i * m..(i + 1) * m];
             for p in 0..k {
-                let h = b.row(p);
                 let acc = &mut narrow[p * m..(p + 1) * m];
                 let guess = c.guess_rows.map(|g| g[p * n + i]);
                 let mut done = false;
                 if let (Some(_), Some(g)) = (&kappa[p], guess) {
-                    let rho = T::of(g / c.eps_rows);
-                    if rho.wide().is_finite() {
+                    // ρ = guess/ε: the row's shift (minus its anchor).
+                    let rho = g / c.eps_rows;
+                    if rho.is_finite() {
                         let mut total = ExactSum::ZERO;
                         for c0 in (0..m).step_by(CHUNK) {
                             let c1 = (c0 + CHUNK).min(m);
                             total.add(T::exp_terms(
-                                &h[c0..c1],
+                                b.parts(p, c0..c1),
                                 &row[c0..c1],
                                 gr,
                                 rho,
@@ -787,16 +834,15 @@ pub(crate) fn chain<T: Kernels>(
                         }
                         let total = total.value();
                         if in_window::<T>(total) {
-                            let s = -c.eps_rows * (total.ln() - rho.wide());
+                            let s = -c.eps_rows * (total.ln() - rho);
                             let l = (c.link)(p, i, s);
                             per_row[r * k + p] = (s, l);
-                            let d = l - rho.wide();
+                            let d = l - rho;
                             if l != f64::NEG_INFINITY {
                                 if d.abs() <= reuse_limit::<T>() {
                                     T::add_scaled(T::of(d.exp()), &terms, acc);
                                 } else {
-                                    let shift = &col_shift[p * m..(p + 1) * m];
-                                    T::accumulate_exp(T::of(l), row, gc, shift, acc);
+                                    T::accumulate_exp(l, row, gc, col_parts(p), acc);
                                 }
                             }
                             done = true;
@@ -804,12 +850,11 @@ pub(crate) fn chain<T: Kernels>(
                     }
                 }
                 if !done {
-                    let s = row_softmin::<T>(h, row, gr, c.eps_rows, guess);
+                    let s = row_softmin::<T>(&b, p, row, gr, c.eps_rows, guess);
                     let l = (c.link)(p, i, s);
                     per_row[r * k + p] = (s, l);
-                    let hl = T::of(l);
-                    if hl != T::NEG_INFINITY {
-                        T::accumulate_exp(hl, row, gc, &col_shift[p * m..(p + 1) * m], acc);
+                    if l != f64::NEG_INFINITY {
+                        T::accumulate_exp(l, row, gc, col_parts(p), acc);
                     }
                 }
             }
@@ -864,7 +909,7 @@ pub(crate) fn chain<T: Kernels>(
                 Some(kp) => totals[e] * kp[j],
                 None => totals[e],
             };
-            let anchor = -sigma[e].wide();
+            let anchor = -sigma[e];
             if anchor.is_finite() && in_window::<T>(total) {
                 out_cols[e] = -c.eps_cols * (anchor + total.ln());
             } else {
@@ -878,22 +923,23 @@ pub(crate) fn chain<T: Kernels>(
 /// One row's softmin `−ε·LSE_j(h_j − γ·row_j)`: from a guess when its total is in the
 /// window, else two-pass (the values of [`DenseRows`]).
 pub(crate) fn row_softmin<T: Kernels>(
-    h: &[T],
+    b: &Batch<'_, T>,
+    p: usize,
     row: &[T],
     gamma: T,
     eps: f64,
     guess: Option<f64>,
 ) -> f64 {
     if let Some(g) = guess {
-        let a = anchor::<T>(-g / eps);
+        let a = -g / eps;
         if a.is_finite() {
-            let total = row_sum(h, row, gamma, T::of(-a)).value();
+            let total = row_sum(b, p, row, gamma, -a).value();
             if in_window::<T>(total) {
                 return -eps * (a + total.ln());
             }
         }
     }
-    let max = T::max_row(h, row, gamma).wide();
+    let max = T::max_row(b.row(p), row, gamma).wide();
     if !max.is_finite() {
         return if max == f64::NEG_INFINITY {
             f64::INFINITY
@@ -901,7 +947,7 @@ pub(crate) fn row_softmin<T: Kernels>(
             f64::NAN
         };
     }
-    -eps * (max + row_sum(h, row, gamma, T::of(-max)).value().ln())
+    -eps * (max + row_sum(b, p, row, gamma, -max).value().ln())
 }
 
 #[cfg(test)]
