@@ -1,11 +1,12 @@
 //! Seconds per Sinkhorn iteration (two softmin sweeps) on the W2 workload of
-//! BENCHMARKS.md: n = m = 5000, d = 64, cost / max(C), ε = 0.01, f64; DenseCost (on huge
-//! pages, as a numpy array) and PointCloud side by side, plain iterations (one fused pass
-//! over a stored cost) and Anderson-accelerated ones (two sweeps plus the mixing), plus the
-//! throughput of a single softmin sweep in exp/s.
+//! BENCHMARKS.md: n = m = 5000, d = 64, cost / max(C), ε = 0.01; DenseCost (on huge pages,
+//! as a numpy array) and PointCloud side by side, in f64 and f32, plain iterations (one fused
+//! pass over a stored cost) and Anderson-accelerated ones (two sweeps plus the mixing), plus
+//! the throughput of a single softmin sweep in exp/s; then the W3 workload (point clouds in
+//! d = 3, n = m = 20000, ε = 0.01, never stored) in f64 and f32.
 //!
-//! Run: `cargo bench -p otters --bench sinkhorn_iteration [-- n d]`. Prints medians of
-//! repeated runs; asserts nothing. Per-iteration time is the slope between a short and a
+//! Run: `cargo bench -p otters --bench sinkhorn_iteration [-- n d [w3_n]]`. Prints medians
+//! of repeated runs; asserts nothing. Per-iteration time is the slope between a short and a
 //! long solve, so set-up (cost statistics, plan-free output) cancels out.
 
 use std::time::Instant;
@@ -41,9 +42,13 @@ fn time_solve(geom: &dyn Geometry, acceleration: Acceleration, iterations: usize
     seconds
 }
 
-fn per_iteration(geom: &dyn Geometry, acceleration: Acceleration) -> f64 {
-    let (short, long) = (10, 30);
-    let slopes: Vec<f64> = (0..REPEATS)
+fn per_iteration(
+    geom: &dyn Geometry,
+    acceleration: Acceleration,
+    (short, long): (usize, usize),
+    repeats: usize,
+) -> f64 {
+    let slopes: Vec<f64> = (0..repeats)
         .map(|_| {
             (time_solve(geom, acceleration, long) - time_solve(geom, acceleration, short))
                 / (long - short) as f64
@@ -87,37 +92,51 @@ fn main() {
     // On huge pages, as a numpy array from Python would be.
     let buffer = HugeBuffer::from_slice(cost.as_slice().unwrap());
     let dense = DenseCost::new(ArrayView2::from_shape((n, n), buffer.as_slice()).unwrap()).unwrap();
+    let cost32: Vec<f32> = cost.iter().map(|&v| v as f32).collect();
     drop(cost);
+    let dense32 = DenseCost::new(ArrayView2::from_shape((n, n), &cost32[..]).unwrap()).unwrap();
+    let cloud32 = cloud.clone().with_precision::<f32>();
     println!(
-        "Sinkhorn iteration, n = m = {n}, d = {d}, cost/max, eps = 0.01, f64, {threads} threads (median of {REPEATS})"
+        "Sinkhorn iteration, n = m = {n}, d = {d}, cost/max, eps = 0.01, {threads} threads (median of {REPEATS})"
     );
     println!(
-        "{:<12} {:<10} {:>14} {:>18}",
-        "geometry", "iterations", "ms / iteration", "softmin exp/s"
+        "{:<12} {:<8} {:<10} {:>14} {:>18}",
+        "geometry", "dtype", "iterations", "ms / iteration", "softmin exp/s"
     );
     let anderson = Acceleration::default();
-    for (name, geom, acceleration, label) in [
-        (
-            "DenseCost",
-            &dense as &dyn Geometry,
-            Acceleration::None,
-            "plain",
-        ),
-        ("DenseCost", &dense, anderson, "Anderson"),
-        ("PointCloud", &cloud, Acceleration::None, "plain"),
-        ("PointCloud", &cloud, anderson, "Anderson"),
+    for (name, dtype, geom) in [
+        ("DenseCost", "f64", &dense as &dyn Geometry),
+        ("DenseCost", "f32", &dense32),
+        ("PointCloud", "f64", &cloud),
+        ("PointCloud", "f32", &cloud32),
     ] {
-        let it = per_iteration(geom, acceleration);
-        let rate = sweep_rate(geom);
-        println!(
-            "{name:<12} {label:<10} {:>14.2} {:>15.2} G",
-            it * 1e3,
-            rate / 1e9
-        );
+        for (acceleration, label) in [(Acceleration::None, "plain"), (anderson, "Anderson")] {
+            let it = per_iteration(geom, acceleration, (10, 30), REPEATS);
+            let rate = sweep_rate(geom);
+            println!(
+                "{name:<12} {dtype:<8} {label:<10} {:>14.2} {:>15.2} G",
+                it * 1e3,
+                rate / 1e9
+            );
+        }
     }
     let exps = 2.0 * (n * n) as f64;
     println!(
         "exp bound of BENCHMARKS.md (3 G exp/s per core, 2 cores): {:.2} ms / iteration",
         exps / 6e9 * 1e3
     );
+    let w3 = args.get(2).copied().unwrap_or(20000);
+    let x = datasets::gaussian(w3, &[0.0; 3], 1.0, 3);
+    let y = datasets::gaussian(w3, &[0.5; 3], 1.0, 4);
+    let cloud = PointCloud::sq_euclidean(x.view(), y.view()).unwrap();
+    let cloud32 = cloud.clone().with_precision::<f32>();
+    println!("\nW3: point clouds, d = 3, n = m = {w3}, eps = 0.01, plain iterations (median of 3)");
+    for (dtype, geom) in [("f64", &cloud as &dyn Geometry), ("f32", &cloud32)] {
+        let it = per_iteration(geom, Acceleration::None, (2, 6), 3);
+        println!(
+            "PointCloud   {dtype:<8} {:>14.2} ms / iteration, {:.2} G pairs/s",
+            it * 1e3,
+            2.0 * (w3 * w3) as f64 / it / 1e9
+        );
+    }
 }

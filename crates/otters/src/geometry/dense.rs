@@ -21,7 +21,9 @@ use super::{
 use crate::error::{Error, Index, Result};
 use crate::kernels::exact::ExactSum;
 use crate::kernels::gemm;
-use crate::kernels::sweep::{self, Chain, DenseCols, DenseRows, TileSource};
+use crate::kernels::sweep::{
+    self, Batch, Chain, DenseRows, RowOrderColumns, TileSource, split_all,
+};
 
 /// A stored `n × m` cost matrix of `f64` (the default) or `f32` entries. `+∞` entries are
 /// allowed and mean "forbidden pair".
@@ -174,16 +176,9 @@ impl<'a, T: CostScalar> DenseCost<'a, T> {
         let failed = sweep::chain(data, m, args, rows, cols, &mut linked);
         if failed.contains(&true) {
             // Some column's guess was too far off (or a link was not finite).
-            let src = DenseCols { data, m };
-            sweep::exact(
-                &src,
-                args.gamma_cols,
-                args.eps_cols,
-                &linked,
-                args.k,
-                &failed,
-                cols,
-            );
+            let (gamma, eps) = (args.gamma_cols, args.eps_cols);
+            let k = args.k;
+            sweep::softmin_columns(data, m, gamma, eps, &linked, k, None, Some(&failed), cols);
         }
     }
 
@@ -201,7 +196,7 @@ impl<'a, T: CostScalar> DenseCost<'a, T> {
         if self.along_storage_rows(axis) {
             sweep::softmin(&DenseRows { data, m }, gamma, eps, h, k, guess, out);
         } else {
-            sweep::softmin(&DenseCols { data, m }, gamma, eps, h, k, guess, out);
+            sweep::softmin_columns(data, m, gamma, eps, h, k, guess, None, out);
         }
     }
 }
@@ -434,333 +429,56 @@ impl<T: CostScalar> SweepPasses for DenseCost<'_, T> {
     fn max_pass(
         &self,
         s: &Sweep<'_>,
-        mask: Option<ndarray::ArrayView2<'_, bool>>,
+        mask: Option<ArrayView2<'_, bool>>,
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         let (data, m, gamma) = (self.data(), self.storage.ncols(), self.gamma(s.epsilon));
         if self.along_storage_rows(s.axis) {
-            tiled::max_pass(&DenseRows { data, m }, self.shape(), gamma, s, mask, out)
-        } else {
-            tiled::max_pass(&DenseCols { data, m }, self.shape(), gamma, s, mask, out)
+            return tiled::max_pass(&DenseRows { data, m }, self.shape(), gamma, s, mask, out);
         }
+        check_sweep(self.shape(), s, &out)?;
+        let h = row_major(&s.h);
+        let (hi, lo) = split_all::<T>(&h);
+        let b = Batch {
+            h: &h,
+            hi: &hi,
+            lo: &lo,
+            k: s.h.nrows(),
+            len: s.h.ncols(),
+        };
+        let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
+        let src = RowOrderColumns { data, m };
+        with_rows_mut(out, |o| src.max_pass(&b, T::of(gamma), mask.as_deref(), o));
+        Ok(())
     }
 
     fn sum_pass(
         &self,
         s: &Sweep<'_>,
-        anchors: ndarray::ArrayView2<'_, f64>,
-        mask: Option<ndarray::ArrayView2<'_, bool>>,
-        out: ArrayViewMut2<'_, ExactSum>,
+        anchors: ArrayView2<'_, f64>,
+        mask: Option<ArrayView2<'_, bool>>,
+        mut out: ArrayViewMut2<'_, ExactSum>,
     ) -> Result<()> {
         let (data, m, gamma) = (self.data(), self.storage.ncols(), self.gamma(s.epsilon));
         if self.along_storage_rows(s.axis) {
-            tiled::sum_pass(
-                &DenseRows { data, m },
-                self.shape(),
-                gamma,
-                s,
-                anchors,
-                mask,
-                out,
-            )
-        } else {
-            tiled::sum_pass(
-                &DenseCols { data, m },
-                self.shape(),
-                gamma,
-                s,
-                anchors,
-                mask,
-                out,
-            )
+            let src = DenseRows { data, m };
+            return tiled::sum_pass(&src, self.shape(), gamma, s, anchors, mask, out);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::geometry::Sweep;
-    use ndarray::{Array1, ShapeBuilder, array};
-
-    fn naive_softmin(c: &Array2<f64>, axis: Axis, eps: f64, h: &Array1<f64>) -> Array1<f64> {
-        let c = if axis == Axis::Rows {
-            c.clone()
-        } else {
-            c.t().to_owned()
+        tiled::check_sum_pass(self.shape(), s, &anchors, mask.as_ref(), &out.view())?;
+        let h = row_major(&s.h);
+        let (hi, lo) = split_all::<T>(&h);
+        let b = Batch {
+            h: &h,
+            hi: &hi,
+            lo: &lo,
+            k: s.h.nrows(),
+            len: s.h.ncols(),
         };
-        c.outer_iter()
-            .map(|row| {
-                let t: Vec<f64> = row.iter().zip(h).map(|(c, h)| h - c / eps).collect();
-                let m = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                -eps * (m + t.iter().map(|v| (v - m).exp()).sum::<f64>().ln())
-            })
-            .collect()
-    }
-
-    fn random_cost(n: usize, m: usize) -> Array2<f64> {
-        Array2::from_shape_fn((n, m), |(i, j)| {
-            ((i * 31 + j * 17) % 23) as f64 / 7.0 + (i as f64 * 0.1).sin()
-        })
-    }
-
-    #[test]
-    fn both_sweeps_match_naive_for_both_layouts() {
-        let (n, m) = (70, 131);
-        let c = random_cost(n, m);
-        let mut fortran = Array2::zeros((n, m).f());
-        fortran.assign(&c);
-        for layout in [c.view(), fortran.view()] {
-            let geom = DenseCost::new(layout).unwrap();
-            assert_eq!(geom.shape(), (n, m));
-            for (axis, len_h, len_out) in [(Axis::Rows, m, n), (Axis::Cols, n, m)] {
-                let h = Array1::from_shape_fn(len_h, |j| (j as f64 * 0.37).cos());
-                let mut out = Array1::zeros(len_out);
-                geom.softmin(axis, 0.05, h.view(), out.view_mut()).unwrap();
-                let want = naive_softmin(&c, axis, 0.05, &h);
-                for (a, b) in out.iter().zip(&want) {
-                    assert!(
-                        (a - b).abs() < 1e-12 * (1.0 + b.abs()),
-                        "{axis:?}: {a} vs {b}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn batched_sweeps_give_the_bits_of_single_sweeps() {
-        // 70 × 131: one thread, blocks shared by the vectors; 300 × 300 (× 3 vectors above
-        // the shared-sweep limit): vectors split between threads; 1500 × 700: streamed
-        // sweeps (no Gibbs kernel), with and without guesses, in f64 and f32.
-        for (n, m) in [(70, 131), (300, 300), (1500, 700)] {
-            batched_sweeps_match(n, m);
-        }
-    }
-
-    fn batched_sweeps_match(n: usize, m: usize) {
-        let c = random_cost(n, m);
-        let mut fortran = Array2::zeros((n, m).f());
-        fortran.assign(&c);
-        let c32 = c.mapv(|v| v as f32);
-        let geoms: Vec<Box<dyn Geometry>> = vec![
-            Box::new(DenseCost::new(c.view()).unwrap()),
-            Box::new(DenseCost::new(fortran.view()).unwrap()),
-            Box::new(DenseCost::new(c32.view()).unwrap()),
-        ];
-        for geom in &geoms {
-            for (axis, len_h, len_out) in [(Axis::Rows, m, n), (Axis::Cols, n, m)] {
-                // Three vectors, one of them all −∞ (no term: +∞ out), one far from the
-                // others' scale (two-pass fallbacks for some entries).
-                let h = Array2::from_shape_fn((3, len_h), |(k, j)| match k {
-                    0 => (j as f64 * 0.37).cos(),
-                    1 => f64::NEG_INFINITY,
-                    _ => 400.0 * (j as f64 * 0.11).sin(),
-                });
-                let guess = Array2::from_shape_fn((3, len_out), |(k, o)| {
-                    0.3 * k as f64 + (o as f64 * 0.2).sin()
-                });
-                for (eps, with_guess) in [(0.05, false), (0.05, true), (1e-3, true)] {
-                    let sweep = Sweep {
-                        axis,
-                        epsilon: eps,
-                        h: h.view(),
-                        guess: with_guess.then(|| guess.view()),
-                    };
-                    let mut out = Array2::zeros((3, len_out));
-                    geom.softmin_batch(&sweep, out.view_mut()).unwrap();
-                    for k in 0..3 {
-                        let mut one = Array1::zeros(len_out);
-                        let g = with_guess.then(|| guess.row(k));
-                        geom.softmin_near(axis, eps, h.row(k), g, one.view_mut())
-                            .unwrap();
-                        for (a, b) in out.row(k).iter().zip(&one) {
-                            assert_eq!(a.to_bits(), b.to_bits(), "{axis:?}, vector {k}");
-                        }
-                    }
-                    assert!(out.row(1).iter().all(|&v| v == f64::INFINITY));
-                    // Strided output.
-                    let mut wide = Array2::zeros((len_out, 3));
-                    geom.softmin_batch(&sweep, wide.view_mut().reversed_axes())
-                        .unwrap();
-                    assert_eq!(wide.t(), out);
-                }
-            }
-            // Shapes are named.
-            let h = Array2::zeros((2, m));
-            let mut out = Array2::zeros((2, n));
-            let bad_h = Array2::zeros((2, m + 1));
-            let sweep = |h| Sweep {
-                axis: Axis::Rows,
-                epsilon: 0.05,
-                h,
-                guess: None,
-            };
-            let err = geom
-                .softmin_batch(&sweep(bad_h.view()), out.view_mut())
-                .unwrap_err();
-            assert!(err.to_string().contains("h"), "{err}");
-            let err = geom
-                .softmin_batch(&sweep(h.view()), Array2::zeros((3, n)).view_mut())
-                .unwrap_err();
-            assert!(err.to_string().contains("out"), "{err}");
-        }
-    }
-
-    #[test]
-    fn forbidden_pairs_and_infeasible_rows() {
-        let c = array![[0.0, f64::INFINITY], [f64::INFINITY, f64::INFINITY]];
-        let geom = DenseCost::new(c.view()).unwrap();
-        let mut out = Array1::zeros(2);
-        geom.softmin(Axis::Rows, 0.1, Array1::zeros(2).view(), out.view_mut())
-            .unwrap();
-        assert_eq!(out[0], 0.0);
-        assert_eq!(out[1], f64::INFINITY);
-    }
-
-    #[test]
-    fn bad_matrices_are_refused() {
-        let err = DenseCost::new(array![[0.0, f64::NAN]].view()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::NonFinite {
-                    arg: "cost",
-                    index: Index::Matrix(0, 1),
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        let mut f = Array2::zeros((2, 3).f());
-        f[[1, 2]] = f64::NEG_INFINITY;
-        let err = DenseCost::new(f.view()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::NonFinite {
-                    arg: "cost",
-                    index: Index::Matrix(1, 2),
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(matches!(
-            DenseCost::new(Array2::<f64>::zeros((0, 3))),
-            Err(Error::Empty { .. })
-        ));
-        assert!(
-            DenseCost::new(Array2::<f64>::zeros((2, 2)))
-                .unwrap()
-                .with_scale(ScaleCost::Max)
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn scaling_divides_every_reported_quantity() {
-        let c = array![[1.0, 3.0], [2.0, 6.0]];
-        let geom = DenseCost::new(c.view())
-            .unwrap()
-            .with_scale(ScaleCost::Max)
-            .unwrap();
-        assert_eq!(geom.summary().max, 1.0);
-        assert_eq!(geom.cost_matrix(1 << 20).unwrap(), &c / 6.0);
-        let geom = DenseCost::new(c.view())
-            .unwrap()
-            .with_scale(ScaleCost::Median)
-            .unwrap();
-        assert_eq!(geom.scale(), 2.5);
-        let s = DenseCost::new(c.view()).unwrap().summary();
-        assert_eq!((s.max, s.mean), (6.0, 3.0));
-        assert!((s.std - (3.5f64).sqrt()).abs() < 1e-12);
-    }
-
-    #[test]
-    fn a_strided_view_is_copied_to_standard_layout() {
-        let big = random_cost(10, 12);
-        let view = big.slice(ndarray::s![..;2, ..;3]);
-        let geom = DenseCost::new(view).unwrap();
-        assert_eq!(geom.cost_matrix(1 << 20).unwrap(), view);
-    }
-
-    /// Small costs sweep through the Gibbs kernel: equal to the exact sweep at every ε,
-    /// including where most sums underflow (exact fallback, then the kernel is retired).
-    #[test]
-    fn gibbs_kernel_sweeps_match_naive_at_any_epsilon() {
-        let c = random_cost(37, 23);
-        let geom = DenseCost::new(c.view()).unwrap();
-        let data = geom.storage.as_slice().unwrap();
-        for eps in [10.0, 0.1, 1e-3, 1e-5] {
-            for axis in [Axis::Rows, Axis::Cols] {
-                let (n_out, n_red) = super::super::sweep_lengths(geom.shape(), axis);
-                // A wide range of h: some outputs' mass lies e^±700 away from max h.
-                let h = Array1::from_shape_fn(n_red, |j| ((j * 7919) % 13) as f64 * 60.0 - 400.0);
-                let want = naive_softmin(&c, axis, eps, &h);
-                // Repeated sweeps give the same result (the kernel is cached after the first).
-                for _ in 0..2 {
-                    let mut out = Array1::zeros(n_out);
-                    geom.softmin(axis, eps, h.view(), out.view_mut()).unwrap();
-                    for (o, w) in out.iter().zip(&want) {
-                        assert!(
-                            (o - w).abs() <= 1e-12 * (1.0 + w.abs()),
-                            "eps {eps}: {o} vs {w}"
-                        );
-                    }
-                }
-            }
-        }
-        assert!(geom.gibbs.kernel(data, 10.0).is_some());
-        // γ·(S_max − S_min) beyond MAX_RANGE: the log path.
-        assert!(geom.gibbs.kernel(data, 1e5).is_none());
-        // Mass far from the largest h_j: rows 16 to 19 fall back to the exact
-        // sweep (its shifted sum is below e^−575), with the same result.
-        let line = Array2::from_shape_fn((20, 20), |(i, j)| ((i as f64 - j as f64) / 20.0).powi(2));
-        let geom = DenseCost::new(line.view()).unwrap();
-        let h = Array1::from_shape_fn(20, |j| -1000.0 * j as f64);
-        let mut out = Array1::zeros(20);
-        let want = naive_softmin(&line, Axis::Rows, 1e-3, &h);
-        for _ in 0..2 {
-            geom.softmin(Axis::Rows, 1e-3, h.view(), out.view_mut())
-                .unwrap();
-            for (o, w) in out.iter().zip(&want) {
-                assert!((o - w).abs() <= 1e-12 * (1.0 + w.abs()), "{o} vs {w}");
-            }
-        }
-        let data = geom.storage.as_slice().unwrap();
-        assert!(geom.gibbs.kernel(data, 1.0 / 1e-3).is_some());
-        // Negative costs: the kernel is shifted by the smallest entry, nothing overflows.
-        let neg = c.mapv(|v| v - 10.0);
-        let geom = DenseCost::new(neg.view()).unwrap();
-        let h = Array1::from_shape_fn(23, |j| j as f64 * 3.0);
-        let mut out = Array1::zeros(37);
-        for eps in [1.0, 0.01] {
-            geom.softmin(Axis::Rows, eps, h.view(), out.view_mut())
-                .unwrap();
-            assert!(
-                geom.gibbs
-                    .kernel(geom.storage.as_slice().unwrap(), 1.0 / eps)
-                    .is_some()
-            );
-            geom.softmin(Axis::Rows, eps, h.view(), out.view_mut())
-                .unwrap();
-            let want = naive_softmin(&neg, Axis::Rows, eps, &h);
-            for (o, w) in out.iter().zip(&want) {
-                assert!((o - w).abs() <= 1e-12 * (1.0 + w.abs()), "{o} vs {w}");
-            }
-        }
-        // ε far above the spread of the costs: the log path keeps every bit.
-        assert!(
-            geom.gibbs
-                .kernel(geom.storage.as_slice().unwrap(), 1e-3)
-                .is_none()
-        );
-        // All h = −∞: every output is +∞.
-        let geom = DenseCost::new(c.view()).unwrap();
-        let h = Array1::from_elem(23, f64::NEG_INFINITY);
-        geom.softmin(Axis::Rows, 0.1, h.view(), out.view_mut())
-            .unwrap();
-        assert!(out.iter().all(|&v| v == f64::INFINITY));
+        let anchors: Vec<f64> = anchors.iter().copied().collect();
+        let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
+        let mut buf = vec![ExactSum::ZERO; out.len()];
+        RowOrderColumns { data, m }.sum_pass(&b, T::of(gamma), &anchors, mask.as_deref(), &mut buf);
+        out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
+        Ok(())
     }
 }

@@ -14,6 +14,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use super::{Precision, Sweep};
 use crate::error::Result;
 use crate::kernels::exact::ExactSum;
+use crate::kernels::sweep;
 
 /// The passes of a streamed sweep (see the [module docs](self)); `h`, anchors, masks and
 /// outputs are `k × n` arrays, one row per problem, as in [`Sweep`].
@@ -51,64 +52,49 @@ pub trait SweepPasses: Sync {
     ) -> Result<()>;
 }
 
-/// A whole sweep from its passes: one anchored pass from the guesses, then the maxima and a
-/// second anchored pass for the outputs whose totals fell outside the window. Per output,
-/// the same values as the geometries' own (block-by-block) sweeps.
+/// A whole sweep from its passes (the algorithm of `crate::kernels::sweep::by_passes`): per
+/// output, the same value as the geometries' own sweeps.
 pub(crate) fn softmin_by_passes(
     passes: &dyn SweepPasses,
     sweep: &Sweep<'_>,
-    mut out: ArrayViewMut2<'_, f64>,
+    out: ArrayViewMut2<'_, f64>,
 ) -> Result<()> {
-    let precision = passes.pass_precision();
-    let (lo, hi) = precision.window();
-    let eps = sweep.epsilon;
     let dim = out.dim();
-    let mut failed = Array2::from_elem(dim, true);
-    if let Some(guess) = sweep.guess {
-        let anchors = guess.mapv(|g| -g / eps);
-        let mut sums = Array2::from_elem(dim, ExactSum::ZERO);
-        passes.sum_pass(sweep, anchors.view(), None, sums.view_mut())?;
-        for ((o, f), (&a, s)) in out
-            .iter_mut()
-            .zip(failed.iter_mut())
-            .zip(anchors.iter().zip(sums.iter()))
-        {
-            let total = s.value();
-            if a.is_finite() && total >= lo && total <= hi {
-                *o = -eps * (a + total.ln());
-                *f = false;
-            }
+    let guess: Option<Vec<f64>> = sweep.guess.map(|g| g.iter().copied().collect());
+    let mut error = None;
+    let to_array =
+        |v: Option<&[bool]>| v.map(|m| Array2::from_shape_vec(dim, m.to_vec()).expect("k x n"));
+    let sum_pass = |anchors: &[f64], mask: Option<&[bool]>, sums: &mut [ExactSum]| {
+        let anchors = ArrayView2::from_shape(dim, anchors).expect("k x n");
+        let mask = to_array(mask);
+        let mut out = Array2::from_elem(dim, ExactSum::ZERO);
+        if let Err(e) = passes.sum_pass(
+            sweep,
+            anchors,
+            mask.as_ref().map(|m| m.view()),
+            out.view_mut(),
+        ) {
+            error.get_or_insert(e);
         }
-        if !failed.iter().any(|&f| f) {
-            return Ok(());
+        sums.iter_mut().zip(out).for_each(|(s, v)| *s = v);
+    };
+    let mut error2 = None;
+    let max_pass = |mask: Option<&[bool]>, maxima: &mut [f64]| {
+        let mask = to_array(mask);
+        let mut out = Array2::from_elem(dim, f64::NEG_INFINITY);
+        if let Err(e) = passes.max_pass(sweep, mask.as_ref().map(|m| m.view()), out.view_mut()) {
+            error2.get_or_insert(e);
         }
-    }
-    let mut maxima = Array2::from_elem(dim, f64::NEG_INFINITY);
-    passes.max_pass(sweep, Some(failed.view()), maxima.view_mut())?;
-    let mut need = failed;
-    for ((o, n), &m) in out.iter_mut().zip(need.iter_mut()).zip(maxima.iter()) {
-        if *n && !m.is_finite() {
-            *o = if m == f64::NEG_INFINITY {
-                f64::INFINITY
-            } else {
-                f64::NAN
-            };
-            *n = false;
+        maxima.iter_mut().zip(out).for_each(|(m, v)| *m = v);
+    };
+    super::with_rows_mut(out, |o| match passes.pass_precision() {
+        Precision::F32 => {
+            sweep::by_passes::<f32>(sweep.epsilon, guess.as_deref(), None, sum_pass, max_pass, o)
         }
+        _ => sweep::by_passes::<f64>(sweep.epsilon, guess.as_deref(), None, sum_pass, max_pass, o),
+    });
+    match error.or(error2) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    if !need.iter().any(|&n| n) {
-        return Ok(());
-    }
-    let mut sums = Array2::from_elem(dim, ExactSum::ZERO);
-    passes.sum_pass(sweep, maxima.view(), Some(need.view()), sums.view_mut())?;
-    for ((o, &n), (&m, s)) in out
-        .iter_mut()
-        .zip(need.iter())
-        .zip(maxima.iter().zip(sums.iter()))
-    {
-        if n {
-            *o = -eps * (m + s.value().ln());
-        }
-    }
-    Ok(())
 }

@@ -28,15 +28,6 @@ impl Precision {
     /// The names accepted by [`FromStr`] (the CLI's `--precision` and Python's `dtype=`).
     pub const NAMES: &'static [&'static str] = &["float64", "float32", "f64", "f32"];
 
-    /// The totals a guessed (one-pass) sweep accepts in this precision (see
-    /// `crate::kernels::sweep`).
-    pub(crate) fn window(self) -> (f64, f64) {
-        match self {
-            Precision::F64 => <f64 as Kernels>::WINDOW,
-            Precision::F32 => <f32 as Kernels>::WINDOW,
-        }
-    }
-
     /// Bytes per stored entry.
     pub fn bytes(self) -> usize {
         match self {

@@ -64,12 +64,38 @@ pub(crate) fn sum_pass<S: OutputBlocks>(
     mask: Option<ArrayView2<'_, bool>>,
     mut out: ArrayViewMut2<'_, ExactSum>,
 ) -> Result<()> {
+    check_sum_pass(shape, s, &anchors, mask.as_ref(), &out.view())?;
+    let h = row_major(&s.h);
+    let anchors: Vec<f64> = anchors.iter().copied().collect();
+    let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
+    let k = s.h.nrows();
+    let mut buf = vec![ExactSum::ZERO; out.len()];
+    sweep::sum_pass(src, gamma, &h, k, &anchors, mask.as_deref(), &mut buf);
+    out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
+    Ok(())
+}
+
+/// Checks the arguments of a sum pass: `h`, ε, and `anchors`, `mask`, `out` all `k × n_out`.
+pub(crate) fn check_sum_pass(
+    shape: (usize, usize),
+    s: &Sweep<'_>,
+    anchors: &ArrayView2<'_, f64>,
+    mask: Option<&ArrayView2<'_, bool>>,
+    out: &ArrayView2<'_, ExactSum>,
+) -> Result<()> {
     let (n_out, n_red) = sweep_lengths(shape, s.axis);
     let k = s.h.nrows();
     crate::validate::positive("epsilon", s.epsilon)?;
     check_len("h", s.h.ncols(), n_red, "the reduced axis of the sweep")?;
-    for (arg, dim) in [("anchors", anchors.dim()), ("out", out.dim())] {
-        if dim != (k, n_out) {
+    let dims = [
+        ("anchors", Some(anchors.dim())),
+        ("mask", mask.map(|m| m.dim())),
+        ("out", Some(out.dim())),
+    ];
+    for (arg, dim) in dims {
+        if let Some(dim) = dim
+            && dim != (k, n_out)
+        {
             return Err(Error::Shape {
                 arg,
                 expected: format!("{k} x {n_out} (problems x outputs)"),
@@ -77,21 +103,6 @@ pub(crate) fn sum_pass<S: OutputBlocks>(
             });
         }
     }
-    if let Some(m) = &mask
-        && m.dim() != (k, n_out)
-    {
-        return Err(Error::Shape {
-            arg: "mask",
-            expected: format!("{k} x {n_out} (problems x outputs)"),
-            got: format!("{} x {}", m.nrows(), m.ncols()),
-        });
-    }
-    let h = row_major(&s.h);
-    let anchors: Vec<f64> = anchors.iter().copied().collect();
-    let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
-    let mut buf = vec![ExactSum::ZERO; k * n_out];
-    sweep::sum_pass(src, gamma, &h, k, &anchors, mask.as_deref(), &mut buf);
-    out.iter_mut().zip(buf).for_each(|(o, v)| *o = v);
     Ok(())
 }
 

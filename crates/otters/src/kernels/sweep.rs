@@ -211,38 +211,48 @@ fn softmin_block<S: OutputBlocks>(
     guess: Option<&[f64]>,
     out: &mut [f64],
 ) {
-    let mut failed = vec![true; out.len()];
+    by_passes::<S::T>(
+        eps,
+        guess,
+        None,
+        |anchors, mask, sums| src.sum_pass(outs.clone(), b, gamma, anchors, mask, sums),
+        |mask, maxima| src.max_pass(outs.clone(), b, gamma, mask, maxima),
+        out,
+    );
+}
+
+/// The values of a sweep from its two passes, for the outputs `only` selects (all when
+/// `None`; `k × len` like every buffer): one anchored pass from the guesses, accepted where
+/// the total is in the precision's window; the maxima, and a second anchored pass, for the
+/// others. Every driver of the engine (blocks of outputs, row-order columns, the blocks of
+/// a sharded geometry) goes through here, so an output's value is the same whichever
+/// computed it.
+pub(crate) fn by_passes<T: Kernels>(
+    eps: f64,
+    guess: Option<&[f64]>,
+    only: Option<&[bool]>,
+    mut sum_pass: impl FnMut(&[f64], Option<&[bool]>, &mut [ExactSum]),
+    mut max_pass: impl FnMut(Option<&[bool]>, &mut [f64]),
+    out: &mut [f64],
+) {
+    let mut need: Vec<bool> = only.map_or_else(|| vec![true; out.len()], <[bool]>::to_vec);
     if let Some(guess) = guess {
         let anchors: Vec<f64> = guess.iter().map(|&g| -g / eps).collect();
         let mut sums = vec![ExactSum::ZERO; out.len()];
-        src.sum_pass(outs.clone(), b, gamma, &anchors, None, &mut sums);
+        sum_pass(&anchors, only, &mut sums);
         for (i, s) in sums.iter().enumerate() {
             let total = s.value();
-            if anchors[i].is_finite() && in_window::<S::T>(total) {
+            if need[i] && anchors[i].is_finite() && in_window::<T>(total) {
                 out[i] = -eps * (anchors[i] + total.ln());
-                failed[i] = false;
+                need[i] = false;
             }
         }
-        if !failed.contains(&true) {
+        if !need.contains(&true) {
             return;
         }
     }
-    exact_block(src, outs, b, gamma, eps, &failed, out);
-}
-
-/// The two-pass values of the outputs `mask` selects (`k × len`), anchored at their maxima.
-fn exact_block<S: OutputBlocks>(
-    src: &S,
-    outs: Range<usize>,
-    b: &Batch<'_, S::T>,
-    gamma: S::T,
-    eps: f64,
-    mask: &[bool],
-    out: &mut [f64],
-) {
     let mut maxima = vec![f64::NEG_INFINITY; out.len()];
-    src.max_pass(outs.clone(), b, gamma, Some(mask), &mut maxima);
-    let mut need = mask.to_vec();
+    max_pass(Some(&need), &mut maxima);
     for (i, &m) in maxima.iter().enumerate() {
         if need[i] && !m.is_finite() {
             // No term at all (every h = −∞ or every cost forbidden): +∞; a NaN stays NaN.
@@ -258,46 +268,11 @@ fn exact_block<S: OutputBlocks>(
         return;
     }
     let mut sums = vec![ExactSum::ZERO; out.len()];
-    src.sum_pass(outs, b, gamma, &maxima, Some(&need), &mut sums);
+    sum_pass(&maxima, Some(&need), &mut sums);
     for (i, s) in sums.iter().enumerate() {
         if need[i] {
             out[i] = -eps * (maxima[i] + s.value().ln());
         }
-    }
-}
-
-/// The two-pass softmins of the outputs `mask` selects (`k × n_out`; the others are left as
-/// they are), e.g. the columns a fused iteration could not accept.
-pub(crate) fn exact<S: OutputBlocks>(
-    src: &S,
-    gamma: f64,
-    eps: f64,
-    h: &[f64],
-    k: usize,
-    mask: &[bool],
-    out: &mut [f64],
-) {
-    let (n_out, n_red) = src.extent();
-    let (hi, lo) = split_all::<S::T>(h);
-    let b = Batch {
-        h,
-        hi: &hi,
-        lo: &lo,
-        k,
-        len: n_red,
-    };
-    let gamma = S::T::of(gamma);
-    let blocks = map_blocks(n_out, src.grain(k), n_red * k, |outs| {
-        let m = gather(mask, k, n_out, &outs);
-        if !m.contains(&true) {
-            return None;
-        }
-        let mut vals = gather(out, k, n_out, &outs);
-        exact_block(src, outs.clone(), &b, gamma, eps, &m, &mut vals);
-        Some((outs, vals))
-    });
-    for (outs, vals) in blocks.into_iter().flatten() {
-        scatter(&vals, k, n_out, &outs, out);
     }
 }
 
@@ -444,19 +419,8 @@ impl<T: Kernels> OutputBlocks for DenseRows<'_, T> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Row-major storage swept along its columns (outputs = storage columns).
+// Row-major storage swept along its columns (outputs = storage columns), in row order.
 // ---------------------------------------------------------------------------------------
-
-/// A row-major `n × m` matrix swept along its columns: the reduction runs over the rows, in
-/// chunks of [`SUB`]-row sub-blocks (see the module docs).
-pub(crate) struct DenseCols<'a, T> {
-    pub data: &'a [T],
-    pub m: usize,
-}
-
-/// Columns per block of a column sweep: the block's rows stream from memory while its
-/// accumulators stay in cache.
-const COLUMN_BLOCK: usize = 256;
 
 /// `((v₀+v₁)+(v₂+v₃))+((v₄+v₅)+(v₆+v₇))`: the canonical sum of a chunk's sub-block sums.
 #[inline]
@@ -464,15 +428,14 @@ pub(crate) fn tree8(v: &[f64; 8]) -> f64 {
     ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
 }
 
-/// Adds rows `rows` of `data` (`m` columns) into the column sums `wide` (`k × w`, for the
-/// columns `cols`) of the problems `active`: `Σ_i exp(h_p[i] − γ·S_ij + shift_p[j])`, summed
-/// over the rows in order, `T::NARROW_ROWS` rows at a time in `narrow` (zeroed on return).
-/// Rows with `h_p[i] = −∞` (zero weights) are skipped.
+/// Adds rows `rows` of `data` (`m` columns) into the column sums `wide` (`k × m`) of the
+/// problems `active`: `Σ_i exp(h_p[i] − γ·S_ij + shift_p[j])`, summed over the rows in order,
+/// `T::NARROW_ROWS` rows at a time in `narrow` (zeroed on return). Rows with `h_p[i] = −∞`
+/// (zero weights) are skipped.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn add_rows_to_columns<T: Kernels>(
+fn add_rows_to_columns<T: Kernels>(
     data: &[T],
     m: usize,
-    cols: &Range<usize>,
     rows: Range<usize>,
     b: &Batch<'_, T>,
     gamma: T,
@@ -481,23 +444,22 @@ pub(crate) fn add_rows_to_columns<T: Kernels>(
     narrow: &mut [T],
     wide: &mut [f64],
 ) {
-    let w = cols.len();
     for (r, i) in rows.enumerate() {
-        let seg = &data[i * m + cols.start..i * m + cols.end];
+        let row = &data[i * m..(i + 1) * m];
         for p in 0..b.k {
             let hi = b.value(p, i);
             if active[p] && hi != f64::NEG_INFINITY {
                 let lo = if shift_lo.is_empty() {
                     shift_lo
                 } else {
-                    &shift_lo[p * w..(p + 1) * w]
+                    &shift_lo[p * m..(p + 1) * m]
                 };
                 T::accumulate_exp(
                     hi,
-                    seg,
+                    row,
                     gamma,
-                    (&shift_hi[p * w..(p + 1) * w], lo),
-                    &mut narrow[p * w..(p + 1) * w],
+                    (&shift_hi[p * m..(p + 1) * m], lo),
+                    &mut narrow[p * m..(p + 1) * m],
                 );
             }
         }
@@ -508,85 +470,157 @@ pub(crate) fn add_rows_to_columns<T: Kernels>(
     T::flush(narrow, wide);
 }
 
-impl<T: Kernels> OutputBlocks for DenseCols<'_, T> {
-    type T = T;
+/// Column sums of `SUB`-row tasks: the tasks' sums, `k × m` each (the chunk of task `t` is
+/// `t / 8`), computed in parallel.
+fn sub_block_sums<T: Kernels>(
+    n: usize,
+    work: usize,
+    task: impl Fn(Range<usize>) -> Vec<f64> + Sync + Send,
+) -> Vec<Vec<f64>> {
+    let subs: Vec<Range<usize>> = (0..n).step_by(SUB).map(|r| r..(r + SUB).min(n)).collect();
+    if work < 2 * GRAIN || subs.len() == 1 {
+        subs.into_iter().map(task).collect()
+    } else {
+        subs.into_par_iter().map(task).collect()
+    }
+}
 
-    fn extent(&self) -> (usize, usize) {
-        (self.m, self.data.len() / self.m.max(1))
+/// Per column entry `e` (of `k × m`), `Σ_chunks tree8(sub-block sums)` added exactly.
+fn chunk_totals(subs: &[Vec<f64>], len: usize, mut add: impl FnMut(usize, f64)) {
+    for chunk in subs.chunks(CHUNK / SUB) {
+        for e in 0..len {
+            let mut v = [0.0f64; 8];
+            for (slot, sub) in v.iter_mut().zip(chunk) {
+                *slot = sub[e];
+            }
+            add(e, tree8(&v));
+        }
+    }
+}
+
+/// The passes of column sweeps of a row-major `n × m` matrix, reading rows in order: each
+/// `SUB`-row task adds its rows into its own column sums (or maxima), the tasks running in
+/// parallel, and a chunk's sum is the canonical tree of its sub-blocks' sums. Masks select
+/// problems (a problem with any wanted column computes all its columns).
+pub(crate) struct RowOrderColumns<'a, T> {
+    pub data: &'a [T],
+    pub m: usize,
+}
+
+impl<T: Kernels> RowOrderColumns<'_, T> {
+    fn n(&self) -> usize {
+        self.data.len() / self.m.max(1)
     }
 
-    fn grain(&self, _k: usize) -> usize {
-        COLUMN_BLOCK
-    }
-
-    fn max_pass(
+    /// `out[p·m + j] = max_i (h_p[i] − γ·S_ij)`.
+    pub(crate) fn max_pass(
         &self,
-        outs: Range<usize>,
         b: &Batch<'_, T>,
         gamma: T,
         mask: Option<&[bool]>,
         out: &mut [f64],
     ) {
-        let (m, w) = (self.m, outs.len());
-        let n = self.data.len() / m;
-        let active: Vec<bool> = (0..b.k).map(|p| any_wanted(mask, p, w)).collect();
-        let mut max = vec![T::NEG_INFINITY; b.k * w];
-        for i in 0..n {
-            let seg = &self.data[i * m + outs.start..i * m + outs.end];
-            for p in 0..b.k {
-                let hi = b.row(p)[i];
-                if active[p] && b.value(p, i) != f64::NEG_INFINITY {
-                    T::accumulate_max(hi, seg, gamma, &mut max[p * w..(p + 1) * w]);
+        let (n, m) = (self.n(), self.m);
+        let active: Vec<bool> = (0..b.k).map(|p| any_wanted(mask, p, m)).collect();
+        let subs = sub_block_sums::<T>(n, n * m * b.k, |rows| {
+            let mut max = vec![T::NEG_INFINITY; b.k * m];
+            for i in rows {
+                let row = &self.data[i * m..(i + 1) * m];
+                for p in 0..b.k {
+                    if active[p] && b.value(p, i) != f64::NEG_INFINITY {
+                        T::accumulate_max(b.row(p)[i], row, gamma, &mut max[p * m..(p + 1) * m]);
+                    }
+                }
+            }
+            max.iter().map(|v| v.wide()).collect()
+        });
+        out.fill(f64::NEG_INFINITY);
+        for sub in &subs {
+            for (o, &v) in out.iter_mut().zip(sub) {
+                if v > *o || v.is_nan() {
+                    *o = v;
                 }
             }
         }
-        for (o, v) in out.iter_mut().zip(&max) {
-            *o = v.wide();
-        }
     }
 
-    fn sum_pass(
+    /// `out[p·m + j] = Σ_chunks s_c` (exactly), `s_c` the chunk's sum of
+    /// `exp(h_p[i] − γ·S_ij − anchor[p·m + j])`.
+    pub(crate) fn sum_pass(
         &self,
-        outs: Range<usize>,
         b: &Batch<'_, T>,
         gamma: T,
         anchors: &[f64],
         mask: Option<&[bool]>,
         out: &mut [ExactSum],
     ) {
-        let (m, w) = (self.m, outs.len());
-        let n = self.data.len() / m;
-        let active: Vec<bool> = (0..b.k).map(|p| any_wanted(mask, p, w)).collect();
+        let (n, m) = (self.n(), self.m);
+        let active: Vec<bool> = (0..b.k).map(|p| any_wanted(mask, p, m)).collect();
         let shifts: Vec<f64> = anchors.iter().map(|&a| -a).collect();
         let (shift_hi, shift_lo) = split_all::<T>(&shifts);
-        let mut narrow = vec![T::default(); b.k * w];
-        let mut subs = vec![[0.0f64; 8]; b.k * w];
-        let mut wide = vec![0.0f64; b.k * w];
-        for c0 in (0..n).step_by(CHUNK) {
-            let c1 = (c0 + CHUNK).min(n);
-            for (s, r0) in (c0..c1).step_by(SUB).enumerate() {
-                wide.fill(0.0);
-                add_rows_to_columns(
-                    self.data,
-                    m,
-                    &outs,
-                    r0..(r0 + SUB).min(c1),
-                    b,
-                    gamma,
-                    (&shift_hi, &shift_lo),
-                    &active,
-                    &mut narrow,
-                    &mut wide,
-                );
-                for (sub, &v) in subs.iter_mut().zip(&wide) {
-                    sub[s] = v;
-                }
-            }
-            for (o, sub) in out.iter_mut().zip(subs.iter_mut()) {
-                o.add(tree8(sub));
-                *sub = [0.0; 8];
-            }
-        }
+        let subs = sub_block_sums::<T>(n, n * m * b.k, |rows| {
+            let mut narrow = vec![T::default(); b.k * m];
+            let mut wide = vec![0.0f64; b.k * m];
+            add_rows_to_columns(
+                self.data,
+                m,
+                rows,
+                b,
+                gamma,
+                (&shift_hi, &shift_lo),
+                &active,
+                &mut narrow,
+                &mut wide,
+            );
+            wide
+        });
+        out.fill(ExactSum::ZERO);
+        chunk_totals(&subs, b.k * m, |e, v| out[e].add(v));
+    }
+}
+
+/// Problems per group of a row-order column sweep: each task keeps `k × m` sums, and the
+/// tasks' sums are all held until the chunks are added.
+fn column_group(n: usize, m: usize) -> usize {
+    ((1 << 23) / (n.div_ceil(SUB) * m).max(1)).max(1)
+}
+
+/// `k × m` column softmins of a row-major `n × m` matrix (see [`softmin`]), in row order.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn softmin_columns<T: Kernels>(
+    data: &[T],
+    m: usize,
+    gamma: f64,
+    eps: f64,
+    h: &[f64],
+    k: usize,
+    guess: Option<&[f64]>,
+    only: Option<&[bool]>,
+    out: &mut [f64],
+) {
+    let n = data.len() / m.max(1);
+    let src = RowOrderColumns { data, m };
+    let gamma = T::of(gamma);
+    let group = column_group(n, m);
+    for p0 in (0..k).step_by(group) {
+        let p1 = (p0 + group).min(k);
+        let hg = &h[p0 * n..p1 * n];
+        let (hi, lo) = split_all::<T>(hg);
+        let b = Batch {
+            h: hg,
+            hi: &hi,
+            lo: &lo,
+            k: p1 - p0,
+            len: n,
+        };
+        by_passes::<T>(
+            eps,
+            guess.map(|g| &g[p0 * m..p1 * m]),
+            only.map(|o| &o[p0 * m..p1 * m]),
+            |anchors, mask, sums| src.sum_pass(&b, gamma, anchors, mask, sums),
+            |mask, maxima| src.max_pass(&b, gamma, mask, maxima),
+            &mut out[p0 * m..p1 * m],
+        );
     }
 }
 
@@ -880,28 +914,11 @@ pub(crate) fn chain<T: Kernels>(
         }
     }
     // Column totals: per chunk, the tree of its sub-blocks' sums, added exactly.
-    let subs_per_chunk = CHUNK / SUB;
+    let wides: Vec<Vec<f64>> = results.into_iter().map(|(wide, _)| wide).collect();
+    let mut sums = vec![ExactSum::ZERO; k * m];
+    chunk_totals(&wides, k * m, |e, v| sums[e].add(v));
+    let totals: Vec<f64> = sums.iter().map(ExactSum::value).collect();
     let mut failed = vec![false; k * m];
-    let column = |e: usize| {
-        let mut acc = ExactSum::ZERO;
-        for chunk in results.chunks(subs_per_chunk) {
-            let mut v = [0.0f64; 8];
-            for (slot, (wide, _)) in v.iter_mut().zip(chunk) {
-                *slot = wide[e];
-            }
-            acc.add(tree8(&v));
-        }
-        acc.value()
-    };
-    let totals: Vec<f64> = if k * m * n < 2 * GRAIN {
-        (0..k * m).map(column).collect()
-    } else {
-        (0..k * m)
-            .into_par_iter()
-            .with_min_len(256)
-            .map(column)
-            .collect()
-    };
     for p in 0..k {
         for j in 0..m {
             let e = p * m + j;
@@ -1029,22 +1046,26 @@ mod tests {
                         );
                     }
                     Axis::Cols => {
-                        softmin(
-                            &DenseCols { data: &c, m },
+                        softmin_columns(
+                            &c,
+                            m,
                             1.0 / eps,
                             eps,
                             &h,
                             1,
                             guess.as_deref(),
+                            None,
                             &mut out,
                         );
-                        softmin(
-                            &DenseCols { data: &c32, m },
+                        softmin_columns(
+                            &c32,
+                            m,
                             1.0 / eps,
                             eps,
                             &h,
                             1,
                             guess.as_deref(),
+                            None,
                             &mut out32,
                         );
                     }
