@@ -38,6 +38,12 @@ pub trait CostFn: Send + Sync + fmt::Debug + Clone {
         None
     }
 
+    /// Whether the cost is `‖x − y‖²`: point clouds in few dimensions then compute it from the
+    /// coordinates inside the sweeps' loops instead of writing tiles of costs.
+    fn is_squared_euclidean(&self) -> bool {
+        false
+    }
+
     /// Checks that the points are in the domain of the cost.
     fn check_points(&self, arg: &'static str, points: ArrayView2<'_, f64>) -> Result<()> {
         let _ = (arg, points);
@@ -57,6 +63,10 @@ impl CostFn for SqEuclidean {
     #[inline]
     fn cost(&self, x: &[f64], y: &[f64]) -> f64 {
         x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum()
+    }
+
+    fn is_squared_euclidean(&self) -> bool {
+        true
     }
 
     fn add_grad_x(&self, x: &[f64], y: &[f64], w: f64, out: &mut [f64]) -> bool {

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis as NdAxis, s};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis as NdAxis, s};
 use rayon::prelude::*;
 
 use super::{
@@ -19,6 +19,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::kernels::exact::ExactSum;
 use crate::kernels::gemm::{matmul_seq, mul_transposed};
+use crate::kernels::lse::Columns;
 use crate::kernels::lse::exp_row;
 use crate::kernels::sweep::{self, TileSource, Tiles};
 use crate::kernels::tiles;
@@ -50,6 +51,8 @@ pub struct PointCloud<C: CostFn = SqEuclidean, T: CostScalar = f64> {
     factors: Option<(Array2<f64>, Array2<f64>)>,
     /// The factors in the tiles' precision.
     tile_factors: Option<(Array2<T>, Array2<T>)>,
+    /// The centered coordinates, when the cost is computed from them in the loops.
+    direct: Option<Direct<T>>,
     /// `C∘C = (A⊙A)·(B⊙B)ᵀ` (row-wise Khatri–Rao squares of the factors), built on first use.
     square_factors: OnceLock<(Array2<f64>, Array2<f64>)>,
     scale: f64,
@@ -118,9 +121,11 @@ impl<C: CostFn> PointCloud<C, f64> {
         cost_fn.check_points("x", x)?;
         cost_fn.check_points("y", y)?;
         let factors = cost_fn.factors(x, y);
+        let direct = Direct::new(x, y, &cost_fn, None);
         Ok(PointCloud {
             x: x.as_standard_layout().into_owned(),
             y: y.as_standard_layout().into_owned(),
+            direct,
             cost_fn,
             tile_factors: factors.clone(),
             factors,
@@ -153,6 +158,10 @@ impl<C: CostFn, T: CostScalar> PointCloud<C, T> {
             .as_ref()
             .map(|(a, b)| (a.mapv(|v| U::of(v)), b.mapv(|v| U::of(v))));
         PointCloud {
+            // The same center (a block keeps its parent's), so the coordinates round alike.
+            direct: self.direct.as_ref().and_then(|d| {
+                Direct::new(self.x.view(), self.y.view(), &self.cost_fn, Some(&d.center))
+            }),
             x: self.x,
             y: self.y,
             cost_fn: self.cost_fn,
@@ -280,6 +289,7 @@ impl<C: CostFn, T: CostScalar> PointCloud<C, T> {
         let slice = |a: &Array2<f64>, r: &Range<usize>| a.slice(s![r.clone(), ..]).to_owned();
         let slice_t = |a: &Array2<T>, r: &Range<usize>| a.slice(s![r.clone(), ..]).to_owned();
         Ok(PointCloud {
+            direct: self.direct.as_ref().map(|d| d.block(&rows, &cols)),
             x: slice(&self.x, &rows),
             y: slice(&self.y, &cols),
             cost_fn: self.cost_fn.clone(),
@@ -425,6 +435,10 @@ impl<C: CostFn, T: CostScalar> TileSource for PointCloud<C, T> {
 
     fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [T]) {
         let (rows, cols) = (out.len(), red.len());
+        if let Some(direct) = &self.direct {
+            direct.fill(axis, out, red, tile);
+            return;
+        }
         if let Some((a, b)) = &self.tile_factors {
             let (lhs, rhs) = match axis {
                 Axis::Rows => (a, b),
@@ -440,6 +454,92 @@ impl<C: CostFn, T: CostScalar> TileSource for PointCloud<C, T> {
             for (dst, r) in tile[t * cols..(t + 1) * cols].iter_mut().zip(red.clone()) {
                 *dst = T::of(self.pair_cost(axis, o, r));
             }
+        }
+    }
+}
+
+/// Largest dimension whose squared distances are computed from the coordinates inside the
+/// sweeps' loops (`d` FMAs per entry); above it, tiles from one GEMM of the factors are faster.
+const DIRECT_MAX_D: usize = 8;
+
+/// The coordinates of a squared-Euclidean cloud in few dimensions, centered on the joint
+/// mean (the cost is translation invariant; centering keeps `f32` coordinates accurate), as
+/// rows and as coordinate columns of each cloud, in the sweeps' precision.
+#[derive(Debug, Clone)]
+struct Direct<T> {
+    x: Array2<T>,
+    y: Array2<T>,
+    /// `d × n` and `d × m`.
+    xt: Array2<T>,
+    yt: Array2<T>,
+    /// The point subtracted from every coordinate.
+    center: Array1<f64>,
+}
+
+impl<T: CostScalar> Direct<T> {
+    fn new<C: CostFn>(
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+        cost_fn: &C,
+        center: Option<&Array1<f64>>,
+    ) -> Option<Self> {
+        let d = x.ncols();
+        if !cost_fn.is_squared_euclidean() || d > DIRECT_MAX_D {
+            return None;
+        }
+        let total = (x.nrows() + y.nrows()) as f64;
+        let center = center
+            .cloned()
+            .unwrap_or_else(|| (x.sum_axis(NdAxis(0)) + y.sum_axis(NdAxis(0))) / total);
+        let x = (&x - &center).mapv(T::of);
+        let y = (&y - &center).mapv(T::of);
+        Some(Direct {
+            xt: x.t().as_standard_layout().into_owned(),
+            yt: y.t().as_standard_layout().into_owned(),
+            x,
+            y,
+            center,
+        })
+    }
+
+    fn block(&self, rows: &Range<usize>, cols: &Range<usize>) -> Self {
+        Direct {
+            x: self.x.slice(s![rows.clone(), ..]).to_owned(),
+            y: self.y.slice(s![cols.clone(), ..]).to_owned(),
+            xt: self.xt.slice(s![.., rows.clone()]).to_owned(),
+            yt: self.yt.slice(s![.., cols.clone()]).to_owned(),
+            center: self.center.clone(),
+        }
+    }
+
+    /// The sweep along `axis`: outputs' points as rows, reduced points as columns.
+    fn points(&self, axis: Axis) -> sweep::Points<'_, T> {
+        let (ours, theirs) = match axis {
+            Axis::Rows => (&self.x, &self.yt),
+            Axis::Cols => (&self.y, &self.xt),
+        };
+        sweep::Points {
+            ours: ours.as_slice().expect("standard layout"),
+            theirs: theirs.as_slice().expect("standard layout"),
+            d: ours.ncols(),
+            n_out: ours.nrows(),
+            n_red: theirs.ncols(),
+        }
+    }
+
+    /// A tile of the same squared distances the sweeps compute (same operations, same bits).
+    fn fill(&self, axis: Axis, out: Range<usize>, red: Range<usize>, tile: &mut [T]) {
+        let p = self.points(axis);
+        let w = red.len();
+        let y = Columns {
+            cols: &p.theirs[red.start..],
+            stride: p.n_red,
+            d: p.d,
+            len: w,
+        };
+        for (t, o) in out.enumerate() {
+            let x = &p.ours[o * p.d..(o + 1) * p.d];
+            T::sq_distances(x, y, &mut tile[t * w..(t + 1) * w]);
         }
     }
 }
@@ -495,18 +595,15 @@ impl<C: CostFn, T: CostScalar> SweepPasses for PointCloud<C, T> {
         mask: Option<ArrayView2<'_, bool>>,
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
+        let gamma = 1.0 / (self.scale * s.epsilon);
+        if let Some(direct) = &self.direct {
+            return tiled::max_pass(&direct.points(s.axis), self.shape(), gamma, s, mask, out);
+        }
         let src = Tiles {
             src: self,
             axis: s.axis,
         };
-        tiled::max_pass(
-            &src,
-            self.shape(),
-            1.0 / (self.scale * s.epsilon),
-            s,
-            mask,
-            out,
-        )
+        tiled::max_pass(&src, self.shape(), gamma, s, mask, out)
     }
 
     fn sum_pass(
@@ -516,11 +613,15 @@ impl<C: CostFn, T: CostScalar> SweepPasses for PointCloud<C, T> {
         mask: Option<ArrayView2<'_, bool>>,
         out: ArrayViewMut2<'_, ExactSum>,
     ) -> Result<()> {
+        let gamma = 1.0 / (self.scale * s.epsilon);
+        if let Some(direct) = &self.direct {
+            let src = direct.points(s.axis);
+            return tiled::sum_pass(&src, self.shape(), gamma, s, anchors, mask, out);
+        }
         let src = Tiles {
             src: self,
             axis: s.axis,
         };
-        let gamma = 1.0 / (self.scale * s.epsilon);
         tiled::sum_pass(&src, self.shape(), gamma, s, anchors, mask, out)
     }
 }
@@ -547,13 +648,18 @@ impl<C: CostFn, T: CostScalar> Geometry for PointCloud<C, T> {
         let h = row_major(&s.h);
         let guess = s.guess.as_ref().map(row_major);
         let gamma = 1.0 / (self.scale * s.epsilon);
-        let src = Tiles {
-            src: self,
-            axis: s.axis,
-        };
         let k = s.h.nrows();
         with_rows_mut(out, |o| {
-            sweep::softmin(&src, gamma, s.epsilon, &h, k, guess.as_deref(), o)
+            if let Some(direct) = &self.direct {
+                let src = direct.points(s.axis);
+                sweep::softmin(&src, gamma, s.epsilon, &h, k, guess.as_deref(), o)
+            } else {
+                let src = Tiles {
+                    src: self,
+                    axis: s.axis,
+                };
+                sweep::softmin(&src, gamma, s.epsilon, &h, k, guess.as_deref(), o)
+            }
         });
         Ok(())
     }

@@ -118,6 +118,166 @@ impl WithSimd for MaxRow<'_> {
     }
 }
 
+/// Points given as coordinate columns: `cols[k·stride + j]` is coordinate `k` of point `j`
+/// (`j < len`), `d` coordinates.
+#[derive(Clone, Copy)]
+pub struct Columns<'a, T> {
+    pub cols: &'a [T],
+    pub stride: usize,
+    pub d: usize,
+    pub len: usize,
+}
+
+/// `‖x − y_j‖²` for the [`LANES`] points from `j0`, accumulated coordinate by coordinate.
+#[inline(always)]
+fn sq_distances(x: &[f64], y: &Columns<'_, f64>, j0: usize) -> [f64; LANES] {
+    let mut c = [0.0; LANES];
+    for (k, &xk) in x.iter().enumerate().take(y.d) {
+        let yk = &y.cols[k * y.stride + j0..k * y.stride + j0 + LANES];
+        for l in 0..LANES {
+            let t = xk - yk[l];
+            c[l] = t.mul_add(t, c[l]);
+        }
+    }
+    c
+}
+
+/// `‖x − y_j‖²` for one point.
+#[inline(always)]
+fn sq_distance(x: &[f64], y: &Columns<'_, f64>, j: usize) -> f64 {
+    let mut c = 0.0;
+    for (k, &xk) in x.iter().enumerate().take(y.d) {
+        let t = xk - y.cols[k * y.stride + j];
+        c = t.mul_add(t, c);
+    }
+    c
+}
+
+/// `Σ_j exp(min(h_j + shift − γ·‖x − y_j‖², 700))` over the points `y` (`h`: one entry per
+/// point), the squared distances computed in the loop: the fused sweep of a point cloud in
+/// few dimensions (no tile of costs is written).
+pub(crate) fn sum_exp_points(
+    x: &[f64],
+    y: Columns<'_, f64>,
+    h: &[f64],
+    gamma: f64,
+    shift: f64,
+) -> f64 {
+    dispatch(SumExpPoints {
+        x,
+        y,
+        h,
+        gamma,
+        shift,
+    })
+}
+
+struct SumExpPoints<'a> {
+    x: &'a [f64],
+    y: Columns<'a, f64>,
+    h: &'a [f64],
+    gamma: f64,
+    shift: f64,
+}
+
+impl WithSimd for SumExpPoints<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let Self {
+            x,
+            y,
+            h,
+            gamma,
+            shift,
+        } = self;
+        let n = y.len.min(h.len());
+        let split = n - n % LANES;
+        let term = |h: f64, c: f64| {
+            let t = (-gamma).mul_add(c, h + shift);
+            exp_nonpositive(if t > CLAMP { CLAMP } else { t })
+        };
+        let mut sums = [0.0; LANES];
+        for j0 in (0..split).step_by(LANES) {
+            let c = sq_distances(x, &y, j0);
+            let hs = &h[j0..j0 + LANES];
+            for l in 0..LANES {
+                sums[l] += term(hs[l], c[l]);
+            }
+        }
+        let mut sum = pairwise(&sums);
+        for j in split..n {
+            sum += term(h[j], sq_distance(x, &y, j));
+        }
+        sum
+    }
+}
+
+/// `out_j = ‖x − y_j‖²` by the operations of the fused sweeps (the same bits).
+pub(crate) fn sq_distances_row(x: &[f64], y: Columns<'_, f64>, out: &mut [f64]) {
+    dispatch(SqDistancesRow { x, y, out })
+}
+
+struct SqDistancesRow<'a> {
+    x: &'a [f64],
+    y: Columns<'a, f64>,
+    out: &'a mut [f64],
+}
+
+impl WithSimd for SqDistancesRow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { x, y, out } = self;
+        let n = y.len.min(out.len());
+        let split = n - n % LANES;
+        for j0 in (0..split).step_by(LANES) {
+            out[j0..j0 + LANES].copy_from_slice(&sq_distances(x, &y, j0));
+        }
+        for j in split..n {
+            out[j] = sq_distance(x, &y, j);
+        }
+    }
+}
+
+/// `max_j (h_j − γ·‖x − y_j‖²)`.
+pub(crate) fn max_points(x: &[f64], y: Columns<'_, f64>, h: &[f64], gamma: f64) -> f64 {
+    dispatch(MaxPoints { x, y, h, gamma })
+}
+
+struct MaxPoints<'a> {
+    x: &'a [f64],
+    y: Columns<'a, f64>,
+    h: &'a [f64],
+    gamma: f64,
+}
+
+impl WithSimd for MaxPoints<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let Self { x, y, h, gamma } = self;
+        let n = y.len.min(h.len());
+        let split = n - n % LANES;
+        let mut lanes = [f64::NEG_INFINITY; LANES];
+        for j0 in (0..split).step_by(LANES) {
+            let c = sq_distances(x, &y, j0);
+            let hs = &h[j0..j0 + LANES];
+            for l in 0..LANES {
+                lanes[l] = fmax(lanes[l], (-gamma).mul_add(c[l], hs[l]));
+            }
+        }
+        let mut max = lanes.iter().copied().fold(f64::NEG_INFINITY, fmax);
+        for j in split..n {
+            max = fmax(max, (-gamma).mul_add(sq_distance(x, &y, j), h[j]));
+        }
+        max
+    }
+}
+
 /// `max_j ← max(max_j, hi − γ·c_j)` for every `j`: one row's contribution to column maxima.
 pub(crate) fn accumulate_max(hi: f64, c: &[f64], gamma: f64, max: &mut [f64]) {
     dispatch(AccumulateMax { hi, c, gamma, max })

@@ -12,7 +12,7 @@
 
 use pulp::{Simd, WithSimd};
 
-use super::lse::dispatch;
+use super::lse::{Columns, dispatch};
 
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
 // ln 2 = LN2_HI + LN2_LO, LN2_HI with 9 trailing zero bits (k·LN2_HI is exact for |k| < 512).
@@ -234,6 +234,159 @@ impl WithSimd for MaxRow<'_> {
         let mut max = lanes.iter().copied().fold(f32::NEG_INFINITY, fmax);
         for j in split..n {
             max = fmax(max, (-gamma).mul_add(c[j], h[j]));
+        }
+        max
+    }
+}
+
+/// `‖x − y_j‖²` for the [`LANES`] points from `j0` (see [`super::lse::Columns`]).
+#[inline(always)]
+fn sq_distances(x: &[f32], y: &Columns<'_, f32>, j0: usize) -> [f32; LANES] {
+    let mut c = [0.0f32; LANES];
+    for (k, &xk) in x.iter().enumerate().take(y.d) {
+        let yk = &y.cols[k * y.stride + j0..k * y.stride + j0 + LANES];
+        for l in 0..LANES {
+            let t = xk - yk[l];
+            c[l] = t.mul_add(t, c[l]);
+        }
+    }
+    c
+}
+
+#[inline(always)]
+fn sq_distance(x: &[f32], y: &Columns<'_, f32>, j: usize) -> f32 {
+    let mut c = 0.0f32;
+    for (k, &xk) in x.iter().enumerate().take(y.d) {
+        let t = xk - y.cols[k * y.stride + j];
+        c = t.mul_add(t, c);
+    }
+    c
+}
+
+/// `Σ_j exp(min(h_j + shift − γ·‖x − y_j‖², CLAMP))`, carried in `f64`: the fused sweep of a
+/// point cloud in few dimensions (see `super::lse::sum_exp_points`).
+pub(crate) fn sum_exp_points(
+    x: &[f32],
+    y: Columns<'_, f32>,
+    h: (&[f32], &[f32]),
+    gamma: f32,
+    shift: f64,
+) -> f64 {
+    dispatch(SumExpPoints {
+        x,
+        y,
+        h,
+        gamma,
+        shift,
+    })
+}
+
+struct SumExpPoints<'a> {
+    x: &'a [f32],
+    y: Columns<'a, f32>,
+    h: (&'a [f32], &'a [f32]),
+    gamma: f32,
+    shift: f64,
+}
+
+impl WithSimd for SumExpPoints<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let Self {
+            x,
+            y,
+            h: (h, l),
+            gamma,
+            shift,
+        } = self;
+        let (sh, sl) = split(shift);
+        let n = y.len.min(h.len()).min(l.len());
+        let block = LANES * NARROW;
+        let split = n - n % block;
+        let mut wide = [0.0f64; LANES];
+        for b in (0..split).step_by(block) {
+            let mut narrow = [0.0f32; LANES];
+            for s in 0..NARROW {
+                let j0 = b + s * LANES;
+                let c = sq_distances(x, &y, j0);
+                let (hs, ls) = (&h[j0..j0 + LANES], &l[j0..j0 + LANES]);
+                for t in 0..LANES {
+                    narrow[t] += term(hs[t], ls[t], c[t], gamma, sh, sl);
+                }
+            }
+            for t in 0..LANES {
+                wide[t] += narrow[t] as f64;
+            }
+        }
+        let mut sum = pairwise(&wide);
+        for j in split..n {
+            sum += term(h[j], l[j], sq_distance(x, &y, j), gamma, sh, sl) as f64;
+        }
+        sum
+    }
+}
+
+/// `out_j = ‖x − y_j‖²` by the operations of the fused sweeps (the same bits).
+pub(crate) fn sq_distances_row(x: &[f32], y: Columns<'_, f32>, out: &mut [f32]) {
+    dispatch(SqDistancesRow { x, y, out })
+}
+
+struct SqDistancesRow<'a> {
+    x: &'a [f32],
+    y: Columns<'a, f32>,
+    out: &'a mut [f32],
+}
+
+impl WithSimd for SqDistancesRow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { x, y, out } = self;
+        let n = y.len.min(out.len());
+        let split = n - n % LANES;
+        for j0 in (0..split).step_by(LANES) {
+            out[j0..j0 + LANES].copy_from_slice(&sq_distances(x, &y, j0));
+        }
+        for j in split..n {
+            out[j] = sq_distance(x, &y, j);
+        }
+    }
+}
+
+/// `max_j (h_j − γ·‖x − y_j‖²)`.
+pub(crate) fn max_points(x: &[f32], y: Columns<'_, f32>, h: &[f32], gamma: f32) -> f32 {
+    dispatch(MaxPoints { x, y, h, gamma })
+}
+
+struct MaxPoints<'a> {
+    x: &'a [f32],
+    y: Columns<'a, f32>,
+    h: &'a [f32],
+    gamma: f32,
+}
+
+impl WithSimd for MaxPoints<'_> {
+    type Output = f32;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f32 {
+        let Self { x, y, h, gamma } = self;
+        let n = y.len.min(h.len());
+        let split = n - n % LANES;
+        let mut lanes = [f32::NEG_INFINITY; LANES];
+        for j0 in (0..split).step_by(LANES) {
+            let c = sq_distances(x, &y, j0);
+            let hs = &h[j0..j0 + LANES];
+            for t in 0..LANES {
+                lanes[t] = fmax(lanes[t], (-gamma).mul_add(c[t], hs[t]));
+            }
+        }
+        let mut max = lanes.iter().copied().fold(f32::NEG_INFINITY, fmax);
+        for j in split..n {
+            max = fmax(max, (-gamma).mul_add(sq_distance(x, &y, j), h[j]));
         }
         max
     }

@@ -5,6 +5,7 @@
 
 use std::fmt::Debug;
 
+use super::lse::Columns;
 use super::{gemm, lse, lse32};
 
 /// A floating-point type the sweep kernels run in. Implemented for `f64` and `f32` only.
@@ -23,6 +24,10 @@ pub trait Kernels: Copy + Send + Sync + PartialOrd + Debug + Default + 'static {
     fn of(x: f64) -> Self;
     /// The value as `f64` (exact).
     fn wide(self) -> f64;
+    /// `a − b`.
+    fn sub(a: Self, b: Self) -> Self;
+    /// `a·b + c`, rounded once.
+    fn mul_add(a: Self, b: Self, c: Self) -> Self;
     /// `x` as a high part in this precision and the remainder (`f64`: `(x, 0)`); the kernels
     /// of `f32` carry `h` and the shifts this way (see `super::lse32`).
     fn split(x: f64) -> (Self, Self);
@@ -66,6 +71,18 @@ pub trait Kernels: Copy + Send + Sync + PartialOrd + Debug + Default + 'static {
         rows: usize,
         cols: usize,
     );
+    /// `Σ_j exp(min(h_j + shift − γ·‖x − y_j‖², clamp))` (`h`: high and low parts).
+    fn sum_exp_points(
+        x: &[Self],
+        y: Columns<'_, Self>,
+        h: (&[Self], &[Self]),
+        gamma: Self,
+        shift: f64,
+    ) -> f64;
+    /// `out_j = ‖x − y_j‖²`, by the operations of [`sum_exp_points`](Self::sum_exp_points).
+    fn sq_distances(x: &[Self], y: Columns<'_, Self>, out: &mut [Self]);
+    /// `max_j (h_j − γ·‖x − y_j‖²)` (`h`: high parts).
+    fn max_points(x: &[Self], y: Columns<'_, Self>, h: &[Self], gamma: Self) -> Self;
 }
 
 impl Kernels for f64 {
@@ -85,6 +102,14 @@ impl Kernels for f64 {
     #[inline]
     fn wide(self) -> f64 {
         self
+    }
+    #[inline]
+    fn sub(a: f64, b: f64) -> f64 {
+        a - b
+    }
+    #[inline]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
     }
     #[inline]
     fn split(x: f64) -> (f64, f64) {
@@ -130,6 +155,21 @@ impl Kernels for f64 {
     ) {
         gemm::mul_transposed(lhs, rhs, k, out, rows, cols)
     }
+    fn sum_exp_points(
+        x: &[f64],
+        y: Columns<'_, f64>,
+        h: (&[f64], &[f64]),
+        gamma: f64,
+        shift: f64,
+    ) -> f64 {
+        lse::sum_exp_points(x, y, h.0, gamma, shift)
+    }
+    fn sq_distances(x: &[f64], y: Columns<'_, f64>, out: &mut [f64]) {
+        lse::sq_distances_row(x, y, out)
+    }
+    fn max_points(x: &[f64], y: Columns<'_, f64>, h: &[f64], gamma: f64) -> f64 {
+        lse::max_points(x, y, h, gamma)
+    }
 }
 
 impl Kernels for f32 {
@@ -147,6 +187,14 @@ impl Kernels for f32 {
     #[inline]
     fn wide(self) -> f64 {
         self as f64
+    }
+    #[inline]
+    fn sub(a: f32, b: f32) -> f32 {
+        a - b
+    }
+    #[inline]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
     }
     #[inline]
     fn split(x: f64) -> (f32, f32) {
@@ -190,6 +238,21 @@ impl Kernels for f32 {
         cols: usize,
     ) {
         gemm::mul_transposed(lhs, rhs, k, out, rows, cols)
+    }
+    fn sum_exp_points(
+        x: &[f32],
+        y: Columns<'_, f32>,
+        h: (&[f32], &[f32]),
+        gamma: f32,
+        shift: f64,
+    ) -> f64 {
+        lse32::sum_exp_points(x, y, h, gamma, shift)
+    }
+    fn sq_distances(x: &[f32], y: Columns<'_, f32>, out: &mut [f32]) {
+        lse32::sq_distances_row(x, y, out)
+    }
+    fn max_points(x: &[f32], y: Columns<'_, f32>, h: &[f32], gamma: f32) -> f32 {
+        lse32::max_points(x, y, h, gamma)
     }
 }
 

@@ -28,6 +28,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::exact::ExactSum;
+use super::lse::Columns;
 use super::scalar::Kernels;
 use crate::geometry::Axis;
 
@@ -743,6 +744,97 @@ impl<S: TileSource + ?Sized> OutputBlocks for Tiles<'_, S> {
                 }
             }
         });
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Squared Euclidean costs between points in few dimensions, computed inside the loops.
+// ---------------------------------------------------------------------------------------
+
+/// A squared-Euclidean cost swept from the points themselves: the outputs' points as rows
+/// (`ours`, `n_out × d`) and the reduced points as coordinate columns (`theirs`, `d × n_red`);
+/// each chunk's sum computes `‖x − y‖²` in the exponential's loop (no tile is written).
+pub(crate) struct Points<'a, T> {
+    pub ours: &'a [T],
+    pub theirs: &'a [T],
+    pub d: usize,
+    pub n_out: usize,
+    pub n_red: usize,
+}
+
+impl<'a, T: Kernels> Points<'a, T> {
+    fn columns(&self, r: Range<usize>) -> Columns<'a, T> {
+        Columns {
+            cols: &self.theirs[r.start..],
+            stride: self.n_red,
+            d: self.d,
+            len: r.len(),
+        }
+    }
+}
+
+impl<T: Kernels> OutputBlocks for Points<'_, T> {
+    type T = T;
+
+    fn extent(&self) -> (usize, usize) {
+        (self.n_out, self.n_red)
+    }
+
+    fn grain(&self, k: usize) -> usize {
+        (GRAIN / (self.n_red * k).max(1)).clamp(1, 64)
+    }
+
+    fn max_pass(
+        &self,
+        outs: Range<usize>,
+        b: &Batch<'_, T>,
+        gamma: T,
+        mask: Option<&[bool]>,
+        out: &mut [f64],
+    ) {
+        let len = outs.len();
+        for (t, o) in outs.enumerate() {
+            let x = &self.ours[o * self.d..(o + 1) * self.d];
+            for p in 0..b.k {
+                if wanted(mask, p * len + t) {
+                    let y = self.columns(0..self.n_red);
+                    out[p * len + t] = T::max_points(x, y, b.row(p), gamma).wide();
+                }
+            }
+        }
+    }
+
+    fn sum_pass(
+        &self,
+        outs: Range<usize>,
+        b: &Batch<'_, T>,
+        gamma: T,
+        anchors: &[f64],
+        mask: Option<&[bool]>,
+        out: &mut [ExactSum],
+    ) {
+        let len = outs.len();
+        for (t, o) in outs.enumerate() {
+            let x = &self.ours[o * self.d..(o + 1) * self.d];
+            for p in 0..b.k {
+                let e = p * len + t;
+                if wanted(mask, e) {
+                    let mut acc = ExactSum::ZERO;
+                    for c0 in (0..self.n_red).step_by(CHUNK) {
+                        let c1 = (c0 + CHUNK).min(self.n_red);
+                        let y = self.columns(c0..c1);
+                        acc.add(T::sum_exp_points(
+                            x,
+                            y,
+                            b.parts(p, c0..c1),
+                            gamma,
+                            -anchors[e],
+                        ));
+                    }
+                    out[e] = acc;
+                }
+            }
+        }
     }
 }
 
