@@ -281,9 +281,9 @@ fn plans_costs_and_blocks_of_a_sharded_geometry() {
             .zip(&ps)
             .all(|(a, b)| (a - b).abs() <= 1e-15 * a.abs().max(1e-300))
     );
-    let v = Array2::from_shape_fn((m, 2), |(j, c)| (j + c) as f64);
-    for axis in [Axis::Rows] {
-        let (mut a, mut b) = (Array2::zeros((n, 2)), Array2::zeros((n, 2)));
+    for (axis, len_in, len_out) in [(Axis::Rows, m, n), (Axis::Cols, n, m)] {
+        let v = Array2::from_shape_fn((len_in, 2), |(j, c)| ((j * 7 + c) % 13) as f64);
+        let (mut a, mut b) = (Array2::zeros((len_out, 2)), Array2::zeros((len_out, 2)));
         whole
             .apply_plan(axis, &plan, v.view(), a.view_mut())
             .unwrap();

@@ -52,7 +52,7 @@ impl ExactSum {
         if x == 0.0 {
             return;
         }
-        if !(x > 0.0) {
+        if x.is_nan() || x < 0.0 {
             self.flags |= NAN;
             return;
         }

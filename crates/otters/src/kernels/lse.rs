@@ -207,8 +207,8 @@ impl WithSimd for SumExpPoints<'_> {
             }
         }
         let mut sum = pairwise(&sums);
-        for j in split..n {
-            sum += term(h[j], sq_distance(x, &y, j));
+        for (j, &hj) in h.iter().enumerate().take(n).skip(split) {
+            sum += term(hj, sq_distance(x, &y, j));
         }
         sum
     }
@@ -236,8 +236,8 @@ impl WithSimd for SqDistancesRow<'_> {
         for j0 in (0..split).step_by(LANES) {
             out[j0..j0 + LANES].copy_from_slice(&sq_distances(x, &y, j0));
         }
-        for j in split..n {
-            out[j] = sq_distance(x, &y, j);
+        for (j, o) in out.iter_mut().enumerate().take(n).skip(split) {
+            *o = sq_distance(x, &y, j);
         }
     }
 }
@@ -271,8 +271,8 @@ impl WithSimd for MaxPoints<'_> {
             }
         }
         let mut max = lanes.iter().copied().fold(f64::NEG_INFINITY, fmax);
-        for j in split..n {
-            max = fmax(max, (-gamma).mul_add(sq_distance(x, &y, j), h[j]));
+        for (j, &hj) in h.iter().enumerate().take(n).skip(split) {
+            max = fmax(max, (-gamma).mul_add(sq_distance(x, &y, j), hj));
         }
         max
     }

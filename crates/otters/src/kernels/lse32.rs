@@ -350,8 +350,8 @@ impl WithSimd for SqDistancesRow<'_> {
         for j0 in (0..split).step_by(LANES) {
             out[j0..j0 + LANES].copy_from_slice(&sq_distances(x, &y, j0));
         }
-        for j in split..n {
-            out[j] = sq_distance(x, &y, j);
+        for (j, o) in out.iter_mut().enumerate().take(n).skip(split) {
+            *o = sq_distance(x, &y, j);
         }
     }
 }
@@ -385,8 +385,8 @@ impl WithSimd for MaxPoints<'_> {
             }
         }
         let mut max = lanes.iter().copied().fold(f32::NEG_INFINITY, fmax);
-        for j in split..n {
-            max = fmax(max, (-gamma).mul_add(sq_distance(x, &y, j), h[j]));
+        for (j, &hj) in h.iter().enumerate().take(n).skip(split) {
+            max = fmax(max, (-gamma).mul_add(sq_distance(x, &y, j), hj));
         }
         max
     }
@@ -508,6 +508,26 @@ impl WithSimd for Flush<'_> {
     }
 }
 
+/// `x_j ← exp(min(x_j, CLAMP))` for every `j` (the kernels' `exp`, for measuring its rate).
+pub(crate) fn exp_in_place(x: &mut [f32]) {
+    dispatch(ExpInPlace { x })
+}
+
+struct ExpInPlace<'a> {
+    x: &'a mut [f32],
+}
+
+impl WithSimd for ExpInPlace<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for v in self.x.iter_mut() {
+            *v = exp32(if *v > CLAMP { CLAMP } else { *v });
+        }
+    }
+}
+
 /// `out_j = x_j` widened to `f64` (exact).
 pub(crate) fn widen_slice(x: &[f32], out: &mut [f64]) {
     dispatch(Widen { x, out })
@@ -603,9 +623,9 @@ mod tests {
     #[test]
     fn split_exponents_keep_cancelling_sums_exact() {
         for (h, shift, c) in [
-            (1234.567_890_123_f64, -1234.5 - 1e-7, 0.0f32),
+            (1_234.567_890_123_f64, -1234.5 - 1e-7, 0.0f32),
             (300.123_456_789, 200.987_654_321, 0.501_111),
-            (-7000.555_555_5, 7400.111_111_1, 0.4),
+            (-7_000.555_555_5, 7_400.111_111_1, 0.4),
         ] {
             let gamma = 1000.0f32;
             let (hh, hl) = split(h);

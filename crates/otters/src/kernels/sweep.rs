@@ -866,6 +866,10 @@ fn reuse_limit<T: Kernels>() -> f64 {
     if T::BYTES == 8 { 50.0 } else { 10.0 }
 }
 
+/// One sub-block task's result: its column sums (`k × m`, by chunk) and, per row and
+/// problem, the row softmin and its linked value.
+type SubBlockSums = (Vec<f64>, Vec<(f64, f64)>);
+
 /// One Sinkhorn iteration over a row-major stored cost (`n × m`, rows contiguous) in one
 /// pass over memory: each row's softmin, then (from cache) its contribution to every column
 /// sum, shifted by the column guesses. Row outputs are exactly those of the row sweep
@@ -991,7 +995,7 @@ pub(crate) fn chain<T: Kernels>(
         T::flush(&mut narrow, &mut wide);
         (wide, per_row)
     };
-    let results: Vec<(Vec<f64>, Vec<(f64, f64)>)> = if n * m * k < 2 * GRAIN || subs.len() == 1 {
+    let results: Vec<SubBlockSums> = if n * m * k < 2 * GRAIN || subs.len() == 1 {
         subs.iter().map(task).collect()
     } else {
         subs.par_iter().map(task).collect()
@@ -1011,10 +1015,10 @@ pub(crate) fn chain<T: Kernels>(
     chunk_totals(&wides, k * m, |e, v| sums[e].add(v));
     let totals: Vec<f64> = sums.iter().map(ExactSum::value).collect();
     let mut failed = vec![false; k * m];
-    for p in 0..k {
+    for (p, kappa_p) in kappa.iter().enumerate() {
         for j in 0..m {
             let e = p * m + j;
-            let total = match &kappa[p] {
+            let total = match kappa_p {
                 Some(kp) => totals[e] * kp[j],
                 None => totals[e],
             };

@@ -366,7 +366,7 @@ impl<'a> LinearProblemBatch<'a> {
         }
         let pick = |w: &ArrayView2<'a, f64>, p: usize| {
             let r = if w.nrows() == 1 { 0 } else { p };
-            w.clone().index_axis_move(ndarray::Axis(0), r)
+            w.index_axis_move(ndarray::Axis(0), r)
         };
         let problems = (0..k)
             .map(|p| {
