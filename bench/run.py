@@ -159,10 +159,13 @@ def w2_iteration(lib, n, repeats, eps=0.01, d=64):
     short, long = 20, 60
     if lib.startswith("otters"):
         import otters
-        problem = otters.LinearProblem(otters.DenseCost(M))
+        # "otters f32": the cost stored in float32 (read in single precision, potentials in
+        # float64).
+        cost = M.astype(np.float32) if "f32" in lib else M
+        problem = otters.LinearProblem(otters.DenseCost(cost))
         # "otters": plain iterations (one fused pass per iteration); "otters Anderson": the
         # default, two sweeps per iteration plus the mixing.
-        acceleration = "anderson" if lib == "otters Anderson" else "none"
+        acceleration = "anderson" if lib.endswith("Anderson") else "none"
         def run(k):
             otters.Sinkhorn(eps, threshold=1e-300, max_iterations=k, acceleration=acceleration,
                             warn=False).solve(problem)
@@ -251,34 +254,38 @@ def w3_online(lib, n, repeats, eps=0.01, d=3):
     import numpy as np
     x, y = gaussians(n, d)
     a = np.full(n, 1.0 / n)
-    if lib == "otters":
+    if lib in ("otters", "otters f32"):
         import otters
-        problem = otters.LinearProblem(otters.PointCloud(x, y))
+        dtype = "float32" if lib == "otters f32" else "float64"
+        problem = otters.LinearProblem(otters.PointCloud(x, y, dtype=dtype))
         iters = (2, 4) if n > 50000 else (3, 8)
         def run(k):
             otters.Sinkhorn(eps, threshold=1e-300, max_iterations=k, warn=False).solve(problem)
-    elif lib == "OTT online":
+    elif lib in ("OTT online", "OTT online f32"):
         import jax
-        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_enable_x64", lib == "OTT online")
         import jax.numpy as jnp
         from ott.geometry import pointcloud
-        geom = pointcloud.PointCloud(jnp.asarray(x), jnp.asarray(y), epsilon=eps, batch_size=1024)
-        aj = jnp.asarray(a)
+        dtype = jnp.float64 if lib == "OTT online" else jnp.float32
+        geom = pointcloud.PointCloud(jnp.asarray(x, dtype=dtype), jnp.asarray(y, dtype=dtype), epsilon=eps,
+                                     batch_size=1024)
+        aj = jnp.asarray(a, dtype=dtype)
         iters = (10, 20)
         runs = {k: ott_sinkhorn(geom, aj, aj, 0.0, k) for k in iters}
         for r in runs.values():
             r()
         def run(k):
             runs[k]()
-    elif lib == "KeOps":
+    elif lib in ("KeOps", "KeOps f32"):
         # GeomLoss's engine: one iteration = two KeOps log-sum-exp reductions.
         import torch
         from pykeops.torch import LazyTensor
-        X = LazyTensor(torch.from_numpy(x)[:, None, :])
-        Y = LazyTensor(torch.from_numpy(y)[None, :, :])
-        f = torch.zeros(n, 1, dtype=torch.float64)
-        g = torch.zeros(n, 1, dtype=torch.float64)
-        la = torch.full((n, 1), -math.log(n), dtype=torch.float64)
+        tdtype = torch.float32 if lib == "KeOps f32" else torch.float64
+        X = LazyTensor(torch.from_numpy(x).to(tdtype)[:, None, :])
+        Y = LazyTensor(torch.from_numpy(y).to(tdtype)[None, :, :])
+        f = torch.zeros(n, 1, dtype=tdtype)
+        g = torch.zeros(n, 1, dtype=tdtype)
+        la = torch.full((n, 1), -math.log(n), dtype=tdtype)
         C = ((X - Y) ** 2).sum(-1)
         iters = (1, 3)
         def run(k):
@@ -735,6 +742,70 @@ def w16_sinkformer(lib, n, repeats, d=64, n_iter=5):
     return {"seconds": s, "value": float(np.asarray(out).sum())}
 
 
+def grid_histograms(n, k, seed=0):
+    """k random mixtures of three bumps on n bins of [0, 1], and the squared distance."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0, 1, n)
+    centers = rng.uniform(0.1, 0.9, size=(k, 3))
+    widths = rng.uniform(0.02, 0.1, size=(k, 3))
+    H = sum(np.exp(-((x[None, :] - centers[:, [c]]) / widths[:, [c]]) ** 2) for c in range(3)) + 1e-6
+    H /= H.sum(axis=1, keepdims=True)
+    return x, (x[:, None] - x[None, :]) ** 2, H
+
+
+def w18_batched(lib, n, repeats, k=200, reg=1e-2):
+    """sinkhorn2(a, B): one source, k = 200 target histograms on n bins (cost/max = 1), to an
+    L1 marginal error (otters) / 2-norm (POT) of 1e-9: one batch against POT's kernel path."""
+    import numpy as np
+    _, M, H = grid_histograms(n, k + 1)
+    a, B = H[0], np.ascontiguousarray(H[1:].T)
+    if lib == "otters":
+        import otters
+        def run():
+            return otters.sinkhorn2(a, B, M, reg, stopThr=1e-9, numItermax=100000, warn=False)
+    elif lib in ("POT kernel", "POT log"):
+        import ot
+        method = "sinkhorn" if lib == "POT kernel" else "sinkhorn_log"
+        def run():
+            with np.errstate(all="ignore"):
+                v = ot.sinkhorn2(a, B, M, reg, method=method, stopThr=1e-9, numItermax=100000)
+            v = np.asarray(v, dtype=float)
+            if not np.all(np.isfinite(v)):
+                raise RuntimeError("POT returned non-finite costs (the kernel underflowed)")
+            return v
+    else:
+        return None
+    s, v = timed(run, repeats)
+    return {"seconds": s, "value": float(np.sum(v))}
+
+
+def w19_pairwise(lib, k, repeats, n=200, reg=1e-2):
+    """The k × k matrix of sinkhorn2 costs between k histograms on n bins (cost/max = 1,
+    threshold 1e-9): otters.pairwise against the double loop a POT user writes."""
+    import numpy as np
+    _, M, H = grid_histograms(n, k, seed=1)
+    if lib == "otters":
+        import otters
+        def run():
+            return otters.pairwise.histograms(M, H, "sinkhorn", reg=reg, threshold=1e-9, max_iterations=100000,
+                                              warn=False)
+    elif lib in ("POT kernel loop", "POT log loop"):
+        import ot
+        method = "sinkhorn" if lib == "POT kernel loop" else "sinkhorn_log"
+        def run():
+            D = np.zeros((k, k))
+            for i in range(k):
+                for j in range(i, k):
+                    D[i, j] = D[j, i] = ot.sinkhorn2(H[i], H[j], M, reg, method=method, stopThr=1e-9,
+                                                      numItermax=100000)
+            return D
+    else:
+        return None
+    s, D = timed(run, repeats)
+    return {"seconds": s, "value": float(np.sum(D))}
+
+
 def gw_spaces(n):
     """Two clouds in different spaces (2-D and an anisotropic 3-D), squared distances / max."""
     x, y = gw_spaces_points(n)
@@ -930,13 +1001,15 @@ WORKLOADS = {
     "W1": (w1_exact, ["otters", "POT", "SciPy"], [1000, 2000], [1000, 2000, 5000]),
     "W2": (w2_dense, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f64 Anderson", "OTT f32"],
            [2000], [5000]),
-    "W2/it": (w2_iteration, ["otters", "otters Anderson", "POT kernel", "POT log", "OTT f64", "OTT f32"],
+    "W2/it": (w2_iteration, ["otters", "otters Anderson", "otters f32", "otters f32 Anderson", "POT kernel",
+                             "POT log", "OTT f64", "OTT f32"],
               [2000, 5000], [1000, 2000, 5000, 10000]),
     "W2 small eps": (w2_small_eps, ["otters", "POT kernel", "POT log", "OTT f64", "OTT f64 Anderson"],
                      [2000], [5000]),
     "W2 small eps d=64": (functools.partial(w2_small_eps, d=64),
                           ["otters", "POT kernel", "POT log", "OTT f64", "OTT f64 Anderson"], [2000], [2000]),
-    "W3/it": (w3_online, ["otters", "OTT online", "KeOps"], [20000], [20000, 100000, 1000000]),
+    "W3/it": (w3_online, ["otters", "otters f32", "OTT online", "OTT online f32", "KeOps", "KeOps f32"], [20000],
+              [20000, 100000, 1000000]),
     "W4 divergence": (w4_divergence, ["otters", "POT", "OTT f64", "GeomLoss KeOps"], [2000], [5000]),
     "W5": (w5_1d, ["otters", "POT", "SciPy"], [10**6], [10**6]),
     "W6": (w6_unbalanced, ["otters", "POT TI", "POT plain", "OTT f64"], [2000], [2000]),
@@ -954,10 +1027,15 @@ WORKLOADS = {
     "W15 gmm": (w15_gmm, ["otters", "POT"], [2000], [2000, 100000]),
     "W16 sinkformer": (w16_sinkformer, ["otters", "PyTorch f64"], [1000], [1000, 4000]),
     "W17 elastic map": (w17_elastic_map, ["otters", "OTT f64"], [2000], [2000]),
+    "W18 batched": (w18_batched, ["otters", "POT kernel", "POT log"], [1000], [1000]),
+    "W18 batched small reg": (functools.partial(w18_batched, reg=1e-3), ["otters", "POT kernel", "POT log"],
+                              [1000], [1000]),
+    "W19 pairwise": (w19_pairwise, ["otters", "POT kernel loop", "POT log loop"], [100], [100]),
     "W10 uot 1d": (w10_uot_1d, ["otters", "POT", "POT 1000 steps"], [10000], [10000, 100000]),
 }
 # Peers too slow at some sizes to be worth the wait (they are listed as skipped).
 SKIP = {("W1", "SciPy", 5000), ("W2/it", "POT log", 10000), ("W3/it", "KeOps", 100000),
+        ("W3/it", "KeOps f32", 1000000), ("W3/it", "OTT online f32", 100000), ("W3/it", "OTT online f32", 1000000),
         ("W3/it", "OTT online", 100000), ("W3/it", "KeOps", 1000000), ("W3/it", "OTT online", 1000000),
         ("W8 lowrank", "POT", 100000), ("W8 lowrank", "OTT f64", 100000)}
 
@@ -1026,6 +1104,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the sizes of BENCHMARKS.md")
     parser.add_argument("--only", nargs="*", help="workload ids, e.g. W2 W5")
+    parser.add_argument("--libs", nargs="*", help="only these libraries, e.g. otters 'POT kernel'")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=900, help="seconds per (workload, library, size)")
     parser.add_argument("--python", help="an interpreter that already has otters and the peers")
@@ -1072,6 +1151,8 @@ def main():
         for size in (full if args.full else quick):
             base = None
             for lib in libs:
+                if args.libs and lib not in args.libs:
+                    continue
                 if (wid, lib, size) in SKIP:
                     line = f"| {wid} | {size} | {lib} | skipped (too slow at this size) | | | | |"
                     print(line, flush=True)

@@ -45,6 +45,8 @@ pub struct Parameters {
     pub cost_fn: Option<String>,
     /// Cost rescaling.
     pub scale_cost: String,
+    /// Precision the cost is read or computed in ("float64" or "float32").
+    pub precision: String,
     /// The absolute ε used (entropic methods).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epsilon: Option<f64>,

@@ -159,6 +159,54 @@ fn solve_writes_a_consistent_report_potentials_and_plan() {
     assert!(values.data.len() < 4 + 3);
 }
 
+/// `--precision f32` solves with the cost in float32 (points and a stored cost): the report
+/// says so and its numbers agree with the float64 run to the float32 path's accuracy.
+#[test]
+fn precision_f32_agrees_with_f64_and_is_reported() {
+    let ws = workspace();
+    let d = ws.path();
+    let run = |inputs: &[&str], precision: &str, out: &str| {
+        let mut args = vec!["solve"];
+        args.extend_from_slice(inputs);
+        args.extend_from_slice(&[
+            "--method",
+            "sinkhorn",
+            "--epsilon",
+            "0.05",
+            "--threshold",
+            "1e-9",
+            "--precision",
+            precision,
+            "--out",
+            out,
+        ]);
+        let o = otters(&args, d);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&d.join(out))
+    };
+    for (inputs, tag) in [
+        (&["--x", "x.npy", "--y", "y.npy"][..], "points"),
+        (&["--cost", "C.csv"][..], "cost"),
+    ] {
+        let r64 = run(inputs, "f64", &format!("{tag}64"));
+        let r32 = run(inputs, "float32", &format!("{tag}32"));
+        assert_eq!(r64["parameters"]["precision"], "float64");
+        assert_eq!(r32["parameters"]["precision"], "float32");
+        let (c64, c32) = (
+            r64["regularized_cost"].as_f64().unwrap(),
+            r32["regularized_cost"].as_f64().unwrap(),
+        );
+        assert!(
+            (c64 - c32).abs() <= 1e-6 * c64.abs().max(1.0),
+            "{tag}: {c64} vs {c32}"
+        );
+        assert_eq!(r32["status"], "converged");
+    }
+    let o = otters(&["solve", "--cost", "C.csv", "--precision", "f16"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--precision"), "{}", stderr(&o));
+}
+
 #[test]
 fn e1_e2_e3_usage_errors_exit_2_naming_the_flag() {
     let ws = workspace();

@@ -75,6 +75,28 @@ pub(crate) fn vector<'py>(
     Ok(flat.cast_into::<PyArray1<f64>>()?)
 }
 
+/// Weight vectors, one per row: a 2-D array, or a 1-D array read as one row.
+pub(crate) fn rows<'py>(
+    obj: &Bound<'py, PyAny>,
+    arg: &'static str,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let array = to_float64(obj, arg)?;
+    let ndim: usize = array.getattr("ndim")?.extract()?;
+    let array = match ndim {
+        1 => array.call_method1("reshape", ((1i64, -1i64),))?,
+        2 => array,
+        _ => {
+            let shape = array.getattr("shape")?.str()?.to_string();
+            return Err(invalid_input(
+                obj.py(),
+                arg,
+                &format!("`{arg}` must be a 1-D array or a 2-D array of rows, got shape {shape}"),
+            ));
+        }
+    };
+    Ok(array.cast_into::<PyArray2<f64>>()?)
+}
+
 /// Points: a 2-D array, or a 1-D array read as n points of dimension 1.
 pub(crate) fn points<'py>(
     obj: &Bound<'py, PyAny>,

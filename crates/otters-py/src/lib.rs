@@ -11,6 +11,7 @@ mod linear;
 mod low_rank;
 mod maps;
 mod one_d;
+mod pairwise;
 mod quadratic;
 mod run;
 mod tools;
@@ -37,6 +38,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(linear::solve_exact, m)?)?;
     m.add_function(wrap_pyfunction!(linear::sinkhorn_init, m)?)?;
     m.add_function(wrap_pyfunction!(linear::check_problem, m)?)?;
+    m.add_function(wrap_pyfunction!(pairwise::pairwise_histograms, m)?)?;
+    m.add_function(wrap_pyfunction!(pairwise::pairwise_clouds, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_gw, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_gw_barycenter, m)?)?;
     m.add_function(wrap_pyfunction!(quadratic::solve_ugw, m)?)?;

@@ -5,10 +5,12 @@ use otters::DEFAULT_MEMORY_LIMIT;
 use otters::geometry::{Axis, Geometry};
 use otters::linear::{
     self as lin, Acceleration, Anderson, AssignmentFastPath, Epsilon, EpsilonScaling, ExactMethod,
-    LinearProblem, MarginalPenalty, NetworkSimplex, Potentials, Sinkhorn, UnbalancedUpdates,
+    LinearProblem, LinearProblemBatch, MarginalPenalty, NetworkSimplex, Potentials, Sinkhorn,
+    UnbalancedUpdates,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use rayon::prelude::*;
 
 use crate::{convert, run};
 
@@ -161,7 +163,7 @@ pub(crate) fn solve_sinkhorn(
     anderson_memory: usize,
     init_f: Option<&Bound<'_, PyAny>>,
     init_g: Option<&Bound<'_, PyAny>>,
-) -> PyResult<SinkhornOutput> {
+) -> PyResult<Vec<SinkhornOutput>> {
     let eps = parse_epsilon(py, epsilon, relative_to)?;
     let solver = Sinkhorn {
         epsilon: eps,
@@ -194,12 +196,12 @@ pub(crate) fn solve_sinkhorn(
         penalty(py, rho_a, penalty_kind, "rho_a")?,
         penalty(py, rho_b, penalty_kind, "rho_b")?,
     );
-    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (a, b) = (convert::rows(a, "a")?, convert::rows(b, "b")?);
     let (ag, bg) = (a.readonly(), b.readonly());
     let (av, bv) = (ag.as_array(), bg.as_array());
     let init = match (init_f, init_g) {
         (Some(f), Some(g)) if !f.is_none() && !g.is_none() => {
-            Some((convert::vector(f, "init_f")?, convert::vector(g, "init_g")?))
+            Some((convert::rows(f, "init_f")?, convert::rows(g, "init_g")?))
         }
         (None, None) => None,
         (Some(f), Some(g)) if f.is_none() && g.is_none() => None,
@@ -212,18 +214,47 @@ pub(crate) fn solve_sinkhorn(
         }
     };
     let init_guards = init.as_ref().map(|(f, g)| (f.readonly(), g.readonly()));
-    let init_views = init_guards.as_ref().map(|(f, g)| Potentials {
-        f: f.as_array(),
-        g: g.as_array(),
-    });
-    let inner = with_geometry(py, geom, None, |g, _, obs| {
-        let problem = LinearProblem::unbalanced(g, av, bv, pa, pb)?;
-        solver.solve_with(&problem, init_views, obs)
+    let init_views = init_guards
+        .as_ref()
+        .map(|(f, g)| (f.as_array(), g.as_array()));
+    let outputs = with_geometry(py, geom, None, |g, _, obs| {
+        let batch = LinearProblemBatch::new(g, av, bv, pa, pb)?;
+        let starts: Option<Vec<Potentials<'_>>> = init_views.map(|(f, g)| {
+            fn pick<'v>(v: ndarray::ArrayView2<'v, f64>, p: usize) -> ndarray::ArrayView1<'v, f64> {
+                let r = if v.nrows() == 1 {
+                    0
+                } else {
+                    p.min(v.nrows() - 1)
+                };
+                v.index_axis_move(ndarray::Axis(0), r)
+            }
+            (0..batch.len())
+                .map(|p| Potentials {
+                    f: pick(f, p),
+                    g: pick(g, p),
+                })
+                .collect()
+        });
+        if let Some((f, g)) = init_views {
+            for (arg, rows) in [("init_f", f.nrows()), ("init_g", g.nrows())] {
+                if rows != 1 && rows != batch.len() {
+                    return Err(otters::Error::Shape {
+                        arg,
+                        expected: format!("1 or {} rows", batch.len()),
+                        got: format!("{rows} rows"),
+                    });
+                }
+            }
+        }
+        solver.solve_batch_with(&batch, starts.as_deref(), obs)
     })?;
-    Ok(SinkhornOutput {
-        inner,
-        geom: geom.clone().unbind(),
-    })
+    Ok(outputs
+        .into_iter()
+        .map(|inner| SinkhornOutput {
+            inner,
+            geom: geom.clone().unbind(),
+        })
+        .collect())
 }
 
 /// The result of a Sinkhorn solve; queries that need the cost use the geometry it was
@@ -443,7 +474,7 @@ pub(crate) fn solve_exact(
     b: &Bound<'_, PyAny>,
     max_iterations: Option<usize>,
     assignment: &str,
-) -> PyResult<ExactOutput> {
+) -> PyResult<Vec<ExactOutput>> {
     let fast_path = match assignment {
         "auto" => AssignmentFastPath::Auto,
         "always" => AssignmentFastPath::Always,
@@ -461,13 +492,28 @@ pub(crate) fn solve_exact(
         assignment: fast_path,
         ..NetworkSimplex::default()
     };
-    let (a, b) = (convert::vector(a, "a")?, convert::vector(b, "b")?);
+    let (a, b) = (convert::rows(a, "a")?, convert::rows(b, "b")?);
     let (ag, bg) = (a.readonly(), b.readonly());
     let (av, bv) = (ag.as_array(), bg.as_array());
-    let inner = with_geometry(py, geom, None, |g, _, obs| {
-        solver.solve_with(&LinearProblem::new(g, av, bv)?, obs)
+    let outputs = with_geometry(py, geom, None, |g, _, obs| {
+        // The problems of a batch are independent exact solves: in parallel, one per thread.
+        let batch =
+            LinearProblemBatch::new(g, av, bv, MarginalPenalty::Hard, MarginalPenalty::Hard)?;
+        batch
+            .problems()
+            .par_iter()
+            .enumerate()
+            .map(|(p, problem)| {
+                solver
+                    .solve_with(problem, obs)
+                    .map_err(|e| if batch.len() > 1 { e.in_batch(p) } else { e })
+            })
+            .collect::<otters::Result<Vec<_>>>()
     })?;
-    Ok(ExactOutput { inner })
+    Ok(outputs
+        .into_iter()
+        .map(|inner| ExactOutput { inner })
+        .collect())
 }
 
 /// The result of an exact solve.

@@ -34,7 +34,7 @@ fn hold<'py>(geom: &Bound<'py, PyAny>, arg: &'static str) -> PyResult<Held<'py>>
     let py = geom.py();
     if let Ok(dense) = geom.cast::<DenseCost>() {
         let d = dense.get();
-        return Ok(Held::Dense(d.array(py).readonly(), d.scale_value()));
+        return Ok(Held::Dense(d.array(py)?.readonly(), d.scale_value()));
     }
     if let Ok(cloud) = geom.cast::<PointCloud>() {
         return Ok(Held::Cloud(cloud.clone()));

@@ -308,14 +308,14 @@ impl SymmetricOutput {
 
 /// Entropic OT between a measure and itself by the averaged fixed-point iteration
 /// `f ← ½(f + T(f))`, `T(f) = update(softmin_rows(log a + f/ε))`.
-struct SymmetricSinkhorn {
-    epsilon: f64,
-    threshold: f64,
-    max_iterations: usize,
+pub(crate) struct SymmetricSinkhorn {
+    pub(crate) epsilon: f64,
+    pub(crate) threshold: f64,
+    pub(crate) max_iterations: usize,
 }
 
 impl SymmetricSinkhorn {
-    fn solve(
+    pub(crate) fn solve(
         &self,
         geom: &dyn Geometry,
         a: ArrayView1<'_, f64>,

@@ -195,8 +195,8 @@ impl Error {
         }
     }
 
-    /// The error for problem `problem` of a batch.
-    pub(crate) fn in_batch(self, problem: usize) -> Self {
+    /// The error for problem `problem` of a batch (for callers that solve batches themselves).
+    pub fn in_batch(self, problem: usize) -> Self {
         Error::InBatch {
             problem,
             source: Box::new(self),

@@ -70,6 +70,7 @@ mod kernels;
 pub mod linear;
 pub mod maps;
 mod observe;
+pub mod pairwise;
 pub mod quadratic;
 pub mod tools;
 mod validate;

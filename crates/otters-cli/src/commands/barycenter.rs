@@ -118,6 +118,7 @@ pub fn run(args: &BarycenterArgs) -> Result<Outcome> {
         .collect();
     let parameters = Parameters {
         scale_cost: "none".into(),
+        precision: "float64".into(),
         epsilon: Some(args.epsilon),
         penalty: args.rho.map(|_| "kl".into()),
         rho_a: args.rho,

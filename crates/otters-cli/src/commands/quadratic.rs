@@ -4,13 +4,13 @@
 
 use anyhow::{Context, Result};
 use ndarray::{Array1, Array2, Axis};
-use otters::geometry::{DenseCost, Geometry};
+use otters::geometry::Geometry;
 use otters::linear::LowRankSinkhorn;
 use otters::quadratic::{
     ConditionalGradientGw, EntropicGw, GwLoss, GwOutput, LowRankGw, QuadraticProblem, UnbalancedGw,
 };
 
-use super::solve::{SolveResult, Solved, cloud, scale, usage, weights};
+use super::solve::{SolveResult, Solved, cloud, dense, scale, usage, weights};
 use crate::args::{GwLossArg, Method, SolveArgs};
 use crate::io::{InputSpec, read_matrix};
 use crate::report::{Parameters, ProblemInfo};
@@ -28,7 +28,7 @@ pub(crate) fn solve(
     let dense = |s: &InputSpec, info: &mut ProblemInfo| -> Result<Box<dyn Geometry>> {
         let (c, note) = read_matrix(s, false, true)?;
         info.notes.extend(note);
-        Ok(Box::new(DenseCost::new(c)?.with_scale(scale)?))
+        dense(c, scale, args.precision)
     };
     let (gx, gy, points): (Box<dyn Geometry>, Box<dyn Geometry>, _) =
         match (spec("x"), spec("y"), spec("cost_xx"), spec("cost_yy")) {
@@ -38,8 +38,8 @@ pub(crate) fn solve(
                 info.notes.extend(note_x.into_iter().chain(note_y));
                 info.dimension = Some(x.ncols());
                 parameters.cost_fn = Some(format!("{:?}", args.cost_fn).to_lowercase());
-                let gx = cloud(&x, &x, args.cost_fn, args.p, scale)?;
-                let gy = cloud(&y, &y, args.cost_fn, args.p, scale)?;
+                let gx = cloud(&x, &x, args.cost_fn, args.p, scale, args.precision)?;
+                let gy = cloud(&y, &y, args.cost_fn, args.p, scale, args.precision)?;
                 (gx, gy, Some((x, y)))
             }
             (None, None, Some(sx), Some(sy)) => (dense(sx, info)?, dense(sy, info)?, None),
@@ -61,7 +61,7 @@ pub(crate) fn solve(
         }
         (_, Some(sc), _) => Some(dense(sc, info)?),
         (_, None, Some((x, y))) if x.ncols() == y.ncols() => {
-            Some(cloud(x, y, args.cost_fn, args.p, scale)?)
+            Some(cloud(x, y, args.cost_fn, args.p, scale, args.precision)?)
         }
         _ => {
             return Err(usage(

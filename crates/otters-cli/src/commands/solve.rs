@@ -9,7 +9,8 @@ use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::{NpzWriter, WriteNpyExt};
 use otters::divergence::SinkhornDivergence;
 use otters::geometry::{
-    Cosine, CostFn, DenseCost, Euclidean, Geometry, Lp, PointCloud, ScaleCost, SqEuclidean,
+    Cosine, CostFn, DenseCost, Euclidean, Geometry, Lp, PointCloud, Precision, ScaleCost,
+    SqEuclidean,
 };
 use otters::linear::{
     Acceleration, Epsilon, EpsilonScaling, ExactMethod, LinearProblem, LowRankSinkhorn,
@@ -46,25 +47,44 @@ fn boxed<C: CostFn + 'static>(
     y: ArrayView2<'_, f64>,
     cost: C,
     scale: ScaleCost,
+    precision: Precision,
 ) -> Result<Box<dyn Geometry>> {
-    Ok(Box::new(PointCloud::new(x, y, cost)?.with_scale(scale)?))
+    let cloud = PointCloud::new(x, y, cost)?.with_scale(scale)?;
+    Ok(match precision {
+        Precision::F32 => Box::new(cloud.with_precision::<f32>()),
+        _ => Box::new(cloud),
+    })
 }
 
+/// A point cloud geometry for `--cost-fn`, its tiles computed in `precision`.
 pub(crate) fn cloud(
     x: &Array2<f64>,
     y: &Array2<f64>,
     cost_fn: CostFnArg,
     p: f64,
     scale: ScaleCost,
+    precision: Precision,
 ) -> Result<Box<dyn Geometry>> {
     let (x, y) = (x.view(), y.view());
     match cost_fn {
-        CostFnArg::Sqeuclidean => boxed(x, y, SqEuclidean, scale),
-        CostFnArg::Euclidean => boxed(x, y, Euclidean, scale),
-        CostFnArg::L1 => boxed(x, y, Lp::new(1.0)?, scale),
-        CostFnArg::Lp => boxed(x, y, Lp::new(p)?, scale),
-        CostFnArg::Cosine => boxed(x, y, Cosine, scale),
+        CostFnArg::Sqeuclidean => boxed(x, y, SqEuclidean, scale, precision),
+        CostFnArg::Euclidean => boxed(x, y, Euclidean, scale, precision),
+        CostFnArg::L1 => boxed(x, y, Lp::new(1.0)?, scale, precision),
+        CostFnArg::Lp => boxed(x, y, Lp::new(p)?, scale, precision),
+        CostFnArg::Cosine => boxed(x, y, Cosine, scale, precision),
     }
+}
+
+/// A stored cost matrix, kept in `precision` (a float32 copy of the matrix read).
+pub(crate) fn dense(
+    c: Array2<f64>,
+    scale: ScaleCost,
+    precision: Precision,
+) -> Result<Box<dyn Geometry>> {
+    Ok(match precision {
+        Precision::F32 => Box::new(DenseCost::new(c.mapv(|v| v as f32))?.with_scale(scale)?),
+        _ => Box::new(DenseCost::new(c)?.with_scale(scale)?),
+    })
 }
 
 /// Source and target points, when the input was points.
@@ -215,6 +235,7 @@ pub fn run(args: &SolveArgs) -> Result<Outcome> {
     let max_iterations = args.max_iterations.map(|v| v as usize);
     let mut parameters = Parameters {
         scale_cost: format!("{:?}", args.scale_cost).to_lowercase(),
+        precision: args.precision.to_string(),
         threshold: (!matches!(
             args.method,
             Method::Exact | Method::Gw | Method::Fgw | Method::Ugw | Method::Lrgw
@@ -366,26 +387,33 @@ fn solve_linear(
                 info.notes.extend(note_x.into_iter().chain(note_y));
                 info.dimension = Some(x.ncols());
                 let geom = if args.method == Method::Divergence {
-                    let unscaled = cloud(&x, &y, args.cost_fn, args.p, ScaleCost::None)?;
+                    let unscaled = cloud(
+                        &x,
+                        &y,
+                        args.cost_fn,
+                        args.p,
+                        ScaleCost::None,
+                        args.precision,
+                    )?;
                     let by = match scale {
                         ScaleCost::Max => ScaleCost::By(unscaled.summary().max),
                         ScaleCost::Mean => ScaleCost::By(unscaled.summary().mean),
                         other => other,
                     };
                     symmetric = Some((
-                        cloud(&x, &x, args.cost_fn, args.p, by)?,
-                        cloud(&y, &y, args.cost_fn, args.p, by)?,
+                        cloud(&x, &x, args.cost_fn, args.p, by, args.precision)?,
+                        cloud(&y, &y, args.cost_fn, args.p, by, args.precision)?,
                     ));
-                    cloud(&x, &y, args.cost_fn, args.p, by)?
+                    cloud(&x, &y, args.cost_fn, args.p, by, args.precision)?
                 } else {
-                    cloud(&x, &y, args.cost_fn, args.p, scale)?
+                    cloud(&x, &y, args.cost_fn, args.p, scale, args.precision)?
                 };
                 (geom, Some((x, y)))
             }
             (None, None, Some(sc)) => {
                 let (c, note) = read_matrix(sc, false, true)?;
                 info.notes.extend(note);
-                (Box::new(DenseCost::new(c)?.with_scale(scale)?), None)
+                (dense(c, scale, args.precision)?, None)
             }
             _ => return Err(usage("give exactly one of --cost or --x with --y")),
         };

@@ -17,10 +17,11 @@ Two faces over one engine:
 
 Invalid input raises :class:`InvalidInputError` (a ``ValueError``) naming the argument;
 non-convergence emits :class:`ConvergenceWarning`; solves release the GIL and stop on
-Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd.
+Ctrl-C. See ``otters.torch`` and ``otters.jax`` for autograd, and ``otters.pairwise`` for
+the k × k matrices of OT costs between k measures.
 """
 
-from . import bregman, divergence, gaussian, gmm, gromov, lowrank, lp, maps, soft_sort, tools, unbalanced
+from . import bregman, divergence, gaussian, gmm, gromov, lowrank, lp, maps, pairwise, soft_sort, tools, unbalanced
 from ._core import (
     DenseCost,
     DivergenceOutput,
@@ -100,6 +101,7 @@ __all__ = [
     "lowrank",
     "maps",
     "lp",
+    "pairwise",
     "max_sliced_wasserstein_distance",
     "sinkhorn",
     "sinkhorn2",

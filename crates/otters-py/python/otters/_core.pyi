@@ -70,9 +70,13 @@ _ArrayLike = npt.ArrayLike
 
 @final
 class DenseCost:
-    def __new__(cls, cost: _ArrayLike, scale_cost: float | str | None = None) -> DenseCost: ...
+    def __new__(
+        cls, cost: _ArrayLike, scale_cost: float | str | None = None, dtype: str | None = None
+    ) -> DenseCost: ...
     @property
     def shape(self) -> tuple[int, int]: ...
+    @property
+    def dtype(self) -> str: ...
     @property
     def scale(self) -> float: ...
     def cost_matrix(self) -> _Array: ...
@@ -87,9 +91,12 @@ class PointCloud:
         cost_fn: str = "sqeuclidean",
         p: float = 2.0,
         scale_cost: float | str | None = None,
+        dtype: str | None = None,
     ) -> PointCloud: ...
     @property
     def shape(self) -> tuple[int, int]: ...
+    @property
+    def dtype(self) -> str: ...
     @property
     def scale(self) -> float: ...
     @property
@@ -183,7 +190,7 @@ def solve_sinkhorn(
     anderson_memory: int = 8,
     init_f: _ArrayLike | None = None,
     init_g: _ArrayLike | None = None,
-) -> SinkhornOutput: ...
+) -> list[SinkhornOutput]: ...
 def sinkhorn_init(
     geom: _Geometry,
     a: _ArrayLike,
@@ -397,7 +404,29 @@ def solve_lrgw(
 ) -> LowRankOutput: ...
 def solve_exact(
     geom: _Geometry, a: _ArrayLike, b: _ArrayLike, *, max_iterations: int | None = None, assignment: str = "auto"
-) -> ExactOutput: ...
+) -> list[ExactOutput]: ...
+def pairwise_histograms(
+    geom: _Geometry,
+    measures: _ArrayLike,
+    *,
+    cost: str = "sinkhorn_divergence",
+    epsilon: float | None = None,
+    relative_to: str | None = None,
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+    group: int = 64,
+) -> tuple[_Array, _Array, _Array]: ...
+def pairwise_clouds(
+    clouds: list[_ArrayLike],
+    weights: list[_ArrayLike] | None = None,
+    *,
+    cost: str = "sinkhorn_divergence",
+    cost_fn: str = "sqeuclidean",
+    p: float = 2.0,
+    epsilon: float | None = None,
+    threshold: float = 1e-6,
+    max_iterations: int = 2000,
+) -> tuple[_Array, _Array, _Array]: ...
 def check_problem(
     geom: _Geometry,
     a: _ArrayLike,

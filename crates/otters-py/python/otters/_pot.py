@@ -63,10 +63,42 @@ def _sinkhorn_log(out, a, b, reg):
 
 
 def _solve_sinkhorn(a, b, M, reg, method, numItermax, stopThr, warn, warmstart):
-    geom = DenseCost(_arrays.matrix(M, "M"))
+    geom = DenseCost(_arrays.cost(M, "M"))
     problem = LinearProblem(geom, a, b)
     solver = _sinkhorn_solver(method, reg, numItermax, stopThr, warn)
     return problem, solver.solve(problem, init=_warm_start(warmstart, problem.a, problem.b, reg))
+
+
+def _sinkhorn_columns(a, b, M, reg, method, numItermax, stopThr, warn, warmstart, log):
+    """POT's ``sinkhorn(a, B)`` with a 2-D ``B`` (m, k): the k problems ``(a, B[:, p])``
+    solved together in one batch, returning their k costs ``<M, P_p>``."""
+    geom = DenseCost(_arrays.cost(M, "M"))
+    n, m = geom.shape
+    B = _arrays.matrix(b, "b")
+    if B.shape[0] != m:
+        raise _arrays.invalid("b", f"`b` must have shape ({m}, k) (one target histogram per column), got {B.shape}")
+    a = _arrays.weights(a, n, "a")
+    solver = _sinkhorn_solver(method, reg, numItermax, stopThr, warn)
+    init = None
+    if warmstart is not None:
+        log_u, log_v = (np.asarray(w, dtype=np.float64) for w in warmstart)
+        with np.errstate(divide="ignore"):
+            init = ((reg * (log_u.T - np.log(a))) if log_u.ndim == 2 else reg * (log_u - np.log(a)),
+                    reg * (log_v.T - np.log(B.T)) if log_v.ndim == 2 else reg * (log_v - np.log(B.T)))
+    outs = solver.solve_batch(geom, a, np.ascontiguousarray(B.T), init=init)
+    costs = np.array([out.linear_cost for out in outs])
+    if not log:
+        return costs
+    with np.errstate(divide="ignore"):
+        log_u = np.stack([np.log(a) + out.f / reg for out in outs], axis=1)
+        log_v = np.stack([np.log(B[:, p]) + out.g / reg for p, out in enumerate(outs)], axis=1)
+    return costs, {
+        "err": [list(out.errors) for out in outs], "niter": np.array([out.iterations for out in outs]),
+        "converged": np.array([out.converged for out in outs]),
+        "log_u": log_u, "log_v": log_v, "u": np.exp(log_u), "v": np.exp(log_v),
+        "f": np.stack([out.f for out in outs], axis=1), "g": np.stack([out.g for out in outs], axis=1),
+        "reg_ot_cost": np.array([out.reg_ot_cost for out in outs]),
+    }
 
 
 def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, verbose=False, log=False, warn=True,
@@ -121,7 +153,7 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, ver
     """
     _check_kwargs("sinkhorn", kwargs)
     if np.ndim(b) == 2:
-        raise ValueError("sinkhorn() takes one target histogram; use sinkhorn2() for several columns of b")
+        return _sinkhorn_columns(a, b, M, reg, method, numItermax, stopThr, warn, warmstart, log)
     problem, out = _solve_sinkhorn(a, b, M, reg, method, numItermax, stopThr, warn, warmstart)
     plan = out.plan()
     return (plan, _sinkhorn_log(out, problem.a, problem.b, reg)) if log else plan
@@ -132,16 +164,14 @@ def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, ve
     r"""Transport cost :math:`\langle M, P\rangle` of the entropic plan (POT's ``ot.sinkhorn2``).
 
     Same problem and parameters as :func:`sinkhorn` (POT's default here is ``warn=False``).
-    A 2-D ``b`` of shape (m, k) solves k problems and returns k costs. The regularized
-    (dual) cost is ``log["reg_ot_cost"]``.
+    A 2-D ``b`` of shape (m, k) solves the k problems ``(a, b[:, p])`` together (every
+    sweep reads ``M`` once for all of them) and returns k costs; the log then holds arrays
+    with one column (or entry) per problem. The regularized (dual) cost is
+    ``log["reg_ot_cost"]``.
     """
     _check_kwargs("sinkhorn2", kwargs)
     if np.ndim(b) == 2:
-        b = _arrays.as_float64(b, "b")
-        results = [sinkhorn2(a, b[:, k], M, reg, method, numItermax, stopThr, verbose, log, warn, warmstart) for k in range(b.shape[1])]
-        if log:
-            return np.array([r[0] for r in results]), [r[1] for r in results]
-        return np.array(results)
+        return _sinkhorn_columns(a, b, M, reg, method, numItermax, stopThr, warn, warmstart, log)
     problem, out = _solve_sinkhorn(a, b, M, reg, method, numItermax, stopThr, warn, warmstart)
     cost = out.linear_cost
     return (cost, _sinkhorn_log(out, problem.a, problem.b, reg)) if log else cost
@@ -152,16 +182,19 @@ def _solve_exact(a, b, M, numItermax, numThreads, center_dual):
         warnings.warn("numThreads is ignored: otters uses its own worker pool", UserWarning, stacklevel=3)
     if not center_dual:
         warnings.warn("center_dual=False is ignored: otters returns centered potentials", UserWarning, stacklevel=3)
-    problem = LinearProblem(DenseCost(_arrays.matrix(M, "M")), a, b)
+    problem = LinearProblem(DenseCost(_arrays.cost(M, "M")), a, b)
     out = NetworkSimplex(numItermax, warn=False).solve(problem)
+    return out, _exact_log(out)
+
+
+def _exact_log(out):
     warning = None
     if not out.converged:
         warning = "numItermax reached before optimality. Try to increase numItermax."
-        warnings.warn(warning, ConvergenceWarning, stacklevel=3)
+        warnings.warn(warning, ConvergenceWarning, stacklevel=4)
     result_code = 1 if out.converged else 3
-    log = {"cost": out.cost, "u": out.f, "v": out.g, "warning": warning, "result_code": result_code,
-           "method": out.method, "iterations": out.iterations}
-    return out, log
+    return {"cost": out.cost, "u": out.f, "v": out.g, "warning": warning, "result_code": result_code,
+            "method": out.method, "iterations": out.iterations}
 
 
 def emd(a, b, M, numItermax=100000, log=False, center_dual=True, numThreads=1, check_marginals=True):
@@ -205,12 +238,25 @@ def emd2(a, b, M, processes=1, numItermax=100000, log=False, return_matrix=False
          check_marginals=True):
     r"""Exact optimal transport cost :math:`\langle M, P\rangle` (POT's ``ot.emd2``).
 
-    Same problem and parameters as :func:`emd`; a 2-D ``b`` of shape (m, k) returns k costs.
+    Same problem and parameters as :func:`emd`; a 2-D ``b`` of shape (m, k) solves the k
+    problems ``(a, b[:, p])`` in parallel and returns k costs (with ``log=True``, a list of
+    k logs).
     With ``log=True`` and ``return_matrix=True`` the log holds the plan as ``G``.
     """
     if np.ndim(b) == 2:
-        b = _arrays.as_float64(b, "b")
-        return np.array([emd2(a, b[:, k], M, processes, numItermax, False, False, center_dual, numThreads) for k in range(b.shape[1])])
+        geom = DenseCost(_arrays.cost(M, "M"))
+        n, m = geom.shape
+        B = _arrays.matrix(b, "b")
+        if B.shape[0] != m:
+            raise _arrays.invalid("b", f"`b` must have shape ({m}, k) (one target histogram per column), got {B.shape}")
+        outs = _core.solve_exact(geom, _arrays.weights(a, n, "a"), np.ascontiguousarray(B.T),
+                                 max_iterations=numItermax)
+        logs = [_exact_log(out) for out in outs]
+        if return_matrix:
+            for info, out in zip(logs, outs):
+                info["G"] = out.plan()
+        costs = np.array([out.cost for out in outs])
+        return (costs, logs) if log else costs
     out, info = _solve_exact(a, b, M, numItermax, numThreads, center_dual)
     if return_matrix:
         info["G"] = out.plan()

@@ -89,6 +89,23 @@ class Sinkhorn:
         self.initializer_size = int(initializer_size)
         self.warn = warn
 
+    def _settings(self):
+        return dict(
+            epsilon=self.epsilon, relative_to=self.relative_to,
+            threshold=self.threshold, max_iterations=self.max_iterations, min_iterations=self.min_iterations,
+            scaling_decay=self.epsilon_scaling,
+            translation_invariant=self.unbalanced_updates == "translation_invariant",
+            acceleration=self._acceleration, omega=self._omega, anderson_memory=self.anderson_memory,
+        )
+
+    def _warn(self, out, label=""):
+        if self.warn and not out.converged:
+            warnings.warn(
+                f"Sinkhorn{label} did not converge: marginal error {out.marginal_error:.3e} after "
+                f"{out.iterations} iterations (threshold {out.threshold:.1e}); raise max_iterations or epsilon",
+                ConvergenceWarning, stacklevel=3,
+            )
+
     def solve(self, problem, init=None):
         """Solves ``problem`` (optionally from potentials ``init = (f, g)``)."""
         init_f, init_g = (None, None) if init is None else init
@@ -97,24 +114,52 @@ class Sinkhorn:
                                          epsilon=self.epsilon, relative_to=self.relative_to,
                                          size=self.initializer_size)
             init_g = np.zeros(problem.geom.shape[1])
-        out = _core.solve_sinkhorn(
+        (out,) = _core.solve_sinkhorn(
             problem.geom, problem.a, problem.b,
-            epsilon=self.epsilon, relative_to=self.relative_to,
             rho_a=problem.rho_a, rho_b=problem.rho_b, penalty_kind=problem.penalty,
-            threshold=self.threshold, max_iterations=self.max_iterations, min_iterations=self.min_iterations,
-            scaling_decay=self.epsilon_scaling,
-            translation_invariant=self.unbalanced_updates == "translation_invariant",
-            acceleration=self._acceleration, omega=self._omega, anderson_memory=self.anderson_memory,
             init_f=None if init_f is None else _arrays.as_float64(init_f, "init_f"),
             init_g=None if init_g is None else _arrays.as_float64(init_g, "init_g"),
+            **self._settings(),
         )
-        if self.warn and not out.converged:
-            warnings.warn(
-                f"Sinkhorn did not converge: marginal error {out.marginal_error:.3e} after {out.iterations} "
-                f"iterations (threshold {out.threshold:.1e}); raise max_iterations or epsilon",
-                ConvergenceWarning, stacklevel=2,
-            )
+        self._warn(out)
         return out
+
+    def solve_batch(self, geom, a=None, b=None, *, rho_a=None, rho_b=None, penalty="kl", init=None):
+        """Solves ``k`` problems on one geometry together and returns their ``k`` outputs.
+
+        Every sweep reads the cost once for all the problems (a stored cost is streamed once
+        per iteration, not ``k`` times), each problem stops when it converges, and each output
+        is the one :meth:`solve` gives for that problem alone, bit for bit.
+
+        Parameters
+        ----------
+        geom : DenseCost or PointCloud
+        a, b : array-like, shape (n,) or (k, n), and (m,) or (k, m)
+            One weight vector shared by every problem, or one row per problem (uniform when
+            omitted). POT's ``sinkhorn(a, B)`` is ``solve_batch(geom, a, B.T)``.
+        rho_a, rho_b, penalty :
+            Marginal penalties, shared by the problems (as in :class:`LinearProblem`).
+        init : pair of arrays, optional
+            Starting potentials ``(f, g)``, of shapes (n,) or (k, n), and (m,) or (k, m).
+
+        Returns
+        -------
+        list of SinkhornOutput
+        """
+        n, m = geom.shape
+        a = _arrays.weight_rows(a, n, "a")
+        b = _arrays.weight_rows(b, m, "b")
+        init_f, init_g = (None, None) if init is None else init
+        outs = _core.solve_sinkhorn(
+            geom, a, b, rho_a=None if rho_a is None else float(rho_a),
+            rho_b=None if rho_b is None else float(rho_b), penalty_kind=penalty,
+            init_f=None if init_f is None else _arrays.as_float64(init_f, "init_f"),
+            init_g=None if init_g is None else _arrays.as_float64(init_g, "init_g"),
+            **self._settings(),
+        )
+        for p, out in enumerate(outs):
+            self._warn(out, f" (problem {p})")
+        return outs
 
     __call__ = solve
 
@@ -143,8 +188,8 @@ class NetworkSimplex:
 
     def solve(self, problem):
         """Solves a balanced ``problem`` exactly."""
-        out = _core.solve_exact(problem.geom, problem.a, problem.b, max_iterations=self.max_iterations,
-                                assignment=self.assignment)
+        (out,) = _core.solve_exact(problem.geom, problem.a, problem.b, max_iterations=self.max_iterations,
+                                   assignment=self.assignment)
         if self.warn and not out.converged:
             warnings.warn(
                 f"the network simplex stopped after {out.iterations} pivots before optimality "
