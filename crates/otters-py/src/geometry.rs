@@ -73,10 +73,10 @@ enum CostArray {
 /// A C- or Fortran-contiguous float32 array from `cost` (cast from other real dtypes).
 fn float32_matrix<'py>(cost: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let py = cost.py();
-    if let Ok(a) = cost.cast::<PyArray2<f32>>() {
-        if a.is_c_contiguous() || a.is_fortran_contiguous() {
-            return Ok(a.clone());
-        }
+    if let Ok(a) = cost.cast::<PyArray2<f32>>()
+        && (a.is_c_contiguous() || a.is_fortran_contiguous())
+    {
+        return Ok(a.clone());
     }
     // Validate and shape-check as float64 first (one rule for dtypes and shapes).
     let checked = convert::matrix(cost, "cost")?;

@@ -196,14 +196,14 @@ impl Pairwise {
     ) -> Result<PairwiseOutput> {
         let k = clouds.len();
         self.check(k)?;
-        if let Some(w) = weights {
-            if w.len() != k {
-                return Err(Error::invalid(
-                    "weights",
-                    "one weight vector per point cloud",
-                    format!("{} weight vectors for {k} clouds", w.len()),
-                ));
-            }
+        if let Some(w) = weights
+            && w.len() != k
+        {
+            return Err(Error::invalid(
+                "weights",
+                "one weight vector per point cloud",
+                format!("{} weight vectors for {k} clouds", w.len()),
+            ));
         }
         let epsilon = match self.sinkhorn.epsilon {
             Epsilon::Absolute(e) => e,
@@ -246,8 +246,7 @@ impl Pairwise {
                     )?;
                     Ok((out.reg_ot_cost(), out.converged(), out.iterations()))
                 })
-                .collect::<Result<_>>()
-                .map_err(|e: Error| e)?
+                .collect::<Result<_>>()?
         } else {
             Vec::new()
         };
