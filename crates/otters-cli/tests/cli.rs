@@ -174,7 +174,8 @@ fn precision_f32_agrees_with_f64_and_is_reported() {
             "--epsilon",
             "0.05",
             "--threshold",
-            "1e-9",
+            // float32 costs put a floor near 1e-8 under the marginal error.
+            "1e-7",
             "--precision",
             precision,
             "--out",
