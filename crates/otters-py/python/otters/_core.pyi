@@ -25,6 +25,8 @@ __all__ = [
     "gaussian_mmd",
     "sinkhorn_init",
     "ot_1d",
+    "pairwise_clouds",
+    "pairwise_histograms",
     "random_directions",
     "sliced_wasserstein",
     "solve_divergence",
