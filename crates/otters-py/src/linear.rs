@@ -108,7 +108,9 @@ pub(crate) fn sinkhorn_init<'py>(
                     "the gaussian initializer needs the sqeuclidean cost",
                 ));
             };
-            run::detached(py, |_| lin::gaussian_init(c.x(), c.y(), av, bv, c.scale()))?
+            run::detached(py, |_| {
+                otters::gaussian::gaussian_init(c.x(), c.y(), av, bv, c.scale())
+            })?
         }
         "sorting" => {
             let crate::geometry::Cloud::SqEuclidean(c) = inner else {

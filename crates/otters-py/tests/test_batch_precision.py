@@ -53,6 +53,9 @@ def test_float32_point_clouds(problem):
     scale = PointCloud(x, y).cost_matrix().max()
     assert np.abs(out32.f - out64.f).max() < 5e-6 * scale
     assert out32.reg_ot_cost == pytest.approx(out64.reg_ot_cost, rel=1e-6)
+    # Below the float32 floor the warning says why.
+    with pytest.warns(otters.ConvergenceWarning, match="float32 cost limits"):
+        Sinkhorn(0.05, threshold=1e-12, max_iterations=50).solve(LinearProblem(pc32))
     for bad in ("float16", "double"):
         with pytest.raises(otters.InvalidInputError) as info:
             PointCloud(x, y, dtype=bad)

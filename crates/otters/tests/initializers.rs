@@ -6,10 +6,10 @@ mod common;
 use common::Rng;
 use ndarray::{Array1, Array2};
 use otters::Observer;
+use otters::gaussian::gaussian_init;
 use otters::geometry::{Geometry, PointCloud};
 use otters::linear::{
-    Acceleration, Epsilon, LinearProblem, Potentials, Sinkhorn, gaussian_init, sorting_init,
-    subsample_init,
+    Acceleration, Epsilon, LinearProblem, Potentials, Sinkhorn, sorting_init, subsample_init,
 };
 
 fn clouds(rng: &mut Rng, n: usize) -> (Array2<f64>, Array2<f64>) {

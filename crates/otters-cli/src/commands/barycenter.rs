@@ -11,7 +11,7 @@ use otters::barycenter::{BarycenterInput, BarycenterOutput, FixedSupportBarycent
 use otters::geometry::{DenseCost, Geometry};
 use otters::linear::MASS_TOLERANCE;
 
-use super::solve::usage;
+use super::shared::usage;
 use crate::Outcome;
 use crate::args::BarycenterArgs;
 use crate::io::output::OutputDir;

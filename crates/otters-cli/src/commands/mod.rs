@@ -4,6 +4,7 @@
 pub mod barycenter;
 pub mod demo;
 mod quadratic;
+mod shared;
 pub mod solve;
 
 use std::fmt;

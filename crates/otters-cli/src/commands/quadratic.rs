@@ -10,7 +10,7 @@ use otters::quadratic::{
     ConditionalGradientGw, EntropicGw, GwLoss, GwOutput, LowRankGw, QuadraticProblem, UnbalancedGw,
 };
 
-use super::solve::{SolveResult, Solved, cloud, dense, scale, usage, weights};
+use super::shared::{SolveResult, Solved, cloud, dense, find_spec, scale, usage, weights};
 use crate::args::{GwLossArg, Method, SolveArgs};
 use crate::io::{InputSpec, read_matrix};
 use crate::report::{Parameters, ProblemInfo};
@@ -23,7 +23,7 @@ pub(crate) fn solve(
     parameters: &mut Parameters,
     observer: &otters::Observer<'_>,
 ) -> Result<SolveResult> {
-    let spec = |role: &str| super::solve::find_spec(specs, role);
+    let spec = |role: &str| find_spec(specs, role);
     let scale = scale(args.scale_cost);
     let dense = |s: &InputSpec, info: &mut ProblemInfo| -> Result<Box<dyn Geometry>> {
         let (c, note) = read_matrix(s, false, true)?;

@@ -98,11 +98,14 @@ class Sinkhorn:
             acceleration=self._acceleration, omega=self._omega, anderson_memory=self.anderson_memory,
         )
 
-    def _warn(self, out, label=""):
+    def _warn(self, out, label="", geom=None):
         if self.warn and not out.converged:
+            hint = ""
+            if getattr(geom, "dtype", None) == "float32" and out.threshold < 1e-7:
+                hint = " (a float32 cost limits the marginal error to about 1e-8: use a float64 cost for this threshold)"
             warnings.warn(
                 f"Sinkhorn{label} did not converge: marginal error {out.marginal_error:.3e} after "
-                f"{out.iterations} iterations (threshold {out.threshold:.1e}); raise max_iterations or epsilon",
+                f"{out.iterations} iterations (threshold {out.threshold:.1e}); raise max_iterations or epsilon{hint}",
                 ConvergenceWarning, stacklevel=3,
             )
 
@@ -121,7 +124,7 @@ class Sinkhorn:
             init_g=None if init_g is None else _arrays.as_float64(init_g, "init_g"),
             **self._settings(),
         )
-        self._warn(out)
+        self._warn(out, geom=problem.geom)
         return out
 
     def solve_batch(self, geom, a=None, b=None, *, rho_a=None, rho_b=None, penalty="kl", init=None):
@@ -158,7 +161,7 @@ class Sinkhorn:
             **self._settings(),
         )
         for p, out in enumerate(outs):
-            self._warn(out, f" (problem {p})")
+            self._warn(out, f" (problem {p})", geom)
         return outs
 
     __call__ = solve

@@ -17,6 +17,7 @@ mod barycenter;
 mod bridge;
 mod bures;
 mod entropic;
+mod init;
 mod mixture;
 
 pub use barycenter::{BuresBarycenter, BuresBarycenterOutput, bures_barycenter_residual};
@@ -26,6 +27,7 @@ pub use bures::{
     bures_wasserstein_paired,
 };
 pub use entropic::{EntropicGaussianOutput, entropic_gaussian_ot};
+pub use init::gaussian_init;
 pub use mixture::{GaussianMixture, GmmOtOutput, gmm_barycentric_map, gmm_ot};
 
 use faer::{Mat, Side};

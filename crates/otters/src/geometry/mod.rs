@@ -30,8 +30,10 @@ use std::fmt;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis as NdAxis};
 
+pub use crate::kernels::Axis;
 pub use crate::kernels::exact::ExactSum;
 pub use crate::kernels::sweep::CHUNK;
+pub(crate) use crate::kernels::tiles::Moments;
 pub use cost_fn::{Bilinear, Cosine, CostFn, Custom, Euclidean, Lp, SqEuclidean};
 pub use dense::DenseCost;
 pub use grid::Grid;
@@ -41,16 +43,6 @@ pub use precision::{CostScalar, Precision};
 pub use sharded::Sharded;
 
 use crate::error::{Error, Result};
-
-/// Which index a sweep produces: `Rows` gives one value per row `i` (reducing over `j`),
-/// `Cols` one value per column `j` (reducing over `i`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Axis {
-    /// One output per row of `C`; the sum runs over columns.
-    Rows,
-    /// One output per column of `C`; the sum runs over rows.
-    Cols,
-}
 
 /// A transport plan in log form, `P_ij = exp(log_row_i + log_col_j − C_ij/ε)`.
 ///
@@ -493,56 +485,7 @@ pub(crate) fn resolve_scale(
     }
 }
 
-/// Running count, max, mean and centered second moment of finite values (Welford, with
-/// Chan et al.'s pairwise merge), merged in a fixed order so results do not depend on threads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Moments {
-    count: f64,
-    max: f64,
-    mean: f64,
-    m2: f64,
-}
-
 impl Moments {
-    pub(crate) const EMPTY: Moments = Moments {
-        count: 0.0,
-        max: f64::NEG_INFINITY,
-        mean: 0.0,
-        m2: 0.0,
-    };
-
-    pub(crate) fn of<T: crate::kernels::scalar::Kernels>(values: &[T]) -> Moments {
-        let mut m = Moments::EMPTY;
-        for v in values {
-            let v = v.wide();
-            if v.is_finite() {
-                m.count += 1.0;
-                m.max = m.max.max(v);
-                let delta = v - m.mean;
-                m.mean += delta / m.count;
-                m.m2 += delta * (v - m.mean);
-            }
-        }
-        m
-    }
-
-    pub(crate) fn merge(self, o: Moments) -> Moments {
-        if o.count == 0.0 {
-            return self;
-        }
-        if self.count == 0.0 {
-            return o;
-        }
-        let count = self.count + o.count;
-        let delta = o.mean - self.mean;
-        Moments {
-            count,
-            max: self.max.max(o.max),
-            mean: self.mean + delta * (o.count / count),
-            m2: self.m2 + o.m2 + delta * delta * (self.count * o.count / count),
-        }
-    }
-
     /// The summary of `values / scale`.
     pub(crate) fn summary(self, scale: f64) -> CostSummary {
         if self.count == 0.0 {

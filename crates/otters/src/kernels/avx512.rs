@@ -11,8 +11,7 @@
 //!
 //! Every entry point takes a [`V4`] token, which only exists once the CPU has been found to
 //! support AVX-512 ([`TOKEN`]): calling these kernels needs that proof, not a convention.
-
-#![allow(unsafe_code)]
+#![allow(unsafe_code)] // AVX-512 intrinsics, callable only with a `V4` token: the workspace denies `unsafe` elsewhere.
 
 use std::arch::x86_64::*;
 use std::sync::LazyLock;

@@ -1,5 +1,6 @@
 //! Dense products through faer: small sequential ones on row-major slices (tiles), and
 //! parallel ones on ndarray views of any strides (quadratic OT's `Cx·P·Cyᵀ`).
+#![allow(unsafe_code)] // zero-copy faer views of ndarray data: the workspace denies `unsafe` elsewhere.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};

@@ -6,6 +6,16 @@
 //! drivers split work by output index only and reduce in a fixed order (or exactly), so
 //! results are bit-identical whatever the number of threads.
 
+/// Which index a sweep produces: `Rows` gives one value per row `i` (reducing over `j`),
+/// `Cols` one value per column `j` (reducing over `i`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// One output per row of `C`; the sum runs over columns.
+    Rows,
+    /// One output per column of `C`; the sum runs over rows.
+    Cols,
+}
+
 pub(crate) mod argmin;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;

@@ -27,10 +27,10 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::Axis;
 use super::exact::ExactSum;
 use super::lse::Columns;
 use super::scalar::Kernels;
-use crate::geometry::Axis;
 
 /// Reduced indices per chunk (see the module docs). The blocks of a sharded geometry start
 /// at multiples of it.

@@ -8,10 +8,10 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::Axis;
 use super::lse::{dot, dot_where_positive, exp_row};
 use super::scalar::Kernels;
 use super::sweep::TileSource;
-use crate::geometry::{Axis, Moments};
 
 /// Fills, one after the other, the tiles covering output indices `out` and hands each to
 /// `visit` (widened to `f64`) with its range of reduced indices.
@@ -173,4 +173,55 @@ pub(crate) fn moments<T: TileSource + ?Sized>(src: &T) -> Moments {
         },
     );
     partial.into_iter().fold(Moments::EMPTY, Moments::merge)
+}
+
+/// Running count, max, mean and centered second moment of finite values (Welford, with
+/// Chan et al.'s pairwise merge), merged in a fixed order so results do not depend on threads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Moments {
+    pub(crate) count: f64,
+    pub(crate) max: f64,
+    pub(crate) mean: f64,
+    pub(crate) m2: f64,
+}
+
+impl Moments {
+    pub(crate) const EMPTY: Moments = Moments {
+        count: 0.0,
+        max: f64::NEG_INFINITY,
+        mean: 0.0,
+        m2: 0.0,
+    };
+
+    pub(crate) fn of<T: super::scalar::Kernels>(values: &[T]) -> Moments {
+        let mut m = Moments::EMPTY;
+        for v in values {
+            let v = v.wide();
+            if v.is_finite() {
+                m.count += 1.0;
+                m.max = m.max.max(v);
+                let delta = v - m.mean;
+                m.mean += delta / m.count;
+                m.m2 += delta * (v - m.mean);
+            }
+        }
+        m
+    }
+
+    pub(crate) fn merge(self, o: Moments) -> Moments {
+        if o.count == 0.0 {
+            return self;
+        }
+        if self.count == 0.0 {
+            return o;
+        }
+        let count = self.count + o.count;
+        let delta = o.mean - self.mean;
+        Moments {
+            count,
+            max: self.max.max(o.max),
+            mean: self.mean + delta * (o.count / count),
+            m2: self.m2 + o.m2 + delta * delta * (self.count * o.count / count),
+        }
+    }
 }

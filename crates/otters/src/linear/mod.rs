@@ -28,7 +28,7 @@ pub use problem::{LinearProblem, LinearProblemBatch, MASS_TOLERANCE, MarginalPen
 pub use semi_discrete::{SemiDiscrete, SemiDiscreteOutput, SemiDiscreteProblem};
 pub use sinkhorn::{
     Acceleration, Anderson, Epsilon, EpsilonScaling, Potentials, Sinkhorn, SinkhornOutput,
-    UnbalancedUpdates, gaussian_init, sorting_init, subsample_init,
+    UnbalancedUpdates, sorting_init, subsample_init,
 };
 pub use sliced::{SlicedOutput, random_directions, sliced_wasserstein};
 pub use sparse_plan::SparsePlan;

@@ -21,7 +21,7 @@ mod step;
 use ndarray::{Array1, Array2, ArrayView1};
 
 pub use anderson::Anderson;
-pub use init::{gaussian_init, sorting_init, subsample_init};
+pub use init::{sorting_init, subsample_init};
 pub use output::SinkhornOutput;
 pub use settings::{Acceleration, Epsilon, EpsilonScaling, Sinkhorn, UnbalancedUpdates};
 
