@@ -70,6 +70,33 @@ enum CostArray {
     F32(Py<PyArray2<f32>>),
 }
 
+/// The divisor `scale` resolves to on the cost held by `array` (validating its entries).
+fn resolve_scale<T: geo::CostScalar + numpy::Element>(
+    array: &Bound<'_, PyArray2<T>>,
+    scale: ScaleCost,
+) -> PyResult<f64> {
+    let guard = array.readonly();
+    let view = guard.as_array();
+    run::detached(array.py(), |_| {
+        Ok(geo::DenseCost::new(view)?.with_scale(scale)?.scale())
+    })
+}
+
+/// Runs `f` on the `DenseCost` over `array` (divided by `scale`), with the GIL released.
+fn with_dense<T: geo::CostScalar + numpy::Element, R: Send>(
+    array: &Bound<'_, PyArray2<T>>,
+    scale: f64,
+    f: impl for<'g> FnOnce(&'g dyn Geometry, Option<&'g Cloud>, &Observer<'_>) -> otters::Result<R>
+    + Send,
+) -> PyResult<R> {
+    let guard: PyReadonlyArray2<'_, T> = array.readonly();
+    let view = guard.as_array();
+    run::detached(array.py(), |obs| {
+        let g = geo::DenseCost::new(view)?.with_scale(resolved(scale))?;
+        f(&g, None, obs)
+    })
+}
+
 /// A C- or Fortran-contiguous float32 array from `cost` (cast from other real dtypes).
 fn float32_matrix<'py>(cost: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let py = cost.py();
@@ -129,12 +156,7 @@ impl DenseCost {
         let (cost, scale) = match precision {
             Precision::F32 => {
                 let array = float32_matrix(cost)?;
-                let guard = array.readonly();
-                let view = guard.as_array();
-                let scale = run::detached(py, |_| {
-                    Ok(geo::DenseCost::new(view)?.with_scale(scale)?.scale())
-                })?;
-                drop(guard);
+                let scale = resolve_scale(&array, scale)?;
                 (CostArray::F32(array.unbind()), scale)
             }
             _ => {
@@ -145,12 +167,7 @@ impl DenseCost {
                         .call_method1("ascontiguousarray", (array,))?
                         .cast_into()?;
                 }
-                let guard = array.readonly();
-                let view = guard.as_array();
-                let scale = run::detached(py, |_| {
-                    Ok(geo::DenseCost::new(view)?.with_scale(scale)?.scale())
-                })?;
-                drop(guard);
+                let scale = resolve_scale(&array, scale)?;
                 (CostArray::F64(array.unbind()), scale)
             }
         };
@@ -459,22 +476,8 @@ pub(crate) fn with_geometry<R: Send>(
         let d = dense.get();
         let scale = d.scale;
         return match &d.cost {
-            CostArray::F64(array) => {
-                let guard: PyReadonlyArray2<'_, f64> = array.bind(py).readonly();
-                let view = guard.as_array();
-                run::detached(py, |obs| {
-                    let g = geo::DenseCost::new(view)?.with_scale(resolved(scale))?;
-                    f(&g, None, obs)
-                })
-            }
-            CostArray::F32(array) => {
-                let guard: PyReadonlyArray2<'_, f32> = array.bind(py).readonly();
-                let view = guard.as_array();
-                run::detached(py, |obs| {
-                    let g = geo::DenseCost::new(view)?.with_scale(resolved(scale))?;
-                    f(&g, None, obs)
-                })
-            }
+            CostArray::F64(array) => with_dense(array.bind(py), scale, f),
+            CostArray::F32(array) => with_dense(array.bind(py), scale, f),
         };
     }
     if let (Some(scale), Ok(array)) = (dense_scale, geom.cast::<PyArray2<f64>>()) {
