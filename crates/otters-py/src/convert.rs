@@ -75,26 +75,38 @@ pub(crate) fn vector<'py>(
     Ok(flat.cast_into::<PyArray1<f64>>()?)
 }
 
-/// Weight vectors, one per row: a 2-D array, or a 1-D array read as one row.
-pub(crate) fn rows<'py>(
+/// A 2-D float64 array from an array-like of at most two dimensions; a 1-D array becomes
+/// the 2-D shape `one_d` (`(1, -1)`: one row; `(-1, 1)`: one column), and `expected` names
+/// what the argument must be in the error for other shapes.
+fn two_d<'py>(
     obj: &Bound<'py, PyAny>,
     arg: &'static str,
+    one_d: (i64, i64),
+    expected: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let array = to_float64(obj, arg)?;
     let ndim: usize = array.getattr("ndim")?.extract()?;
     let array = match ndim {
-        1 => array.call_method1("reshape", ((1i64, -1i64),))?,
+        1 => array.call_method1("reshape", (one_d,))?,
         2 => array,
         _ => {
             let shape = array.getattr("shape")?.str()?.to_string();
             return Err(invalid_input(
                 obj.py(),
                 arg,
-                &format!("`{arg}` must be a 1-D array or a 2-D array of rows, got shape {shape}"),
+                &format!("`{arg}` must be {expected}, got shape {shape}"),
             ));
         }
     };
     Ok(array.cast_into::<PyArray2<f64>>()?)
+}
+
+/// Weight vectors, one per row: a 2-D array, or a 1-D array read as one row.
+pub(crate) fn rows<'py>(
+    obj: &Bound<'py, PyAny>,
+    arg: &'static str,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    two_d(obj, arg, (1, -1), "a 1-D array or a 2-D array of rows")
 }
 
 /// Points: a 2-D array, or a 1-D array read as n points of dimension 1.
@@ -102,21 +114,7 @@ pub(crate) fn points<'py>(
     obj: &Bound<'py, PyAny>,
     arg: &'static str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let array = to_float64(obj, arg)?;
-    let ndim: usize = array.getattr("ndim")?.extract()?;
-    let array = match ndim {
-        1 => array.call_method1("reshape", ((-1i64, 1i64),))?,
-        2 => array,
-        _ => {
-            let shape = array.getattr("shape")?.str()?.to_string();
-            return Err(invalid_input(
-                obj.py(),
-                arg,
-                &format!("`{arg}` must be an (n, d) array of points, got shape {shape}"),
-            ));
-        }
-    };
-    Ok(array.cast_into::<PyArray2<f64>>()?)
+    two_d(obj, arg, (-1, 1), "an (n, d) array of points")
 }
 
 /// Whether a float64 array is contiguous in C or Fortran order (so the engine borrows it).

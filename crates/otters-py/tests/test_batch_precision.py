@@ -82,6 +82,10 @@ def test_sinkhorn2_with_columns_is_one_batch_equal_to_single_solves(problem):
     assert log["u"].shape == (120, 6) and log["v"].shape == (90, 6) and log["converged"].all()
     plan = np.exp(log["log_u"][:, 2][:, None] + log["log_v"][:, 2][None, :] - M / 0.02)
     np.testing.assert_allclose(plan.sum(axis=0), B[:, 2], atol=1e-8)
+    # A warm start from the batch's own log: (n, k) and (m, k) log-scalings, as POT's.
+    warm, wlog = otters.sinkhorn2(a, B, M, 0.02, stopThr=1e-9, log=True, warmstart=(log["log_u"], log["log_v"]))
+    np.testing.assert_allclose(warm, batched, rtol=1e-9)
+    assert wlog["niter"].max() <= 2 < log["niter"].min()
     with pytest.raises(otters.InvalidInputError) as info:
         otters.sinkhorn2(a, B[:50], M, 0.02)
     assert info.value.argument == "b"

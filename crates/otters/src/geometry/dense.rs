@@ -21,9 +21,7 @@ use super::{
 use crate::error::{Error, Index, Result};
 use crate::kernels::exact::ExactSum;
 use crate::kernels::gemm;
-use crate::kernels::sweep::{
-    self, Batch, Chain, DenseRows, RowOrderColumns, TileSource, split_all,
-};
+use crate::kernels::sweep::{self, Chain, DenseRows, RowOrderColumns, SplitH, TileSource};
 
 /// A stored `n × m` cost matrix of `f64` (the default) or `f32` entries. `+∞` entries are
 /// allowed and mean "forbidden pair".
@@ -438,14 +436,8 @@ impl<T: CostScalar> SweepPasses for DenseCost<'_, T> {
         }
         check_sweep(self.shape(), s, &out)?;
         let h = row_major(&s.h);
-        let (hi, lo) = split_all::<T>(&h);
-        let b = Batch {
-            h: &h,
-            hi: &hi,
-            lo: &lo,
-            k: s.h.nrows(),
-            len: s.h.ncols(),
-        };
+        let parts = SplitH::<T>::of(&h);
+        let b = parts.batch(&h, s.h.nrows(), s.h.ncols());
         let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
         let src = RowOrderColumns { data, m };
         with_rows_mut(out, |o| src.max_pass(&b, T::of(gamma), mask.as_deref(), o));
@@ -466,14 +458,8 @@ impl<T: CostScalar> SweepPasses for DenseCost<'_, T> {
         }
         tiled::check_sum_pass(self.shape(), s, &anchors, mask.as_ref(), &out.view())?;
         let h = row_major(&s.h);
-        let (hi, lo) = split_all::<T>(&h);
-        let b = Batch {
-            h: &h,
-            hi: &hi,
-            lo: &lo,
-            k: s.h.nrows(),
-            len: s.h.ncols(),
-        };
+        let parts = SplitH::<T>::of(&h);
+        let b = parts.batch(&h, s.h.nrows(), s.h.ncols());
         let anchors: Vec<f64> = anchors.iter().copied().collect();
         let mask: Option<Vec<bool>> = mask.map(|m| m.iter().copied().collect());
         let mut buf = vec![ExactSum::ZERO; out.len()];

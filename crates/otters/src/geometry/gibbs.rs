@@ -29,7 +29,7 @@ use crate::kernels::lse::{
     column_sums, exp_below_scalar_max, exp_of_shifted_cost, log_sum_exp, row_dots,
 };
 use crate::kernels::scalar::Kernels;
-use crate::kernels::sweep::{Batch, row_softmin, split_all};
+use crate::kernels::sweep::{SplitH, row_softmin};
 
 /// Largest cost (entries) that keeps a kernel: 8 MiB of f64, cache-resident sweeps.
 pub(crate) const MAX_ENTRIES: usize = 1 << 20;
@@ -135,14 +135,8 @@ fn weights(h: &[f64], out: &mut [f64]) -> Option<(f64, Vec<f64>)> {
 /// The exact (two-pass) log-sum-exp of storage row `i`: `LSE_j(h_j − γ·S_ij)`, in the
 /// storage's precision (the value the streamed row sweep gives).
 fn exact_row<T: Kernels>(data: &[T], m: usize, gamma: f64, h: &[f64], i: usize) -> f64 {
-    let (hi, lo) = split_all::<T>(h);
-    let b = Batch {
-        h,
-        hi: &hi,
-        lo: &lo,
-        k: 1,
-        len: m,
-    };
+    let parts = SplitH::<T>::of(h);
+    let b = parts.batch(h, 1, m);
     -row_softmin(&b, 0, &data[i * m..(i + 1) * m], T::of(gamma), 1.0, None)
 }
 

@@ -77,6 +77,31 @@ impl<'a, T: Kernels> Batch<'a, T> {
     }
 }
 
+/// The high and low parts of a batch's `h` in precision `T`, owned (see [`Batch`]).
+pub(crate) struct SplitH<T> {
+    hi: Vec<T>,
+    lo: Vec<T>,
+}
+
+impl<T: Kernels> SplitH<T> {
+    /// The parts of `h`.
+    pub(crate) fn of(h: &[f64]) -> Self {
+        let (hi, lo) = split_all::<T>(h);
+        SplitH { hi, lo }
+    }
+
+    /// The batch of `k` problems of `len` values each, `h` and these parts of it.
+    pub(crate) fn batch<'a>(&'a self, h: &'a [f64], k: usize, len: usize) -> Batch<'a, T> {
+        Batch {
+            h,
+            hi: &self.hi,
+            lo: &self.lo,
+            k,
+            len,
+        }
+    }
+}
+
 /// The high and low parts of `x` in precision `T` (no low parts for `f64`).
 pub(crate) fn split_all<T: Kernels>(x: &[f64]) -> (Vec<T>, Vec<T>) {
     if T::BYTES == 8 {
@@ -182,14 +207,8 @@ pub(crate) fn softmin<S: OutputBlocks>(
     out: &mut [f64],
 ) {
     let (n_out, n_red) = src.extent();
-    let (hi, lo) = split_all::<S::T>(h);
-    let b = Batch {
-        h,
-        hi: &hi,
-        lo: &lo,
-        k,
-        len: n_red,
-    };
+    let parts = SplitH::<S::T>::of(h);
+    let b = parts.batch(h, k, n_red);
     let gamma = S::T::of(gamma);
     let blocks = map_blocks(n_out, src.grain(k), n_red * k, |outs| {
         let mut vals = vec![0.0; k * outs.len()];
@@ -287,14 +306,8 @@ pub(crate) fn max_pass<S: OutputBlocks>(
     out: &mut [f64],
 ) {
     let (n_out, n_red) = src.extent();
-    let (hi, lo) = split_all::<S::T>(h);
-    let b = Batch {
-        h,
-        hi: &hi,
-        lo: &lo,
-        k,
-        len: n_red,
-    };
+    let parts = SplitH::<S::T>::of(h);
+    let b = parts.batch(h, k, n_red);
     let gamma = S::T::of(gamma);
     let blocks = map_blocks(n_out, src.grain(k), n_red * k, |outs| {
         let m = mask.map(|m| gather(m, k, n_out, &outs));
@@ -319,14 +332,8 @@ pub(crate) fn sum_pass<S: OutputBlocks>(
     out: &mut [ExactSum],
 ) {
     let (n_out, n_red) = src.extent();
-    let (hi, lo) = split_all::<S::T>(h);
-    let b = Batch {
-        h,
-        hi: &hi,
-        lo: &lo,
-        k,
-        len: n_red,
-    };
+    let parts = SplitH::<S::T>::of(h);
+    let b = parts.batch(h, k, n_red);
     let gamma = S::T::of(gamma);
     let blocks = map_blocks(n_out, src.grain(k), n_red * k, |outs| {
         let m = mask.map(|m| gather(m, k, n_out, &outs));
@@ -606,14 +613,8 @@ pub(crate) fn softmin_columns<T: Kernels>(
     for p0 in (0..k).step_by(group) {
         let p1 = (p0 + group).min(k);
         let hg = &h[p0 * n..p1 * n];
-        let (hi, lo) = split_all::<T>(hg);
-        let b = Batch {
-            h: hg,
-            hi: &hi,
-            lo: &lo,
-            k: p1 - p0,
-            len: n,
-        };
+        let parts = SplitH::<T>::of(hg);
+        let b = parts.batch(hg, p1 - p0, n);
         by_passes::<T>(
             eps,
             guess.map(|g| &g[p0 * m..p1 * m]),
@@ -892,14 +893,8 @@ pub(crate) fn chain<T: Kernels>(
 ) -> Vec<bool> {
     let n = data.len() / m;
     let k = c.k;
-    let (hi, lo) = split_all::<T>(c.h);
-    let b = Batch {
-        h: c.h,
-        hi: &hi,
-        lo: &lo,
-        k,
-        len: m,
-    };
+    let parts = SplitH::<T>::of(c.h);
+    let b = parts.batch(c.h, k, m);
     let (gr, gc) = (T::of(c.gamma_rows), T::of(c.gamma_cols));
     // σ = guess/ε, the shift of the column sums.
     let sigma: Vec<f64> = c.guess_cols.iter().map(|&g| g / c.eps_cols).collect();
