@@ -10,7 +10,6 @@ use otters::linear::{
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use rayon::prelude::*;
 
 use crate::{convert, run};
 
@@ -498,19 +497,9 @@ pub(crate) fn solve_exact(
     let (ag, bg) = (a.readonly(), b.readonly());
     let (av, bv) = (ag.as_array(), bg.as_array());
     let outputs = with_geometry(py, geom, None, |g, _, obs| {
-        // The problems of a batch are independent exact solves: in parallel, one per thread.
         let batch =
             LinearProblemBatch::new(g, av, bv, MarginalPenalty::Hard, MarginalPenalty::Hard)?;
-        batch
-            .problems()
-            .par_iter()
-            .enumerate()
-            .map(|(p, problem)| {
-                solver
-                    .solve_with(problem, obs)
-                    .map_err(|e| if batch.len() > 1 { e.in_batch(p) } else { e })
-            })
-            .collect::<otters::Result<Vec<_>>>()
+        solver.solve_batch_with(&batch, obs)
     })?;
     Ok(outputs
         .into_iter()

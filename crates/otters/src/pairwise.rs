@@ -156,17 +156,26 @@ impl Pairwise {
         self.check(k)?;
         let pairs = self.pairs(k);
         let results: Vec<PairResult> = match self.cost {
-            PairwiseCost::Exact => pairs
-                .par_iter()
-                .map(|&(i, j)| {
-                    if i == j {
-                        return Ok((0.0, true, 0));
-                    }
-                    let problem = LinearProblem::new(geom, measures.row(i), measures.row(j))?;
-                    let out = self.exact.solve_with(&problem, observer)?;
-                    Ok((out.cost(), out.converged(), out.iterations()))
-                })
-                .collect::<Result<_>>()?,
+            PairwiseCost::Exact if pairs.is_empty() => Vec::new(),
+            PairwiseCost::Exact => {
+                // All pairs i < j as one batch: the cost is stored once, the pairs in parallel.
+                let side = |pick: fn(&(usize, usize)) -> usize| {
+                    measures.select(Axis(0), &pairs.iter().map(pick).collect::<Vec<_>>())
+                };
+                let (a, b) = (side(|p| p.0), side(|p| p.1));
+                let batch = LinearProblemBatch::new(
+                    geom,
+                    a.view(),
+                    b.view(),
+                    MarginalPenalty::Hard,
+                    MarginalPenalty::Hard,
+                )?;
+                self.exact
+                    .solve_batch_with(&batch, observer)?
+                    .iter()
+                    .map(|out| (out.cost(), out.converged(), out.iterations()))
+                    .collect()
+            }
             PairwiseCost::Sinkhorn | PairwiseCost::Divergence => {
                 let epsilon = self.sinkhorn.epsilon.resolve(|| geom.summary())?;
                 let settings = Sinkhorn {

@@ -227,6 +227,15 @@ fn bad_inputs_are_refused_by_name() {
         .histograms(&geom, h.view(), &Observer::new())
         .unwrap_err();
     assert!(matches!(err, Error::InBatch { .. }), "{err}");
+    // One measure: a 1 x 1 matrix (zero for the exact cost and the divergence).
+    let one = histograms(1, 5, 2);
+    for c in [PairwiseCost::Exact, PairwiseCost::Divergence] {
+        let out = Pairwise::new(c, Sinkhorn::new(Epsilon::Absolute(0.1)))
+            .histograms(&geom, one.view(), &Observer::new())
+            .unwrap();
+        assert_eq!(out.values().dim(), (1, 1));
+        assert_eq!(out.values()[[0, 0]], 0.0);
+    }
     assert!("emd2".parse::<PairwiseCost>().is_err());
     for c in [
         PairwiseCost::Sinkhorn,

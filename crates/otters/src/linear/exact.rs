@@ -9,8 +9,11 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use super::sparse_plan::SparsePlan;
-use super::{LinearProblem, assignment, network_simplex};
+use rayon::prelude::*;
+
+use super::{LinearProblem, LinearProblemBatch, assignment, network_simplex};
 use crate::error::{Error, Result};
+use crate::geometry::Geometry;
 use crate::observe::Observer;
 use crate::validate::{self, DEFAULT_MEMORY_LIMIT, compensated_sum};
 
@@ -242,7 +245,36 @@ impl NetworkSimplex {
         observer: &Observer<'_>,
     ) -> Result<ExactOutput> {
         self.check(problem)?;
-        let geom = problem.geom();
+        let cost = self.stored_cost(problem.geom())?;
+        self.solve_stored(problem, cost.view(), None, observer)
+    }
+
+    /// Solves the problems of `batch` exactly: the shared cost is stored once and the
+    /// problems, independent of each other, run in parallel; the outputs are in order, each
+    /// equal to the problem's own [`solve_with`](Self::solve_with).
+    ///
+    /// # Errors
+    /// As [`solve_with`](Self::solve_with), as [`Error::InBatch`] naming the problem.
+    pub fn solve_batch_with(
+        &self,
+        batch: &LinearProblemBatch<'_>,
+        observer: &Observer<'_>,
+    ) -> Result<Vec<ExactOutput>> {
+        let cost = self.stored_cost(batch.geom())?;
+        let named = |p: usize, e: Error| if batch.len() > 1 { e.in_batch(p) } else { e };
+        batch
+            .problems()
+            .par_iter()
+            .enumerate()
+            .map(|(p, problem)| {
+                self.solve_stored(problem, cost.view(), None, observer)
+                    .map_err(|e| named(p, e))
+            })
+            .collect()
+    }
+
+    /// The cost of `geom` as a matrix, refused beyond the memory limit.
+    fn stored_cost(&self, geom: &dyn Geometry) -> Result<Array2<f64>> {
         let (n, m) = geom.shape();
         validate::matrix_bytes(
             "cost matrix for exact OT",
@@ -251,8 +283,7 @@ impl NetworkSimplex {
             self.memory_limit,
             "exact OT needs the whole cost in memory; Sinkhorn on a PointCloud streams it, or raise memory_limit",
         )?;
-        let cost = geom.cost_matrix(self.memory_limit)?;
-        self.solve_stored(problem, cost.view(), None, observer)
+        geom.cost_matrix(self.memory_limit)
     }
 
     /// [`solve_with`](Self::solve_with) with the problem's cost already stored as `cost`
